@@ -29,7 +29,9 @@ impl Outcome {
     }
 
     pub fn parse(text: &str) -> Option<Outcome> {
-        [Outcome::Success, Outcome::Failure, Outcome::Denied].into_iter().find(|o| o.as_str() == text)
+        [Outcome::Success, Outcome::Failure, Outcome::Denied]
+            .into_iter()
+            .find(|o| o.as_str() == text)
     }
 }
 
@@ -54,7 +56,9 @@ pub struct AuditEntry {
 pub fn is_valid_action(action: &str) -> bool {
     !action.is_empty()
         && action.len() <= 64
-        && action.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+        && action
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
 }
 
 /// An event as stored, with its place in the chain.
@@ -81,7 +85,12 @@ pub fn event_hash(seq: i64, at: OffsetDateTime, entry: &AuditEntry, prev_hash: &
         hasher.update((bytes.len() as u64).to_be_bytes());
         hasher.update(bytes);
     };
-    let optional = |value: &Option<String>| value.as_deref().map(|v| format!("+{v}")).unwrap_or_default();
+    let optional = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| format!("+{v}"))
+            .unwrap_or_default()
+    };
     field(b"sensate-audit-v1");
     field(&seq.to_be_bytes());
     field(&(at.unix_timestamp_nanos() / 1_000).to_be_bytes());
@@ -109,11 +118,15 @@ pub struct ChainHead {
 pub enum ChainBreak {
     #[error("event {seq}: its contents do not match its hash (the row was edited)")]
     Edited { seq: i64 },
-    #[error("event {seq}: it does not link to the event before it (an event before it was removed or altered)")]
+    #[error(
+        "event {seq}: it does not link to the event before it (an event before it was removed or altered)"
+    )]
     Unlinked { seq: i64 },
     #[error("events {expected} to {found_minus_one} are missing (rows were deleted before event {found})", found_minus_one = found - 1)]
     Gap { expected: i64, found: i64 },
-    #[error("the log ends at event {last_seen} but the recorded head is event {head} (events at the end were deleted)")]
+    #[error(
+        "the log ends at event {last_seen} but the recorded head is event {head} (events at the end were deleted)"
+    )]
     Truncated { last_seen: i64, head: i64 },
     #[error("the recorded head does not match event {seq}")]
     HeadMismatch { seq: i64 },
@@ -129,7 +142,11 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_owned(), checked: 0 }
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+            checked: 0,
+        }
     }
 }
 
@@ -137,7 +154,10 @@ impl ChainVerifier {
     /// Checks the next record; records must be fed in ascending `seq`.
     pub fn check(&mut self, record: &AuditRecord) -> Result<(), ChainBreak> {
         if record.seq != self.expected_seq {
-            return Err(ChainBreak::Gap { expected: self.expected_seq, found: record.seq });
+            return Err(ChainBreak::Gap {
+                expected: self.expected_seq,
+                found: record.seq,
+            });
         }
         if record.prev_hash != self.prev_hash {
             return Err(ChainBreak::Unlinked { seq: record.seq });
@@ -157,7 +177,10 @@ impl ChainVerifier {
         match head {
             None if last_seen == 0 => Ok(0),
             None => Err(ChainBreak::HeadMismatch { seq: last_seen }),
-            Some(head) if head.seq > last_seen => Err(ChainBreak::Truncated { last_seen, head: head.seq }),
+            Some(head) if head.seq > last_seen => Err(ChainBreak::Truncated {
+                last_seen,
+                head: head.seq,
+            }),
             Some(head) if head.seq != last_seen || head.hash != self.prev_hash => {
                 Err(ChainBreak::HeadMismatch { seq: last_seen })
             }
@@ -186,7 +209,13 @@ pub fn next_record(head: Option<&ChainHead>, at: OffsetDateTime, entry: AuditEnt
     };
     let at = truncate_to_micros(at);
     let hash = event_hash(seq, at, &entry, &prev_hash);
-    AuditRecord { seq, at, entry, prev_hash, hash }
+    AuditRecord {
+        seq,
+        at,
+        entry,
+        prev_hash,
+        hash,
+    }
 }
 
 #[cfg(test)]
@@ -212,8 +241,15 @@ mod tests {
         let mut records: Vec<AuditRecord> = Vec::new();
         let mut head = None;
         for i in 0..n {
-            let r = next_record(head.as_ref(), datetime!(2026-11-24 09:00:00.123456789 UTC), entry(&format!("a.b{}", "x".repeat(i))));
-            head = Some(ChainHead { seq: r.seq, hash: r.hash.clone() });
+            let r = next_record(
+                head.as_ref(),
+                datetime!(2026-11-24 09:00:00.123456789 UTC),
+                entry(&format!("a.b{}", "x".repeat(i))),
+            );
+            head = Some(ChainHead {
+                seq: r.seq,
+                hash: r.hash.clone(),
+            });
             records.push(r);
         }
         (records, head.unwrap())
@@ -231,7 +267,10 @@ mod tests {
     fn an_edit_is_named() {
         let (mut records, head) = chain(5);
         records[2].entry.outcome = Outcome::Denied;
-        assert_eq!(verify_chain(&records, Some(&head)), Err(ChainBreak::Edited { seq: 3 }));
+        assert_eq!(
+            verify_chain(&records, Some(&head)),
+            Err(ChainBreak::Edited { seq: 3 })
+        );
     }
 
     #[test]
@@ -239,16 +278,29 @@ mod tests {
         let (mut records, head) = chain(5);
         records[2].entry.detail = Some("forged".into());
         records[2].hash = event_hash(3, records[2].at, &records[2].entry, &records[2].prev_hash);
-        assert_eq!(verify_chain(&records, Some(&head)), Err(ChainBreak::Unlinked { seq: 4 }));
+        assert_eq!(
+            verify_chain(&records, Some(&head)),
+            Err(ChainBreak::Unlinked { seq: 4 })
+        );
     }
 
     #[test]
     fn a_deletion_is_named() {
         let (mut records, head) = chain(5);
         records.remove(1);
-        assert_eq!(verify_chain(&records, Some(&head)), Err(ChainBreak::Gap { expected: 2, found: 3 }));
         assert_eq!(
-            ChainBreak::Gap { expected: 2, found: 3 }.to_string(),
+            verify_chain(&records, Some(&head)),
+            Err(ChainBreak::Gap {
+                expected: 2,
+                found: 3
+            })
+        );
+        assert_eq!(
+            ChainBreak::Gap {
+                expected: 2,
+                found: 3
+            }
+            .to_string(),
             "events 2 to 2 are missing (rows were deleted before event 3)"
         );
     }
@@ -257,7 +309,13 @@ mod tests {
     fn a_truncated_tail_is_named() {
         let (mut records, head) = chain(5);
         records.truncate(3);
-        assert_eq!(verify_chain(&records, Some(&head)), Err(ChainBreak::Truncated { last_seen: 3, head: 5 }));
+        assert_eq!(
+            verify_chain(&records, Some(&head)),
+            Err(ChainBreak::Truncated {
+                last_seen: 3,
+                head: 5
+            })
+        );
     }
 
     #[test]

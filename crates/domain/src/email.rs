@@ -102,9 +102,23 @@ mod tests {
 
     #[test]
     fn refuses_malformed_addresses() {
-        for bad in ["", "   ", "dana", "dana@", "@example.org", "dana@example", "da na@example.org",
-            "dana@@example.org", "dana@example..org", "dana@-example.org", "dana@exa\u{7}mple.org"] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be refused");
+        for bad in [
+            "",
+            "   ",
+            "dana",
+            "dana@",
+            "@example.org",
+            "dana@example",
+            "da na@example.org",
+            "dana@@example.org",
+            "dana@example..org",
+            "dana@-example.org",
+            "dana@exa\u{7}mple.org",
+        ] {
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
         assert_eq!(EmailAddress::parse(""), Err(EmailError::Empty));
     }

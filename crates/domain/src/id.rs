@@ -15,7 +15,7 @@ fn is_valid_id(text: &str) -> bool {
     (16..=64).contains(&text.len())
         && text
             .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'z').contains(&b) || b == b'-')
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'-')
 }
 
 macro_rules! id_type {

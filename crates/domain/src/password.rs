@@ -87,7 +87,11 @@ fn is_common(input: &str) -> bool {
         "password", "passwrd", "qwerty", "letmein", "welcome", "iloveyou", "admin", "sensate",
         "abc", "monkey", "dragon",
     ];
-    let letters: String = input.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect();
+    let letters: String = input
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect();
     STEMS.contains(&letters.as_str())
 }
 
@@ -103,12 +107,30 @@ mod tests {
 
     #[test]
     fn refuses_short_long_and_predictable() {
-        assert_eq!(NewPassword::parse("short", &[]), Err(PasswordError::TooShort(12)));
-        assert_eq!(NewPassword::parse(&"ab1!".repeat(70), &[]), Err(PasswordError::TooLong(256)));
-        assert_eq!(NewPassword::parse("aaaaaaaaaaaaaaa", &[]), Err(PasswordError::TooPredictable));
-        assert_eq!(NewPassword::parse("abcdefghijklmn", &[]), Err(PasswordError::TooPredictable));
-        assert_eq!(NewPassword::parse("123456789012", &[]), Err(PasswordError::TooPredictable));
-        assert_eq!(NewPassword::parse("Password1234!", &[]), Err(PasswordError::TooPredictable));
+        assert_eq!(
+            NewPassword::parse("short", &[]),
+            Err(PasswordError::TooShort(12))
+        );
+        assert_eq!(
+            NewPassword::parse(&"ab1!".repeat(70), &[]),
+            Err(PasswordError::TooLong(256))
+        );
+        assert_eq!(
+            NewPassword::parse("aaaaaaaaaaaaaaa", &[]),
+            Err(PasswordError::TooPredictable)
+        );
+        assert_eq!(
+            NewPassword::parse("abcdefghijklmn", &[]),
+            Err(PasswordError::TooPredictable)
+        );
+        assert_eq!(
+            NewPassword::parse("123456789012", &[]),
+            Err(PasswordError::TooPredictable)
+        );
+        assert_eq!(
+            NewPassword::parse("Password1234!", &[]),
+            Err(PasswordError::TooPredictable)
+        );
     }
 
     #[test]

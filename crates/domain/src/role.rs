@@ -54,7 +54,10 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Result<Role, UnknownRole> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text).ok_or(UnknownRole)
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or(UnknownRole)
     }
 
     /// How the role is named to people.
@@ -115,7 +118,12 @@ mod tests {
         let mandatory: Vec<Role> = Role::ALL.into_iter().filter(|r| r.requires_mfa()).collect();
         assert_eq!(
             mandatory,
-            vec![Role::CommitteeReviewer, Role::BoardStaff, Role::BoardAdmin, Role::Clinician]
+            vec![
+                Role::CommitteeReviewer,
+                Role::BoardStaff,
+                Role::BoardAdmin,
+                Role::Clinician
+            ]
         );
         assert!(mfa_required(&[Role::Candidate, Role::Clinician]));
         assert!(!mfa_required(&[Role::Candidate, Role::Supervisor]));
@@ -123,6 +131,9 @@ mod tests {
 
     #[test]
     fn only_candidates_sign_up() {
-        assert_eq!(Role::ALL.into_iter().filter(|r| r.open_sign_up()).count(), 1);
+        assert_eq!(
+            Role::ALL.into_iter().filter(|r| r.open_sign_up()).count(),
+            1
+        );
     }
 }

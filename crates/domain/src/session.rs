@@ -15,7 +15,10 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self { idle_timeout: Duration::minutes(30), absolute_timeout: Duration::hours(12) }
+        Self {
+            idle_timeout: Duration::minutes(30),
+            absolute_timeout: Duration::hours(12),
+        }
     }
 }
 
@@ -31,7 +34,12 @@ pub enum SessionState {
 pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
 impl SessionPolicy {
-    pub fn state(&self, created_at: OffsetDateTime, last_seen_at: OffsetDateTime, now: OffsetDateTime) -> SessionState {
+    pub fn state(
+        &self,
+        created_at: OffsetDateTime,
+        last_seen_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> SessionState {
         if now - created_at >= self.absolute_timeout {
             SessionState::AbsoluteExpired
         } else if now - last_seen_at >= self.idle_timeout {
@@ -56,10 +64,19 @@ mod tests {
     fn idle_and_absolute_limits() {
         let policy = SessionPolicy::default();
         let start = datetime!(2026-11-24 09:00 UTC);
-        assert_eq!(policy.state(start, start, start + Duration::minutes(29)), SessionState::Active);
-        assert_eq!(policy.state(start, start, start + Duration::minutes(30)), SessionState::IdleExpired);
+        assert_eq!(
+            policy.state(start, start, start + Duration::minutes(29)),
+            SessionState::Active
+        );
+        assert_eq!(
+            policy.state(start, start, start + Duration::minutes(30)),
+            SessionState::IdleExpired
+        );
         let busy = start + Duration::hours(12) - Duration::minutes(1);
-        assert_eq!(policy.state(start, busy, start + Duration::hours(12)), SessionState::AbsoluteExpired);
+        assert_eq!(
+            policy.state(start, busy, start + Duration::hours(12)),
+            SessionState::AbsoluteExpired
+        );
         assert_eq!(policy.state(start, busy, busy), SessionState::Active);
     }
 

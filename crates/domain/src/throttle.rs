@@ -16,12 +16,18 @@ pub struct ThrottlePolicy {
 impl ThrottlePolicy {
     /// Per account: 5 failures in 15 minutes locks the account's sign-in for 15 minutes. Low
     /// enough to stop online guessing, high enough for someone fumbling a new password.
-    pub const ACCOUNT: ThrottlePolicy =
-        ThrottlePolicy { max_failures: 5, window: Duration::minutes(15), lockout: Duration::minutes(15) };
+    pub const ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 5,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
     /// Per client address: 20 failures in 15 minutes. Higher than per account because a clinic
     /// shares one address among many staff.
-    pub const ADDRESS: ThrottlePolicy =
-        ThrottlePolicy { max_failures: 20, window: Duration::minutes(15), lockout: Duration::minutes(15) };
+    pub const ADDRESS: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 20,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
 }
 
 /// What the store remembers about one key.
@@ -36,7 +42,9 @@ pub struct ThrottleState {
 pub enum ThrottleDecision {
     Allowed,
     /// Refused; try again after this long.
-    Locked { retry_after: Duration },
+    Locked {
+        retry_after: Duration,
+    },
 }
 
 impl ThrottleDecision {
@@ -64,17 +72,33 @@ impl ThrottlePolicy {
     /// May a new attempt go ahead now?
     pub fn decide(&self, state: Option<&ThrottleState>, now: OffsetDateTime) -> ThrottleDecision {
         match state.and_then(|s| s.locked_until) {
-            Some(until) if until > now => ThrottleDecision::Locked { retry_after: until - now },
+            Some(until) if until > now => ThrottleDecision::Locked {
+                retry_after: until - now,
+            },
             _ => ThrottleDecision::Allowed,
         }
     }
 
     /// The state after one more failure at `now`.
-    pub fn record_failure(&self, state: Option<&ThrottleState>, now: OffsetDateTime) -> ThrottleState {
-        let fresh = ThrottleState { failures: 1, window_started_at: now, locked_until: None };
+    pub fn record_failure(
+        &self,
+        state: Option<&ThrottleState>,
+        now: OffsetDateTime,
+    ) -> ThrottleState {
+        let fresh = ThrottleState {
+            failures: 1,
+            window_started_at: now,
+            locked_until: None,
+        };
         let mut next = match state {
-            Some(s) if now - s.window_started_at < self.window && s.locked_until.is_none_or(|u| u > now) => {
-                ThrottleState { failures: s.failures.saturating_add(1), ..*s }
+            Some(s)
+                if now - s.window_started_at < self.window
+                    && s.locked_until.is_none_or(|u| u > now) =>
+            {
+                ThrottleState {
+                    failures: s.failures.saturating_add(1),
+                    ..*s
+                }
             }
             _ => fresh,
         };
@@ -96,14 +120,23 @@ mod tests {
         let t0 = datetime!(2026-11-24 09:00 UTC);
         let mut state = None;
         for i in 0..5 {
-            assert_eq!(policy.decide(state.as_ref(), t0 + Duration::seconds(i)), ThrottleDecision::Allowed);
+            assert_eq!(
+                policy.decide(state.as_ref(), t0 + Duration::seconds(i)),
+                ThrottleDecision::Allowed
+            );
             state = Some(policy.record_failure(state.as_ref(), t0 + Duration::seconds(i)));
         }
         let locked = policy.decide(state.as_ref(), t0 + Duration::seconds(5));
         assert_eq!(locked.retry_minutes(), Some(15));
-        assert_eq!(locked.message().unwrap(), "Too many attempts; try again in 15 minutes.");
+        assert_eq!(
+            locked.message().unwrap(),
+            "Too many attempts; try again in 15 minutes."
+        );
         let later = t0 + Duration::seconds(4) + Duration::minutes(15);
-        assert_eq!(policy.decide(state.as_ref(), later), ThrottleDecision::Allowed);
+        assert_eq!(
+            policy.decide(state.as_ref(), later),
+            ThrottleDecision::Allowed
+        );
         // After the lockout the count starts again.
         let after = policy.record_failure(state.as_ref(), later);
         assert_eq!(after.failures, 1);
@@ -121,9 +154,16 @@ mod tests {
 
     #[test]
     fn minutes_round_up_and_singular() {
-        let d = ThrottleDecision::Locked { retry_after: Duration::seconds(61) };
+        let d = ThrottleDecision::Locked {
+            retry_after: Duration::seconds(61),
+        };
         assert_eq!(d.retry_minutes(), Some(2));
-        let d = ThrottleDecision::Locked { retry_after: Duration::seconds(1) };
-        assert_eq!(d.message().unwrap(), "Too many attempts; try again in 1 minute.");
+        let d = ThrottleDecision::Locked {
+            retry_after: Duration::seconds(1),
+        };
+        assert_eq!(
+            d.message().unwrap(),
+            "Too many attempts; try again in 1 minute."
+        );
     }
 }

@@ -1,0 +1,397 @@
+//! Accounts, their roles, and their second factors.
+
+use domain::{EmailAddress, Role, UserId};
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, Timestamp};
+
+/// An account as stored. `Debug` leaves out the password hash and the sealed TOTP secret.
+#[derive(Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub email: EmailAddress,
+    pub display_name: String,
+    pub password_hash: String,
+    pub email_verified_at: Option<Timestamp>,
+    pub totp_secret_sealed: Option<Vec<u8>>,
+    pub totp_enabled_at: Option<Timestamp>,
+    pub totp_last_step: Option<i64>,
+    pub is_demo: bool,
+    pub disabled_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub roles: Vec<Role>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("roles", &self.roles)
+            .field("totp_enabled", &self.totp_enabled_at.is_some())
+            .field("is_demo", &self.is_demo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserRecord {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+    pub fn mfa_enabled(&self) -> bool {
+        self.totp_enabled_at.is_some()
+    }
+}
+
+/// A new account to insert.
+pub struct NewUser<'a> {
+    pub id: &'a UserId,
+    pub email: &'a EmailAddress,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub email_verified_at: Option<Timestamp>,
+    pub roles: &'a [Role],
+    pub granted_by: Option<&'a UserId>,
+    pub is_demo: bool,
+    pub now: Timestamp,
+}
+
+const USER_COLUMNS: &str = "id, email, display_name, password_hash, email_verified_at, totp_secret_sealed, \
+     totp_enabled_at, totp_last_step, is_demo, disabled_at, created_at";
+
+macro_rules! user_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let id: String = row.try_get("id")?;
+        let email: String = row.try_get("email")?;
+        UserRecord {
+            id: UserId::parse(&id).map_err(|_| StoreError::Corrupt(format!("user id {id:?}")))?,
+            email: EmailAddress::parse(&email)
+                .map_err(|_| StoreError::Corrupt(format!("e-mail of user {id}")))?,
+            display_name: row.try_get("display_name")?,
+            password_hash: row.try_get("password_hash")?,
+            email_verified_at: row.try_get("email_verified_at")?,
+            totp_secret_sealed: row.try_get("totp_secret_sealed")?,
+            totp_enabled_at: row.try_get("totp_enabled_at")?,
+            totp_last_step: row.try_get("totp_last_step")?,
+            is_demo: row.try_get("is_demo")?,
+            disabled_at: row.try_get("disabled_at")?,
+            created_at: row.try_get("created_at")?,
+            roles: Vec::new(),
+        }
+    }};
+}
+
+fn parse_roles(names: Vec<String>) -> Result<Vec<Role>> {
+    let mut roles = names
+        .iter()
+        .map(|name| Role::parse(name).map_err(|_| StoreError::Corrupt(format!("role {name:?}"))))
+        .collect::<Result<Vec<_>>>()?;
+    roles.sort();
+    Ok(roles)
+}
+
+/// Filters for the people list board admins see.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    /// Matches e-mail or name, case-insensitively.
+    pub text: Option<String>,
+    pub role: Option<Role>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Store {
+    /// Inserts an account and its roles in one transaction. `Conflict` when the e-mail is taken.
+    pub async fn insert_user(&self, new: NewUser<'_>) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO users (id, email, display_name, password_hash, email_verified_at, is_demo, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            )
+            .bind(new.id.as_str())
+            .bind(new.email.as_str())
+            .bind(new.display_name)
+            .bind(new.password_hash)
+            .bind(new.email_verified_at)
+            .bind(new.is_demo)
+            .bind(new.now)
+            .execute(&mut *tx)
+            .await?;
+            for role in new.roles {
+                sqlx::query("INSERT INTO user_roles (user_id, role, granted_at, granted_by) VALUES ($1, $2, $3, $4)")
+                    .bind(new.id.as_str())
+                    .bind(role.as_str())
+                    .bind(new.now)
+                    .bind(new.granted_by.map(UserId::as_str))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn user_by_id(&self, id: &UserId) -> Result<Option<UserRecord>> {
+        with_pool!(self, read, |pool| {
+            let sql =
+                sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+            let Some(row) = sqlx::query(sql)
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let mut user = user_from_row!(&row);
+            let roles: Vec<String> =
+                sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
+                    .bind(id.as_str())
+                    .fetch_all(pool)
+                    .await?;
+            user.roles = parse_roles(roles)?;
+            Ok(Some(user))
+        })
+    }
+
+    pub async fn user_by_email(&self, email: &EmailAddress) -> Result<Option<UserRecord>> {
+        let id: Option<String> = with_pool!(self, read, |pool| {
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        match id {
+            Some(id) => {
+                let id = UserId::parse(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("user id {id:?}")))?;
+                self.user_by_id(&id).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+
+    /// People matching `filter`, newest first, with the total count for paging.
+    pub async fn list_users(&self, filter: &UserFilter) -> Result<(Vec<UserRecord>, i64)> {
+        let pattern = filter
+            .text
+            .as_deref()
+            .map(|t| format!("%{}%", t.to_lowercase()));
+        let role = filter.role.map(Role::as_str);
+        // Each condition is skipped when its parameter is NULL, so one statement serves every
+        // combination of filters.
+        let condition = "($1 IS NULL OR LOWER(u.email) LIKE $1 OR LOWER(u.display_name) LIKE $1) \
+             AND ($2 IS NULL OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2))";
+        with_pool!(self, read, |pool| {
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM users u WHERE {condition}"
+            )))
+            .bind(pattern.as_deref())
+            .bind(role)
+            .fetch_one(pool)
+            .await?;
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE {condition} ORDER BY u.created_at DESC, u.id LIMIT $3 OFFSET $4"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(pattern.as_deref())
+                .bind(role)
+                .bind(filter.limit.clamp(1, 500))
+                .bind(filter.offset.max(0))
+                .fetch_all(pool)
+                .await?;
+            let mut users = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let mut user = user_from_row!(row);
+                let roles: Vec<String> =
+                    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
+                        .bind(user.id.as_str())
+                        .fetch_all(pool)
+                        .await?;
+                user.roles = parse_roles(roles)?;
+                users.push(user);
+            }
+            Ok((users, total))
+        })
+    }
+
+    pub async fn set_password_hash(&self, id: &UserId, hash: &str, now: Timestamp) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let affected =
+                sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id.as_str())
+                    .bind(hash)
+                    .bind(now)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+            if affected == 0 {
+                return Err(StoreError::NotFound);
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn mark_email_verified(&self, id: &UserId, now: Timestamp) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(now)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Stores a sealed TOTP secret awaiting confirmation (enrolment not yet complete).
+    pub async fn set_pending_totp(&self, id: &UserId, sealed: &[u8], now: Timestamp) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE users SET totp_secret_sealed = $2, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(sealed)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Completes enrolment: the confirmed code's step becomes the last used one, and the
+    /// account's recovery codes are replaced, all at once.
+    pub async fn enable_totp(
+        &self,
+        id: &UserId,
+        step: i64,
+        recovery_code_hashes: &[String],
+        now: Timestamp,
+    ) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE users SET totp_enabled_at = $2, totp_last_step = $3, updated_at = $2 \
+                 WHERE id = $1 AND totp_secret_sealed IS NOT NULL",
+            )
+            .bind(id.as_str())
+            .bind(now)
+            .bind(step)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            for hash in recovery_code_hashes {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(id.as_str())
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Turns two-factor sign-in off and forgets the secret and recovery codes.
+    pub async fn disable_totp(&self, id: &UserId, now: Timestamp) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE users SET totp_secret_sealed = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records `step` as the last accepted TOTP step. Returns false when that step (or a later
+    /// one) was already used: the code is a replay and must be refused. Atomic on both engines.
+    pub async fn claim_totp_step(&self, id: &UserId, step: i64) -> Result<bool> {
+        with_pool!(self, write, |pool| {
+            let result = sqlx::query(
+                "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            )
+            .bind(id.as_str())
+            .bind(step)
+            .execute(pool)
+            .await?;
+            Ok(result.rows_affected() == 1)
+        })
+    }
+
+    /// Marks a recovery code used; false when no unused code has that hash.
+    pub async fn use_recovery_code(
+        &self,
+        id: &UserId,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        with_pool!(self, write, |pool| {
+            let result = sqlx::query(
+                "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            )
+            .bind(id.as_str())
+            .bind(code_hash)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(result.rows_affected() == 1)
+        })
+    }
+
+    pub async fn unused_recovery_codes(&self, id: &UserId) -> Result<i64> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+            )
+            .bind(id.as_str())
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    pub async fn grant_role(
+        &self,
+        id: &UserId,
+        role: Role,
+        granted_by: Option<&UserId>,
+        now: Timestamp,
+    ) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO user_roles (user_id, role, granted_at, granted_by) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, role) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(role.as_str())
+            .bind(now)
+            .bind(granted_by.map(UserId::as_str))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+}

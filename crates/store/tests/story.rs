@@ -1,0 +1,305 @@
+//! The store's story, told once and run on SQLite and on PostgreSQL.
+
+use domain::audit::{AuditEntry, ChainVerifier, Outcome};
+use domain::throttle::ThrottlePolicy;
+use domain::{EmailAddress, Role, SessionId, UserId};
+use store::audit::AuditFilter;
+use store::outbox::OutgoingEmail;
+use store::sessions::{SessionRecord, SessionStage};
+use store::testing::TestDb;
+use store::tokens::{TokenPurpose, TokenRecord};
+use store::users::{NewUser, UserFilter};
+use store::{StoreError, Timestamp, both_engines};
+use time::Duration;
+use time::macros::datetime;
+
+fn id(n: u32) -> UserId {
+    UserId::parse(&format!("{n:032x}")).unwrap()
+}
+
+fn at(minutes: i64) -> Timestamp {
+    Timestamp::new(datetime!(2026-11-24 09:00:00.123456 UTC) + Duration::minutes(minutes))
+}
+
+async fn add_user(db: &TestDb, n: u32, email: &str, roles: &[Role]) -> UserId {
+    let user = id(n);
+    let email = EmailAddress::parse(email).unwrap();
+    db.store
+        .insert_user(NewUser {
+            id: &user,
+            email: &email,
+            display_name: "Amara Osei",
+            password_hash: "$argon2id$stub",
+            email_verified_at: None,
+            roles,
+            granted_by: None,
+            is_demo: false,
+            now: at(0),
+        })
+        .await
+        .unwrap();
+    user
+}
+
+fn entry(action: &str, actor: Option<&UserId>) -> AuditEntry {
+    AuditEntry {
+        actor_id: actor.map(|a| a.to_string()),
+        actor_role: Some("candidate".into()),
+        action: action.into(),
+        subject_type: Some("user".into()),
+        subject_id: actor.map(|a| a.to_string()),
+        outcome: Outcome::Success,
+        client_addr: Some("203.0.113.9".into()),
+        request_id: Some("req-1".into()),
+        detail: None,
+    }
+}
+
+both_engines! {
+    async fn accounts_roles_and_second_factors(engine) {
+        let db = TestDb::new(engine).await;
+        let user = add_user(&db, 1, "Amara@Example.org", &[Role::Candidate]).await;
+
+        let found = db.store.user_by_email(&EmailAddress::parse("amara@example.org").unwrap()).await.unwrap().unwrap();
+        assert_eq!(found.id, user);
+        assert_eq!(found.roles, vec![Role::Candidate]);
+        assert_eq!(found.created_at, at(0), "timestamps read back exactly");
+        assert!(!found.is_demo);
+
+        // The same e-mail cannot register twice.
+        let again = EmailAddress::parse("amara@example.org").unwrap();
+        let duplicate = db.store.insert_user(NewUser {
+            id: &id(2), email: &again, display_name: "X", password_hash: "h", email_verified_at: None,
+            roles: &[], granted_by: None, is_demo: false, now: at(0),
+        }).await;
+        assert!(matches!(duplicate, Err(StoreError::Conflict)));
+
+        db.store.grant_role(&user, Role::Supervisor, None, at(1)).await.unwrap();
+        db.store.grant_role(&user, Role::Supervisor, None, at(1)).await.unwrap();
+        let found = db.store.user_by_id(&user).await.unwrap().unwrap();
+        assert_eq!(found.roles, vec![Role::Candidate, Role::Supervisor]);
+
+        db.store.mark_email_verified(&user, at(2)).await.unwrap();
+        db.store.set_password_hash(&user, "$argon2id$new", at(3)).await.unwrap();
+        let found = db.store.user_by_id(&user).await.unwrap().unwrap();
+        assert_eq!(found.email_verified_at, Some(at(2)));
+        assert_eq!(found.password_hash, "$argon2id$new");
+        assert!(matches!(db.store.set_password_hash(&id(99), "h", at(3)).await, Err(StoreError::NotFound)));
+
+        // TOTP: pending, enabled with recovery codes, steps claimed once.
+        db.store.set_pending_totp(&user, b"sealed", at(4)).await.unwrap();
+        let hashes = vec!["c1".to_string(), "c2".to_string()];
+        db.store.enable_totp(&user, 100, &hashes, at(5)).await.unwrap();
+        assert!(!db.store.claim_totp_step(&user, 100).await.unwrap(), "the enrolment code cannot be replayed");
+        assert!(db.store.claim_totp_step(&user, 101).await.unwrap());
+        assert!(!db.store.claim_totp_step(&user, 101).await.unwrap());
+        assert_eq!(db.store.unused_recovery_codes(&user).await.unwrap(), 2);
+        assert!(db.store.use_recovery_code(&user, "c1", at(6)).await.unwrap());
+        assert!(!db.store.use_recovery_code(&user, "c1", at(6)).await.unwrap());
+        assert_eq!(db.store.unused_recovery_codes(&user).await.unwrap(), 1);
+        let found = db.store.user_by_id(&user).await.unwrap().unwrap();
+        assert!(found.mfa_enabled());
+        assert_eq!(found.totp_secret_sealed.as_deref(), Some(&b"sealed"[..]));
+        db.store.disable_totp(&user, at(7)).await.unwrap();
+        let found = db.store.user_by_id(&user).await.unwrap().unwrap();
+        assert!(!found.mfa_enabled());
+        assert_eq!(db.store.unused_recovery_codes(&user).await.unwrap(), 0);
+
+        add_user(&db, 3, "lee.staff@board.example", &[Role::BoardStaff]).await;
+        let (staff, total) = db.store.list_users(&UserFilter { role: Some(Role::BoardStaff), limit: 10, ..Default::default() }).await.unwrap();
+        assert_eq!((staff.len(), total), (1, 1));
+        let (found, total) = db.store.list_users(&UserFilter { text: Some("EXAMPLE.ORG".into()), limit: 10, ..Default::default() }).await.unwrap();
+        assert_eq!((found.len(), total), (1, 1));
+        assert_eq!(db.store.count_users().await.unwrap(), 2);
+    }
+
+    async fn sessions_rotate_and_end(engine) {
+        let db = TestDb::new(engine).await;
+        let user = add_user(&db, 1, "a@example.org", &[Role::Candidate]).await;
+        let session = |n: u32, stage| SessionRecord {
+            id: SessionId::parse(&format!("{n:032x}")).unwrap(),
+            token_hash: format!("hash{n}"),
+            user_id: user.clone(),
+            stage,
+            csrf_secret: "csrf".into(),
+            created_at: at(0),
+            last_seen_at: at(0),
+            client_addr: Some("127.0.0.1".into()),
+            user_agent: Some("test".into()),
+        };
+        let pending = session(1, SessionStage::MfaPending);
+        db.store.insert_session(&pending, None).await.unwrap();
+        let active = session(2, SessionStage::Active);
+        db.store.insert_session(&active, Some(&pending.id)).await.unwrap();
+        assert!(db.store.session_by_token_hash("hash1").await.unwrap().is_none(), "the old id is gone");
+        let found = db.store.session_by_token_hash("hash2").await.unwrap().unwrap();
+        assert_eq!(found.stage, SessionStage::Active);
+
+        db.store.touch_session(&active.id, at(5)).await.unwrap();
+        assert_eq!(db.store.session_by_token_hash("hash2").await.unwrap().unwrap().last_seen_at, at(5));
+
+        db.store.insert_session(&session(3, SessionStage::Active), None).await.unwrap();
+        assert_eq!(db.store.sessions_of_user(&user).await.unwrap().len(), 2);
+        assert_eq!(db.store.delete_sessions_of_user(&user, Some(&active.id)).await.unwrap(), 1);
+        assert_eq!(db.store.sessions_of_user(&user).await.unwrap().len(), 1);
+
+        let other = add_user(&db, 2, "b@example.org", &[]).await;
+        assert!(!db.store.delete_session_of_user(&other, &active.id).await.unwrap(), "cannot end another person's session");
+        assert_eq!(db.store.delete_expired_sessions(at(10), at(-100)).await.unwrap(), 1);
+        assert!(db.store.session_by_token_hash("hash2").await.unwrap().is_none());
+    }
+
+    async fn one_time_tokens_work_once(engine) {
+        let db = TestDb::new(engine).await;
+        let user = add_user(&db, 1, "a@example.org", &[]).await;
+        let token = TokenRecord {
+            token_hash: "t1".into(), purpose: TokenPurpose::ResetPassword, user_id: Some(user.clone()),
+            email: None, role: None, created_by: None, created_at: at(0), expires_at: at(60), used_at: None,
+        };
+        db.store.insert_token(&token).await.unwrap();
+        assert!(db.store.peek_token("t1", TokenPurpose::VerifyEmail, at(1)).await.unwrap().is_none(), "purpose must match");
+        assert!(db.store.peek_token("t1", TokenPurpose::ResetPassword, at(1)).await.unwrap().is_some());
+        assert!(db.store.consume_token("t1", TokenPurpose::ResetPassword, at(61)).await.unwrap().is_none(), "expired");
+        let used = db.store.consume_token("t1", TokenPurpose::ResetPassword, at(2)).await.unwrap().unwrap();
+        assert_eq!(used.user_id, Some(user.clone()));
+        assert!(db.store.consume_token("t1", TokenPurpose::ResetPassword, at(3)).await.unwrap().is_none(), "used once");
+
+        let invite = TokenRecord {
+            token_hash: "i1".into(), purpose: TokenPurpose::Invitation, user_id: None,
+            email: Some("new@clinic.example".into()), role: Some(Role::Clinician), created_by: Some(user.to_string()),
+            created_at: at(0), expires_at: at(600), used_at: None,
+        };
+        db.store.insert_token(&invite).await.unwrap();
+        let open = db.store.open_invitations(at(1)).await.unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].role, Some(Role::Clinician));
+        db.store.insert_token(&TokenRecord { token_hash: "t2".into(), ..token.clone() }).await.unwrap();
+        db.store.revoke_tokens(&user, TokenPurpose::ResetPassword, at(4)).await.unwrap();
+        assert!(db.store.peek_token("t2", TokenPurpose::ResetPassword, at(5)).await.unwrap().is_none());
+    }
+
+    async fn throttle_counters_and_settings(engine) {
+        let db = TestDb::new(engine).await;
+        let policy = ThrottlePolicy::ACCOUNT;
+        let mut state = db.store.throttle_state("acct:a").await.unwrap();
+        assert!(state.is_none());
+        for i in 0..5 {
+            let next = policy.record_failure(state.as_ref(), at(i).get());
+            db.store.put_throttle_state("acct:a", &next).await.unwrap();
+            state = db.store.throttle_state("acct:a").await.unwrap();
+        }
+        let stored = state.unwrap();
+        assert_eq!(stored.failures, 5);
+        assert_eq!(stored.locked_until, Some(at(4).get() + Duration::minutes(15)));
+        db.store.clear_throttle("acct:a").await.unwrap();
+        assert!(db.store.throttle_state("acct:a").await.unwrap().is_none());
+
+        assert_eq!(db.store.setting("board_name").await.unwrap(), None);
+        db.store.put_setting("board_name", "Board A").await.unwrap();
+        db.store.put_setting("board_name", "Board B").await.unwrap();
+        assert_eq!(db.store.setting("board_name").await.unwrap().as_deref(), Some("Board B"));
+    }
+
+    async fn audit_chain_appends_lists_and_verifies(engine) {
+        let db = TestDb::new(engine).await;
+        let user = add_user(&db, 1, "amara@example.org", &[]).await;
+        assert!(db.store.audit_head().await.unwrap().is_none());
+        for (i, action) in ["signin.success", "signin.failure", "protected.read"].iter().enumerate() {
+            let record = db.store.append_audit(entry(action, Some(&user)), at(i as i64)).await.unwrap();
+            assert_eq!(record.seq, i as i64 + 1);
+        }
+        db.store.append_audit(entry("signin.failure", None), at(5)).await.unwrap();
+
+        let mut verifier = ChainVerifier::default();
+        for record in db.store.audit_events_after(0, 100).await.unwrap() {
+            verifier.check(&record).unwrap();
+        }
+        let head = db.store.audit_head().await.unwrap();
+        assert_eq!(verifier.finish(head.as_ref()), Ok(4));
+
+        let (items, total) = db.store.list_audit(&AuditFilter { action_prefix: Some("signin".into()), limit: 10, ..Default::default() }).await.unwrap();
+        assert_eq!((items.len(), total), (3, 3));
+        assert_eq!(items[0].record.seq, 4, "newest first");
+        let (items, _) = db.store.list_audit(&AuditFilter { actor_email: Some("AMARA".into()), limit: 10, ..Default::default() }).await.unwrap();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].actor_email.as_deref(), Some("amara@example.org"));
+        let (items, _) = db.store.list_audit(&AuditFilter { from: Some(at(1)), until: Some(at(2)), limit: 10, ..Default::default() }).await.unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].record.entry.action, "signin.failure");
+    }
+
+    async fn concurrent_audit_appends_keep_one_chain(engine) {
+        let db = TestDb::new(engine).await;
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.append_audit(entry("load.test", None), at(i)).await.unwrap();
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let records = db.store.audit_events_after(0, 100).await.unwrap();
+        let head = db.store.audit_head().await.unwrap();
+        assert_eq!(domain::audit::verify_chain(&records, head.as_ref()), Ok(40));
+    }
+
+    async fn data_keys_rotate_and_shred(engine) {
+        let db = TestDb::new(engine).await;
+        db.store.insert_data_key("user:1", "k-old", b"wrapped-1", at(0)).await.unwrap();
+        db.store.insert_data_key("user:2", "k-old", b"wrapped-2", at(0)).await.unwrap();
+        assert!(matches!(db.store.insert_data_key("user:1", "k-old", b"x", at(0)).await, Err(StoreError::Conflict)));
+        let stale = db.store.data_keys_not_wrapped_by("k-new", 10).await.unwrap();
+        assert_eq!(stale.len(), 2);
+        assert!(db.store.rewrap_data_key("user:1", "k-old", "k-new", b"rewrapped", at(1)).await.unwrap());
+        assert!(!db.store.rewrap_data_key("user:1", "k-old", "k-new", b"again", at(1)).await.unwrap(), "only from the old key");
+        assert_eq!(db.store.data_keys_not_wrapped_by("k-new", 10).await.unwrap().len(), 1);
+        assert_eq!(db.store.data_key_counts().await.unwrap(), vec![("k-new".to_string(), 1), ("k-old".to_string(), 1)]);
+
+        assert!(db.store.destroy_data_key("user:2", at(2)).await.unwrap());
+        let shredded = db.store.data_key("user:2").await.unwrap().unwrap();
+        assert!(shredded.wrapped.is_none());
+        assert_eq!(shredded.destroyed_at, Some(at(2)));
+        assert!(!db.store.destroy_data_key("user:2", at(3)).await.unwrap());
+        assert_eq!(db.store.data_key("user:1").await.unwrap().unwrap().wrapped.as_deref(), Some(&b"rewrapped"[..]));
+    }
+
+    async fn outbox_claims_send_and_retry(engine) {
+        let db = TestDb::new(engine).await;
+        for n in 1..=3u32 {
+            let email = OutgoingEmail {
+                id: domain::id::RecordId::parse(&format!("{n:032x}")).unwrap(),
+                recipient: format!("p{n}@example.org"),
+                subject: "Verify your address".into(),
+                body_text: "https://sensate.example/verify/secret".into(),
+                body_html: None,
+            };
+            db.store.enqueue_email(&email, at(0)).await.unwrap();
+        }
+        let first = db.store.claim_due_emails(at(1), at(2), 2).await.unwrap();
+        assert_eq!(first.len(), 2);
+        let second = db.store.claim_due_emails(at(1), at(2), 10).await.unwrap();
+        assert_eq!(second.len(), 1, "claimed messages are skipped");
+        db.store.mark_email_sent(&first[0].id, at(1), false).await.unwrap();
+        db.store.mark_email_failed(&first[1].id, "connection refused", at(10)).await.unwrap();
+        let lapsed = db.store.claim_due_emails(at(5), at(6), 10).await.unwrap();
+        assert_eq!(lapsed.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), vec![second[0].id.clone()], "the lapsed claim comes back");
+        let retried = db.store.claim_due_emails(at(11), at(12), 10).await.unwrap();
+        assert_eq!(retried.len(), 2, "the failed message once due, and the never-finished claim again");
+        assert!(retried.iter().any(|e| e.id == first[1].id));
+        let log = db.store.recent_emails(None, 10).await.unwrap();
+        let sent = log.iter().find(|e| e.id == first[0].id.as_str()).unwrap();
+        assert!(sent.sent_at.is_some());
+        assert!(sent.body_text.is_none(), "a delivered body is erased");
+        let failed = log.iter().find(|e| e.id == first[1].id.as_str()).unwrap();
+        assert_eq!(failed.last_error.as_deref(), Some("connection refused"));
+    }
+
+    async fn migrations_are_idempotent(engine) {
+        let db = TestDb::new(engine).await;
+        db.store.migrate().await.unwrap();
+        db.store.migrate().await.unwrap();
+        db.store.ping().await.unwrap();
+    }
+}
