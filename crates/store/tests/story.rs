@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 //! The store's story, told once and run on SQLite and on PostgreSQL.
 
 use domain::audit::{AuditEntry, ChainVerifier, Outcome};
