@@ -1,1 +1,117 @@
-//! placeholder
+//! Sensate's use cases: the only layer that joins the domain, the store and the vault.
+//!
+//! Every request that does something calls one public method here. This layer decides who may
+//! do what ([`authz`], the one place a reader audits), writes the audit log ([`audit`]),
+//! seals and opens protected data through the vault ([`protected`]), and queues e-mail
+//! ([`mail`]). HTTP handlers only extract input, call one method and map the result.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod accounts;
+pub mod audit;
+pub mod authz;
+pub mod clock;
+pub mod context;
+pub mod demo;
+mod error;
+pub mod keys;
+pub mod mail;
+pub mod mfa;
+pub mod password;
+pub mod people;
+pub mod protected;
+pub mod random;
+pub mod sessions;
+pub mod signin;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use domain::session::SessionPolicy;
+use store::Store;
+use vault::KeyRing;
+
+pub use clock::Clock;
+pub use context::{Actor, RequestMeta};
+pub use error::{AppError, AppResult};
+
+/// Settings the use cases need (the binary builds this from `sensate.toml` and the
+/// environment).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The address people use to reach Sensate, without a trailing slash; links in e-mail
+    /// start with it.
+    pub public_url: String,
+    pub session: SessionPolicy,
+    /// Demo mode: demo accounts may sign in and the demo pages are served.
+    pub demo: bool,
+    /// The board's name as shown on pages and in e-mail.
+    pub board_name: String,
+    pub mail: mail::MailConfig,
+    /// Where the key ring was loaded from, so rotation and reloads use the same source.
+    pub key_source: keys::KeySource,
+}
+
+/// The application: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    keys: RwLock<KeyRing>,
+    config: AppConfig,
+    passwords: password::PasswordHasher,
+    clock: Clock,
+    mail_signal: tokio::sync::Notify,
+}
+
+impl App {
+    pub fn new(store: Store, keys: KeyRing, config: AppConfig, clock: Clock) -> AppResult<App> {
+        let passwords = password::PasswordHasher::new()?;
+        Ok(App {
+            inner: Arc::new(Inner {
+                store,
+                keys: RwLock::new(keys),
+                config,
+                passwords,
+                clock,
+                mail_signal: tokio::sync::Notify::new(),
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.inner.config
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    pub fn now(&self) -> store::Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn passwords(&self) -> &password::PasswordHasher {
+        &self.inner.passwords
+    }
+
+    /// The link people follow for `path` (which starts with `/`).
+    pub fn link(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.inner.config.public_url.trim_end_matches('/'),
+            path
+        )
+    }
+}
+
+/// Where data lives on disk by default.
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from("./data")
+}

@@ -145,6 +145,19 @@ impl Store {
         })
     }
 
+    /// Who owns a session (for the relationship check before ending it).
+    pub async fn session_owner(&self, id: &SessionId) -> Result<Option<UserId>> {
+        let owner: Option<String> = with_pool!(self, read, |pool| {
+            sqlx::query_scalar("SELECT user_id FROM sessions WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        owner
+            .map(|id| UserId::parse(&id).map_err(|_| StoreError::Corrupt("session user id".into())))
+            .transpose()
+    }
+
     pub async fn touch_session(&self, id: &SessionId, now: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")

@@ -1,0 +1,213 @@
+//! Authorization: who may do what. Every permission check in Sensate comes through
+//! [`decide`], so this file is the one to read to know the rules. Decisions use the person's
+//! roles and their relationship to the thing asked for (their own account, their own
+//! sessions; later issues add supervisees and clients). Every denial is written to the audit
+//! log by [`App::authorize`].
+
+use domain::{Role, UserId};
+
+use crate::audit::AuditEvent;
+use crate::{Actor, App, AppError, AppResult, RequestMeta};
+
+/// What someone is trying to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Permission<'a> {
+    /// See and change one's own account and security settings.
+    ManageOwnAccount,
+    /// End a session; only its owner may.
+    EndSession { owner: &'a UserId },
+    /// See the list of people and open invitations.
+    ViewPeople,
+    /// Invite someone to take `role`.
+    InvitePerson { role: Role },
+    /// Read the audit log.
+    ViewAuditLog,
+    /// Reach the role-specific parts of the dashboard (anything beyond one's own account).
+    UseWorkspace,
+}
+
+impl Permission<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Permission::ManageOwnAccount => "manage_own_account",
+            Permission::EndSession { .. } => "end_session",
+            Permission::ViewPeople => "view_people",
+            Permission::InvitePerson { .. } => "invite_person",
+            Permission::ViewAuditLog => "view_audit_log",
+            Permission::UseWorkspace => "use_workspace",
+        }
+    }
+}
+
+/// Why a request was refused, in words fit for the person refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(&'static str),
+}
+
+/// The rules.
+pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
+    use Decision::{Allow, Deny};
+    // Roles that demand a second factor get nothing but their own account until it is set
+    // up: a stolen password alone must not open a board or clinical workspace.
+    if actor.must_enrol_mfa()
+        && !matches!(
+            permission,
+            Permission::ManageOwnAccount | Permission::EndSession { .. }
+        )
+    {
+        return Deny("Set up two-factor sign-in first; your role requires it.");
+    }
+    match permission {
+        Permission::ManageOwnAccount | Permission::UseWorkspace => Allow,
+        // Relationship: a session belongs to one person, and only they may end it.
+        Permission::EndSession { owner } => {
+            if *owner == &actor.user_id {
+                Allow
+            } else {
+                Deny("That session is not yours.")
+            }
+        }
+        Permission::ViewPeople => {
+            if actor.has_role(Role::BoardAdmin) || actor.has_role(Role::BoardStaff) {
+                Allow
+            } else {
+                Deny("Only board staff and administrators can see the people list.")
+            }
+        }
+        // Administrators may invite anyone. Staff may invite the people they work with, but
+        // not other staff or administrators: nobody can raise a colleague to their own rank.
+        Permission::InvitePerson { role } => {
+            let staff_may = actor.has_role(Role::BoardStaff) && !matches!(role, Role::BoardAdmin | Role::BoardStaff);
+            if actor.has_role(Role::BoardAdmin) || staff_may {
+                Allow
+            } else {
+                Deny("You cannot invite people to that role.")
+            }
+        }
+        Permission::ViewAuditLog => {
+            if actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only board administrators can read the audit log.")
+            }
+        }
+    }
+}
+
+impl App {
+    /// Decides, and records any denial in the audit log.
+    pub async fn authorize(
+        &self,
+        actor: &Actor,
+        permission: Permission<'_>,
+        meta: &RequestMeta,
+    ) -> AppResult<()> {
+        match decide(actor, &permission) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(reason) => {
+                let event = AuditEvent::denied("access.denied").detail(permission.name());
+                self.record(actor, event, meta).await?;
+                Err(AppError::Forbidden(reason.to_owned()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{EmailAddress, SessionId};
+
+    fn actor(roles: &[Role], mfa: bool) -> Actor {
+        Actor {
+            user_id: UserId::parse("00000000000000000000000000000001").unwrap(),
+            email: EmailAddress::parse("a@example.org").unwrap(),
+            display_name: "A".into(),
+            roles: roles.to_vec(),
+            session_id: SessionId::parse("00000000000000000000000000000009").unwrap(),
+            mfa_enabled: mfa,
+            email_verified: true,
+            is_demo: false,
+        }
+    }
+
+    #[test]
+    fn the_audit_log_is_for_administrators() {
+        assert_eq!(
+            decide(&actor(&[Role::BoardAdmin], true), &Permission::ViewAuditLog),
+            Decision::Allow
+        );
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::BoardAdmin) {
+            assert!(
+                matches!(
+                    decide(&actor(&[role], true), &Permission::ViewAuditLog),
+                    Decision::Deny(_)
+                ),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn staff_cannot_raise_colleagues() {
+        let staff = actor(&[Role::BoardStaff], true);
+        assert_eq!(
+            decide(
+                &staff,
+                &Permission::InvitePerson {
+                    role: Role::CommitteeReviewer
+                }
+            ),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(
+                &staff,
+                &Permission::InvitePerson {
+                    role: Role::BoardStaff
+                }
+            ),
+            Decision::Deny(_)
+        ));
+        assert!(matches!(
+            decide(
+                &actor(&[Role::Candidate], false),
+                &Permission::InvitePerson { role: Role::Client }
+            ),
+            Decision::Deny(_)
+        ));
+    }
+
+    #[test]
+    fn only_the_owner_ends_a_session() {
+        let me = actor(&[Role::Candidate], false);
+        let other = UserId::parse("00000000000000000000000000000002").unwrap();
+        assert_eq!(
+            decide(&me, &Permission::EndSession { owner: &me.user_id }),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(&me, &Permission::EndSession { owner: &other }),
+            Decision::Deny(_)
+        ));
+    }
+
+    #[test]
+    fn mandatory_mfa_blocks_everything_but_the_account() {
+        let admin = actor(&[Role::BoardAdmin], false);
+        assert!(matches!(
+            decide(&admin, &Permission::ViewAuditLog),
+            Decision::Deny(_)
+        ));
+        assert!(matches!(
+            decide(&admin, &Permission::UseWorkspace),
+            Decision::Deny(_)
+        ));
+        assert_eq!(
+            decide(&admin, &Permission::ManageOwnAccount),
+            Decision::Allow
+        );
+    }
+}

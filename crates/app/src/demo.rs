@@ -1,0 +1,205 @@
+//! The demo: a small, realistic board with one account per role, loaded into an empty
+//! database by `sensate serve --demo`. Demo accounts are marked as such and refused when the
+//! server runs without `--demo`.
+
+use domain::{EmailAddress, Role, UserId};
+use store::users::NewUser;
+
+use crate::audit::{AuditActor, AuditEvent};
+use crate::protected::{Field, Subject};
+use crate::{App, AppError, AppResult, RequestMeta};
+
+/// Every demo account's password (printed at start-up and shown on the demo page).
+pub const DEMO_PASSWORD: &str = "demo-sensate-2026";
+pub const DEMO_BOARD_NAME: &str = "Northbridge Board of Sexuality Professionals";
+
+struct DemoPerson {
+    email: &'static str,
+    name: &'static str,
+    roles: &'static [Role],
+    about: &'static str,
+}
+
+const PEOPLE: &[DemoPerson] = &[
+    DemoPerson {
+        email: "admin@demo.sensate.test",
+        name: "Morgan Ellis",
+        roles: &[Role::BoardAdmin],
+        about: "Board administrator: people, invitations, audit log",
+    },
+    DemoPerson {
+        email: "staff@demo.sensate.test",
+        name: "Priya Raman",
+        roles: &[Role::BoardStaff],
+        about: "Board staff: runs the review workbench",
+    },
+    DemoPerson {
+        email: "reviewer@demo.sensate.test",
+        name: "Dr. Samuel Okafor",
+        roles: &[Role::CommitteeReviewer],
+        about: "Certification committee reviewer",
+    },
+    DemoPerson {
+        email: "supervisor@demo.sensate.test",
+        name: "Dr. Helen Marsh",
+        roles: &[Role::Candidate, Role::Supervisor],
+        about: "Certified sex therapist and supervisor",
+    },
+    DemoPerson {
+        email: "candidate@demo.sensate.test",
+        name: "Jordan Lee",
+        roles: &[Role::Candidate],
+        about: "Counsellor working towards the sex therapist credential",
+    },
+    DemoPerson {
+        email: "clinician@demo.sensate.test",
+        name: "Dr. Amara Osei",
+        roles: &[Role::Clinician],
+        about: "Sex therapist in private practice",
+    },
+    DemoPerson {
+        email: "client@demo.sensate.test",
+        name: "Riley Chen",
+        roles: &[Role::Client],
+        about: "A client of Dr. Osei",
+    },
+    DemoPerson {
+        email: "referrer@demo.sensate.test",
+        name: "Dr. Paul Novak",
+        roles: &[Role::ReferringProvider],
+        about: "Reproductive endocrinologist at a fertility clinic",
+    },
+];
+
+/// A demo account as the demo page lists it.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub about: &'static str,
+    /// The authenticator code valid now, for accounts with two-factor sign-in.
+    pub current_code: Option<String>,
+}
+
+impl App {
+    /// Loads the demo data if the database has no accounts yet. Returns whether it did.
+    pub async fn load_demo_if_empty(&self) -> AppResult<bool> {
+        if self.store().count_users().await? > 0 {
+            return Ok(false);
+        }
+        let meta = RequestMeta {
+            request_id: Some("demo-loader".into()),
+            ..RequestMeta::default()
+        };
+        let hash = self.passwords().hash(DEMO_PASSWORD).await?;
+        self.store()
+            .put_setting("board_name", DEMO_BOARD_NAME)
+            .await?;
+        for person in PEOPLE {
+            let id = UserId::parse(&crate::random::id()?)
+                .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
+            let email = EmailAddress::parse(person.email)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("demo e-mail: {e}")))?;
+            let now = self.now();
+            self.store()
+                .insert_user(NewUser {
+                    id: &id,
+                    email: &email,
+                    display_name: person.name,
+                    password_hash: &hash,
+                    email_verified_at: Some(now),
+                    roles: person.roles,
+                    granted_by: None,
+                    is_demo: true,
+                    now,
+                })
+                .await?;
+            // Roles that require two-factor sign-in get it set up, so a newcomer can sign in
+            // straight away with the code the demo page shows.
+            if domain::role::mfa_required(person.roles) {
+                let who = AuditActor {
+                    user_id: Some(id.to_string()),
+                    role: None,
+                };
+                let secret = crate::random::bytes::<20>()?;
+                let field = Field {
+                    name: "users.totp_secret",
+                    record_id: id.as_str(),
+                };
+                let sealed = self
+                    .seal(who, &Subject::user(&id), field, &secret, &meta)
+                    .await?;
+                self.store().set_pending_totp(&id, &sealed, now).await?;
+                self.store().enable_totp(&id, 0, &[], now).await?;
+            }
+        }
+        self.record(
+            AuditActor::default(),
+            AuditEvent::success("demo.loaded").detail(format!("{} accounts", PEOPLE.len())),
+            &meta,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// The demo accounts with their current codes. Only in demo mode, and only for accounts
+    /// marked as demo accounts; reading each secret is audited like any protected read.
+    pub async fn demo_accounts(&self) -> AppResult<Vec<DemoAccount>> {
+        if !self.config().demo {
+            return Err(AppError::NotFound);
+        }
+        let meta = RequestMeta {
+            request_id: Some("demo-page".into()),
+            ..RequestMeta::default()
+        };
+        let mut accounts = Vec::new();
+        for person in PEOPLE {
+            let Ok(email) = EmailAddress::parse(person.email) else {
+                continue;
+            };
+            let Some(user) = self
+                .store()
+                .user_by_email(&email)
+                .await?
+                .filter(|u| u.is_demo)
+            else {
+                continue;
+            };
+            let current_code = match (&user.totp_secret_sealed, user.mfa_enabled()) {
+                (Some(sealed), true) => {
+                    let who = AuditActor {
+                        user_id: Some(user.id.to_string()),
+                        role: None,
+                    };
+                    let field = Field {
+                        name: "users.totp_secret",
+                        record_id: user.id.as_str(),
+                    };
+                    let secret = self
+                        .open(who, &Subject::user(&user.id), field, sealed, &meta)
+                        .await?;
+                    Some(crate::mfa::current_code(&secret, &user.email, self.now())?)
+                }
+                _ => None,
+            };
+            accounts.push(DemoAccount {
+                email: user.email.to_string(),
+                name: user.display_name.clone(),
+                roles: user.roles.clone(),
+                about: person.about,
+                current_code,
+            });
+        }
+        Ok(accounts)
+    }
+
+    /// The board's name (a setting, falling back to the configured one).
+    pub async fn board_name(&self) -> AppResult<String> {
+        Ok(self
+            .store()
+            .setting("board_name")
+            .await?
+            .unwrap_or_else(|| self.config().board_name.clone()))
+    }
+}
