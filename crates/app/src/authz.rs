@@ -79,7 +79,8 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
         // Administrators may invite anyone. Staff may invite the people they work with, but
         // not other staff or administrators: nobody can raise a colleague to their own rank.
         Permission::InvitePerson { role } => {
-            let staff_may = actor.has_role(Role::BoardStaff) && !matches!(role, Role::BoardAdmin | Role::BoardStaff);
+            let staff_may = actor.has_role(Role::BoardStaff)
+                && !matches!(role, Role::BoardAdmin | Role::BoardStaff);
             if actor.has_role(Role::BoardAdmin) || staff_may {
                 Allow
             } else {

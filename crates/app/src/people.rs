@@ -209,3 +209,81 @@ impl App {
         Ok(email)
     }
 }
+
+impl App {
+    /// `sensate admin create`: the first board administrator. The account gets no usable
+    /// password; instead a one-time link (24 hours) lets the person choose one, so no password
+    /// passes through a terminal or shell history. Refused once any administrator exists
+    /// (invite further ones from the People page).
+    pub async fn create_first_admin(
+        &self,
+        email_input: &str,
+        name_input: &str,
+    ) -> AppResult<String> {
+        let mut errors = FieldErrors::new();
+        let email = errors.check("email", EmailAddress::parse(email_input));
+        let name = errors.check("name", PersonName::parse(name_input));
+        errors.into_result()?;
+        let (Some(email), Some(name)) = (email, name) else {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "validated admin lost a field"
+            )));
+        };
+        let filter = UserFilter {
+            role: Some(Role::BoardAdmin),
+            limit: 1,
+            ..UserFilter::default()
+        };
+        if self.store().list_users(&filter).await?.1 > 0 {
+            return Err(AppError::Refused(
+                "a board administrator exists already; invite more from the People page".into(),
+            ));
+        }
+        // A random password nobody knows: the account is usable only after the link is used.
+        let unusable = self.passwords().hash(&crate::random::token()?).await?;
+        let id = UserId::parse(&crate::random::id()?)
+            .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
+        let now = self.now();
+        let inserted = self
+            .store()
+            .insert_user(NewUser {
+                id: &id,
+                email: &email,
+                display_name: name.as_str(),
+                password_hash: &unusable,
+                email_verified_at: Some(now),
+                roles: &[Role::BoardAdmin],
+                granted_by: None,
+                is_demo: false,
+                now,
+            })
+            .await;
+        match inserted {
+            Ok(()) => {}
+            Err(store::StoreError::Conflict) => {
+                return Err(AppError::Refused(format!("{email} already has an account")));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        let token = self
+            .issue_token(
+                TokenPurpose::ResetPassword,
+                Some(&id),
+                None,
+                None,
+                Duration::hours(24),
+            )
+            .await?;
+        let meta = RequestMeta {
+            request_id: Some("cli".into()),
+            ..RequestMeta::default()
+        };
+        self.record(
+            AuditActor::default(),
+            AuditEvent::success("admin.created").subject("user", &id),
+            &meta,
+        )
+        .await?;
+        Ok(self.link(&format!("/password/reset/{token}")))
+    }
+}

@@ -40,6 +40,8 @@ pub struct ActiveSession {
 /// A freshly created session: the cookie value goes to the browser, nowhere else.
 pub struct NewSession {
     pub cookie_token: String,
+    /// The new session's anti-forgery token, for a page rendered in the same response.
+    pub csrf_token: String,
 }
 
 impl std::fmt::Debug for NewSession {
@@ -81,6 +83,7 @@ impl App {
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
         let cookie_token = crate::random::token()?;
+        let csrf_token = crate::random::token()?;
         let now = self.now();
         let record = SessionRecord {
             id: SessionId::parse(&crate::random::id()?)
@@ -88,7 +91,7 @@ impl App {
             token_hash: crate::random::token_hash(&cookie_token),
             user_id: user.id.clone(),
             stage,
-            csrf_secret: crate::random::token()?,
+            csrf_secret: csrf_token.clone(),
             created_at: now,
             last_seen_at: now,
             client_addr: meta.client_addr.clone(),
@@ -98,7 +101,10 @@ impl App {
                 .map(|ua| ua.chars().take(200).collect()),
         };
         self.store().insert_session(&record, replaces).await?;
-        Ok(NewSession { cookie_token })
+        Ok(NewSession {
+            cookie_token,
+            csrf_token,
+        })
     }
 
     /// Finds the session a cookie names, enforcing the idle and absolute timeouts.

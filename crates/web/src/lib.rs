@@ -1,1 +1,58 @@
-//! placeholder
+//! Sensate's web layer: HTML pages, the JSON API and the operational endpoints.
+//!
+//! Handlers are thin: extract input, call one `app` use case, map the result to a page or a
+//! JSON body. Cross-cutting rules live in middleware, applied in this order (outermost first):
+//! request id and client address → metrics → security headers → session and anti-forgery
+//! checks → error pages → body limit → routes. ARCHITECTURE.md follows one request through it.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod api;
+mod assets;
+mod context;
+mod error;
+mod forms;
+mod headers;
+mod metrics;
+mod ops;
+mod pages;
+mod session;
+mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+
+pub use error::WebError;
+pub use state::{ServerConfig, ServerState};
+
+/// Largest request body accepted (forms and JSON). Uploads get their own limits later.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole application as one router.
+pub fn router(state: ServerState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(ops::routes())
+        .merge(assets::routes())
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(error::fill_error_pages))
+        .layer(from_fn_with_state(state.clone(), session::load_session))
+        .layer(from_fn_with_state(state.clone(), headers::security_headers))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(state.clone(), context::request_context))
+        .with_state(state)
+}
+
+/// Serves until the future `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ServerState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

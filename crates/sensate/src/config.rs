@@ -1,0 +1,253 @@
+//! Configuration: built-in defaults, then `sensate.toml` (or the file named by
+//! `SENSATE_CONFIG`), then `SENSATE_*` environment variables, then command-line flags.
+//! Secrets (SMTP password, master key) are never printed: `Debug` redacts them, and the master
+//! key is read from the environment only where it is used.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// Everything `sensate.toml` may say. All keys are optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub public_url: Option<String>,
+    pub board_name: Option<String>,
+    pub key_file: Option<PathBuf>,
+    pub session_idle_minutes: Option<i64>,
+    pub session_absolute_hours: Option<i64>,
+    pub db_max_connections: Option<u32>,
+    pub trust_forwarded_for: Option<bool>,
+    pub log_format: Option<String>,
+    pub mail_from: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub smtp_security: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub board_name: String,
+    pub key_file: PathBuf,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub db_max_connections: u32,
+    pub trust_forwarded_for: bool,
+    pub json_logs: bool,
+    pub mail_from: String,
+    pub smtp: Option<Smtp>,
+}
+
+#[derive(Clone)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub security: app::mail::SmtpSecurity,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &store::redact_url(&self.database_url))
+            .field("public_url", &self.public_url)
+            .field("key_file", &self.key_file)
+            .field("smtp_host", &self.smtp.as_ref().map(|s| &s.host))
+            .field(
+                "smtp_password",
+                &self
+                    .smtp
+                    .as_ref()
+                    .and_then(|s| s.password.as_ref())
+                    .map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Values from the command line, which win over everything else.
+#[derive(Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match env(name) {
+        Some(text) => text
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name}={text:?} is not a valid value")),
+        None => Ok(None),
+    }
+}
+
+fn read_file(path: &Path, required: bool) -> anyhow::Result<FileConfig> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("configuration file {} is not valid", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => {
+            Ok(FileConfig::default())
+        }
+        Err(error) => {
+            Err(error).with_context(|| format!("cannot read configuration file {}", path.display()))
+        }
+    }
+}
+
+impl Config {
+    pub fn load(overrides: Overrides) -> anyhow::Result<Config> {
+        let (path, required) = match env("SENSATE_CONFIG") {
+            Some(path) => (PathBuf::from(path), true),
+            None => (PathBuf::from("sensate.toml"), false),
+        };
+        let file = read_file(&path, required)?;
+
+        let data_dir = overrides
+            .data_dir
+            .or(env("SENSATE_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(app::default_data_dir);
+        let database_url = overrides
+            .database_url
+            .or(env("SENSATE_DATABASE_URL"))
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}/sensate.db", data_dir.display()));
+        let key_file = env("SENSATE_KEY_FILE")
+            .map(PathBuf::from)
+            .or(file.key_file)
+            .unwrap_or_else(|| data_dir.join("master.key"));
+        let smtp_host = env("SENSATE_SMTP_HOST").or(file.smtp_host);
+        let smtp = match smtp_host {
+            Some(host) => {
+                let security = match env("SENSATE_SMTP_SECURITY")
+                    .or(file.smtp_security)
+                    .as_deref()
+                    .unwrap_or("starttls")
+                {
+                    "tls" => app::mail::SmtpSecurity::Tls,
+                    "starttls" => app::mail::SmtpSecurity::StartTls,
+                    "none" => app::mail::SmtpSecurity::None,
+                    other => bail!("smtp_security must be tls, starttls or none (got {other:?})"),
+                };
+                let default_port = match security {
+                    app::mail::SmtpSecurity::Tls => 465,
+                    app::mail::SmtpSecurity::StartTls => 587,
+                    app::mail::SmtpSecurity::None => 25,
+                };
+                Some(Smtp {
+                    host,
+                    port: env_parse("SENSATE_SMTP_PORT")?
+                        .or(file.smtp_port)
+                        .unwrap_or(default_port),
+                    username: env("SENSATE_SMTP_USERNAME").or(file.smtp_username),
+                    password: env("SENSATE_SMTP_PASSWORD").or(file.smtp_password),
+                    security,
+                })
+            }
+            None => None,
+        };
+        let config = Config {
+            listen: overrides
+                .listen
+                .or(env("SENSATE_LISTEN"))
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url,
+            public_url: env("SENSATE_PUBLIC_URL")
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            board_name: env("SENSATE_BOARD_NAME")
+                .or(file.board_name)
+                .unwrap_or_else(|| "Certification Board".into()),
+            key_file,
+            session_idle_minutes: env_parse("SENSATE_SESSION_IDLE_MINUTES")?
+                .or(file.session_idle_minutes)
+                .unwrap_or(30),
+            session_absolute_hours: env_parse("SENSATE_SESSION_ABSOLUTE_HOURS")?
+                .or(file.session_absolute_hours)
+                .unwrap_or(12),
+            db_max_connections: env_parse("SENSATE_DB_MAX_CONNECTIONS")?
+                .or(file.db_max_connections)
+                .unwrap_or(10),
+            trust_forwarded_for: env_parse("SENSATE_TRUST_FORWARDED_FOR")?
+                .or(file.trust_forwarded_for)
+                .unwrap_or(false),
+            json_logs: env("SENSATE_LOG_FORMAT")
+                .or(file.log_format)
+                .is_some_and(|f| f == "json"),
+            mail_from: env("SENSATE_MAIL_FROM")
+                .or(file.mail_from)
+                .unwrap_or_else(|| "Sensate <no-reply@sensate.invalid>".into()),
+            smtp,
+            data_dir,
+        };
+        if config.session_idle_minutes < 1 || config.session_absolute_hours < 1 {
+            bail!("session timeouts must be at least 1 minute (idle) and 1 hour (absolute)");
+        }
+        Ok(config)
+    }
+
+    /// Where the key-encryption keys come from: `SENSATE_MASTER_KEY` if set, else the key file.
+    pub fn key_source(&self) -> (app::keys::KeySource, Option<String>) {
+        match env("SENSATE_MASTER_KEY") {
+            Some(value) => (app::keys::KeySource::Environment, Some(value)),
+            None => (app::keys::KeySource::File(self.key_file.clone()), None),
+        }
+    }
+
+    pub fn app_config(&self, public_url: &str, demo: bool) -> app::AppConfig {
+        let transport = match &self.smtp {
+            Some(smtp) => app::mail::MailTransport::Smtp {
+                host: smtp.host.clone(),
+                port: smtp.port,
+                username: smtp.username.clone(),
+                password: smtp.password.clone(),
+                security: smtp.security,
+            },
+            None => app::mail::MailTransport::Outbox {
+                dir: self.data_dir.join("outbox"),
+            },
+        };
+        app::AppConfig {
+            public_url: public_url.to_owned(),
+            session: domain::session::SessionPolicy {
+                idle_timeout: time::Duration::minutes(self.session_idle_minutes),
+                absolute_timeout: time::Duration::hours(self.session_absolute_hours),
+            },
+            demo,
+            board_name: self.board_name.clone(),
+            mail: app::mail::MailConfig {
+                from: self.mail_from.clone(),
+                transport,
+            },
+            key_source: self.key_source().0,
+        }
+    }
+
+    pub fn store_options(&self) -> store::StoreOptions {
+        store::StoreOptions {
+            max_connections: self.db_max_connections,
+            ..store::StoreOptions::default()
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! `sensate serve`: bind, bring the application up (database, keys, demo data), serve.
+//!
+//! The server answers `/healthz` as soon as it listens. Until the database is reachable and
+//! migrated, `/readyz` says why it is not ready and pages answer 503; start-up keeps retrying
+//! the database every 5 seconds. A broken or missing key file stops the process with a clear
+//! message and exit status 1; nothing is overwritten.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::App;
+use store::Store;
+use web::{ServerConfig, ServerState};
+
+use crate::config::Config;
+
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.starts_with("sqlite:") && !config.data_dir.exists() {
+        // The data directory holds the database, the key file and the mail outbox: owner only.
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&config.data_dir)
+            .with_context(|| {
+                format!("cannot create data directory {}", config.data_dir.display())
+            })?;
+    }
+    Store::open_lazy(&config.database_url, &config.store_options())
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Opens the store, migrates, loads the keys: for the one-shot commands.
+pub async fn open_app(config: &Config, demo: bool) -> anyhow::Result<App> {
+    let store = open_store(config)?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("cannot migrate {}", store::redact_url(&config.database_url)))?;
+    let (source, env_value) = config.key_source();
+    let (keys, _) = app::keys::ensure(&store, &source, env_value.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    App::new(
+        store,
+        keys,
+        config.app_config(&public_url, demo),
+        app::Clock::system(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config)?;
+    let (source, env_value) = config.key_source();
+    // A key file that exists but cannot be used stops start-up before anything else happens.
+    let loaded = app::keys::load_existing(&source, env_value.as_deref())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr().context("listener has no address")?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let mut server_config = ServerConfig::for_public_url(&public_url, demo);
+    server_config.trust_forwarded_for = config.trust_forwarded_for;
+    let state = ServerState::new(store.clone(), server_config);
+
+    tracing::info!(database = %store::redact_url(&config.database_url), engine = store.engine().as_str(), "starting");
+    println!("Sensate is listening on {public_url}");
+
+    let bring_up = tokio::spawn(bring_up(
+        state.clone(),
+        config.clone(),
+        public_url.clone(),
+        demo,
+        loaded,
+    ));
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let served = web::serve(listener, state, shutdown).await;
+    bring_up.abort();
+    store.close().await;
+    served.context("server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Migrates (retrying while the database is unreachable), loads the keys, loads the demo,
+/// then marks the server ready and starts the background tasks.
+async fn bring_up(
+    state: ServerState,
+    config: Config,
+    public_url: String,
+    demo: bool,
+    loaded: Option<vault::KeyRing>,
+) {
+    let store = state.store().clone();
+    loop {
+        match store.migrate().await {
+            Ok(()) => break,
+            Err(error) if error.is_unavailable() => {
+                let message = format!(
+                    "database {} unreachable: {error}",
+                    store::redact_url(&config.database_url)
+                );
+                tracing::warn!("{message}; retrying in 5 s (/readyz answers 503 until then)");
+                state.set_not_ready(message);
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            Err(error) => fail(&format!("cannot migrate the database: {error}")),
+        }
+    }
+    let (source, env_value) = config.key_source();
+    let keys = match loaded {
+        Some(ring) => match app::keys::check_against_database(&ring, &store, &source).await {
+            Ok(()) => ring,
+            Err(error) => fail(&error.to_string()),
+        },
+        None => match app::keys::ensure(&store, &source, env_value.as_deref()).await {
+            Ok((ring, created)) => {
+                if created {
+                    tracing::info!(path = %config.key_file.display(), "created a new key file; back it up apart from the database");
+                }
+                ring
+            }
+            Err(error) => fail(&error.to_string()),
+        },
+    };
+    let app = match App::new(
+        store,
+        keys,
+        config.app_config(&public_url, demo),
+        app::Clock::system(),
+    ) {
+        Ok(app) => app,
+        Err(error) => fail(&format!("cannot start: {error}")),
+    };
+    if demo {
+        match app.load_demo_if_empty().await {
+            Ok(true) => print_demo_help(&public_url),
+            Ok(false) => println!(
+                "Demo mode: the database already has data, so no demo data was added. Demo accounts: {public_url}/demo"
+            ),
+            Err(error) => fail(&format!("cannot load the demo data: {error}")),
+        }
+    }
+    let board_name = app
+        .board_name()
+        .await
+        .unwrap_or_else(|_| config.board_name.clone());
+    tokio::spawn(app.clone().run_mail_sender());
+    tokio::spawn(clean_expired_sessions(app.clone()));
+    state.set_ready(app, board_name);
+    tracing::info!("ready");
+}
+
+fn fail(message: &str) -> ! {
+    tracing::error!("{message}");
+    eprintln!("sensate: {message}");
+    std::process::exit(1);
+}
+
+fn print_demo_help(public_url: &str) {
+    println!();
+    println!("Demo data loaded: a board with one account per role.");
+    println!(
+        "  Sign in at {public_url}/sign-in with candidate@demo.sensate.test / {}",
+        app::demo::DEMO_PASSWORD
+    );
+    println!(
+        "  All demo accounts, and the current two-factor codes for staff, reviewer and clinician: {public_url}/demo"
+    );
+    println!("  E-mail the demo sends: {public_url}/demo/mailbox");
+    println!();
+}
+
+/// Removes expired sessions every 10 minutes (expiry is enforced on every request anyway;
+/// this only keeps the table small).
+async fn clean_expired_sessions(app: App) {
+    loop {
+        let now = app.now().get();
+        let policy = app.session_policy();
+        let idle = store::Timestamp::new(now - policy.idle_timeout);
+        let absolute = store::Timestamp::new(now - policy.absolute_timeout);
+        if let Err(error) = app.store().delete_expired_sessions(idle, absolute).await {
+            tracing::warn!(error = %error, "session clean-up failed");
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}

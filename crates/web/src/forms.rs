@@ -1,0 +1,83 @@
+//! Reading submitted forms, with the anti-forgery check built in.
+//!
+//! Every HTML form is read through [`Posted`]: it checks the body is a form, within the size
+//! limit, and carries this session's `csrf` token. When the token is stale (a form opened
+//! before signing in or out, or in another session) the handler does not run; the form is
+//! shown again with everything the person typed and a note asking them to send it again.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::FieldErrors;
+use serde::de::DeserializeOwned;
+
+use crate::pages::PageContext;
+use crate::session::RequestSession;
+use crate::{BODY_LIMIT, WebError};
+
+/// The key under which a problem with the whole form (not one field) is reported.
+pub const FORM_LEVEL: &str = "_form";
+
+/// A form that can show itself again with problems named.
+pub trait FormPage: DeserializeOwned + Send + 'static {
+    fn rerender(self, ctx: PageContext, errors: FieldErrors) -> Response;
+}
+
+/// A form submission whose anti-forgery token matched.
+pub struct Posted<T>(pub T);
+
+impl<S: Send + Sync, T: FormPage> FromRequest<S> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+        }
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+            .await
+            .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            WebError::BadRequest("The form could not be read.".into()).into_response()
+        })?;
+        let value: T = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            WebError::BadRequest("The form could not be read. Go back and try again.".into())
+                .into_response()
+        })?;
+        let expected = parts
+            .extensions
+            .get::<RequestSession>()
+            .map(|s| s.csrf_token.clone())
+            .unwrap_or_default();
+        let given = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        if expected.is_empty() || !app::sessions::tokens_match(&expected, given) {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                FORM_LEVEL,
+                "This form had expired, so nothing was saved. We kept what you typed (except passwords): check it and send it again.",
+            );
+            let ctx = PageContext::from_extensions(&parts.extensions);
+            return Err(value.rerender(ctx, errors));
+        }
+        Ok(Posted(value))
+    }
+}
+
+/// A form with no fields but the token (sign out, "sign out everywhere", …).
+#[derive(serde::Deserialize)]
+pub struct TokenOnly {}
+
+impl FormPage for TokenOnly {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}

@@ -1,0 +1,65 @@
+//! Operational endpoints: liveness, readiness (checks the database) and metrics.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::ServerState;
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// The process is up.
+async fn healthz() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain")],
+        "ok\n",
+    )
+        .into_response()
+}
+
+/// Ready to serve: start-up finished and the database answers now.
+async fn readyz(State(state): State<ServerState>) -> Response {
+    if state.app().is_none() {
+        let reason = state.not_ready_reason();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain")],
+            format!("not ready: {reason}\n"),
+        )
+            .into_response();
+    }
+    match state.store().ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain")],
+            "ready\n",
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/plain")],
+                "not ready: database unreachable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<ServerState>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics().render(),
+    )
+        .into_response()
+}

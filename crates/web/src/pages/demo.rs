@@ -1,0 +1,84 @@
+//! The demo's own pages (only with `serve --demo`): the accounts to try, with their current
+//! codes, and the mailbox of sent e-mail.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::{PageContext, page, when};
+use crate::{ServerState, WebError};
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/demo", get(accounts))
+        .route("/demo/mailbox", get(mailbox))
+}
+
+fn demo_app(state: &ServerState) -> Result<&app::App, WebError> {
+    if !state.config().demo {
+        return Err(WebError::NotFound);
+    }
+    state.app().ok_or(WebError::NotReady)
+}
+
+#[derive(Template)]
+#[template(path = "demo.html")]
+struct DemoPage {
+    ctx: PageContext,
+    password: &'static str,
+    accounts: Vec<app::demo::DemoAccount>,
+}
+
+async fn accounts(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+) -> Result<Response, WebError> {
+    let accounts = demo_app(&state)?.demo_accounts().await?;
+    page(&DemoPage {
+        ctx,
+        password: app::demo::DEMO_PASSWORD,
+        accounts,
+    })
+}
+
+struct MailView {
+    to: String,
+    subject: String,
+    at: String,
+    status: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "mailbox.html")]
+struct MailboxPage {
+    ctx: PageContext,
+    messages: Vec<MailView>,
+}
+
+async fn mailbox(State(state): State<ServerState>, ctx: PageContext) -> Result<Response, WebError> {
+    let app = demo_app(&state)?;
+    let messages = app
+        .store()
+        .recent_emails(None, 50)
+        .await
+        .map_err(app::AppError::from)?
+        .into_iter()
+        .map(|m| MailView {
+            status: match (&m.sent_at, &m.last_error) {
+                (Some(_), _) => "delivered".into(),
+                (None, Some(error)) => format!("not delivered yet: {error}"),
+                (None, None) => "queued".into(),
+            },
+            to: m.recipient,
+            subject: m.subject,
+            at: when(m.created_at),
+            body: m
+                .body_text
+                .unwrap_or_else(|| "(body erased after delivery)".into()),
+        })
+        .collect();
+    page(&MailboxPage { ctx, messages })
+}

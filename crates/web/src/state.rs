@@ -1,0 +1,130 @@
+//! What every request can reach: the application once it is ready, and web settings.
+
+use std::sync::{Arc, OnceLock, RwLock};
+
+use app::App;
+use store::Store;
+
+use crate::metrics::Metrics;
+
+/// Web-level settings derived from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Mark cookies `Secure` and use the `__Host-` prefix. True when the public address is
+    /// https, or loopback (browsers treat http://127.0.0.1 and http://localhost as secure).
+    pub secure_cookies: bool,
+    /// Send Strict-Transport-Security (only when served over TLS).
+    pub hsts: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    pub demo: bool,
+}
+
+impl ServerConfig {
+    /// Settings for a public URL such as `https://sensate.example` or `http://127.0.0.1:8080`.
+    pub fn for_public_url(public_url: &str, demo: bool) -> ServerConfig {
+        let https = public_url.starts_with("https://");
+        let host = public_url.split("://").nth(1).unwrap_or_default();
+        let loopback = ["127.", "localhost", "[::1]"]
+            .iter()
+            .any(|p| host.starts_with(p));
+        ServerConfig {
+            secure_cookies: https || loopback,
+            hsts: https,
+            trust_forwarded_for: false,
+            demo,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ServerState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    app: OnceLock<App>,
+    store: Store,
+    config: ServerConfig,
+    metrics: Metrics,
+    not_ready: RwLock<String>,
+    board_name: RwLock<String>,
+}
+
+impl ServerState {
+    pub fn new(store: Store, config: ServerConfig) -> ServerState {
+        ServerState {
+            inner: Arc::new(Inner {
+                app: OnceLock::new(),
+                store,
+                config,
+                metrics: Metrics::default(),
+                not_ready: RwLock::new("starting".into()),
+                board_name: RwLock::new(String::new()),
+            }),
+        }
+    }
+
+    /// Called once the database is migrated and the keys are loaded.
+    pub fn set_ready(&self, app: App, board_name: String) {
+        if let Ok(mut name) = self.inner.board_name.write() {
+            *name = board_name;
+        }
+        let _ = self.inner.app.set(app);
+    }
+
+    /// Why the server is not ready yet (shown by /readyz).
+    pub fn set_not_ready(&self, reason: impl Into<String>) {
+        if let Ok(mut slot) = self.inner.not_ready.write() {
+            *slot = reason.into();
+        }
+    }
+
+    pub fn not_ready_reason(&self) -> String {
+        self.inner
+            .not_ready
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn app(&self) -> Option<&App> {
+        self.inner.app.get()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn board_name(&self) -> String {
+        self.inner
+            .board_name
+            .read()
+            .map(|n| n.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn session_cookie_name(&self) -> &'static str {
+        if self.inner.config.secure_cookies {
+            "__Host-sensate"
+        } else {
+            "sensate"
+        }
+    }
+
+    pub(crate) fn csrf_cookie_name(&self) -> &'static str {
+        if self.inner.config.secure_cookies {
+            "__Host-sensate-csrf"
+        } else {
+            "sensate-csrf"
+        }
+    }
+}
