@@ -79,12 +79,7 @@ impl App {
             .into_iter()
             .chain(form.display_name.split_whitespace())
             .collect();
-        let password = check_new_password(
-            &mut errors,
-            &form.password,
-            &form.password_confirm,
-            &identity,
-        );
+        let password = check_new_password(&mut errors, &form.password, &form.password_confirm, &identity);
         errors.into_result()?;
         let (Some(name), Some(email), Some(password)) = (name, email, password) else {
             return Err(AppError::internal(anyhow::anyhow!(
@@ -116,12 +111,8 @@ impl App {
                     user_id: Some(id.to_string()),
                     role: Some(Role::Candidate.as_str().into()),
                 };
-                self.record(
-                    who,
-                    AuditEvent::success("account.signup").subject("user", &id),
-                    meta,
-                )
-                .await?;
+                self.record(who, AuditEvent::success("account.signup").subject("user", &id), meta)
+                    .await?;
                 self.send_verification(&id, &email, name.as_str()).await
             }
             Err(store::StoreError::Conflict) => {
@@ -141,44 +132,27 @@ impl App {
         }
     }
 
-    async fn send_verification(
-        &self,
-        id: &UserId,
-        email: &EmailAddress,
-        name: &str,
-    ) -> AppResult<()> {
+    async fn send_verification(&self, id: &UserId, email: &EmailAddress, name: &str) -> AppResult<()> {
         self.store()
             .revoke_tokens(id, TokenPurpose::VerifyEmail, self.now())
             .await?;
         let token = self
-            .issue_token(
-                TokenPurpose::VerifyEmail,
-                Some(id),
-                None,
-                None,
-                VERIFY_LIFETIME,
-            )
+            .issue_token(TokenPurpose::VerifyEmail, Some(id), None, None, VERIFY_LIFETIME)
             .await?;
         let link = self.link(&format!("/verify-email/{token}"));
-        self.send_mail(email.as_str(), Mail::VerifyAddress { name, link })
-            .await
+        self.send_mail(email.as_str(), Mail::VerifyAddress { name, link }).await
     }
 
     /// Sends a fresh confirmation link to a signed-in person whose address is unconfirmed.
     pub async fn resend_verification(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<()> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         if actor.email_verified {
             return Ok(());
         }
         self.send_verification(&actor.user_id, &actor.email, &actor.display_name)
             .await?;
-        self.record(
-            actor,
-            AuditEvent::success("account.verification_resent"),
-            meta,
-        )
-        .await
+        self.record(actor, AuditEvent::success("account.verification_resent"), meta)
+            .await
     }
 
     /// Follows a confirmation link. Returns the confirmed address.
@@ -198,14 +172,8 @@ impl App {
             return Err(AppError::InvalidLink);
         };
         let user_id = record.user_id.ok_or(AppError::InvalidLink)?;
-        let user = self
-            .store()
-            .user_by_id(&user_id)
-            .await?
-            .ok_or(AppError::InvalidLink)?;
-        self.store()
-            .mark_email_verified(&user_id, self.now())
-            .await?;
+        let user = self.store().user_by_id(&user_id).await?.ok_or(AppError::InvalidLink)?;
+        self.store().mark_email_verified(&user_id, self.now()).await?;
         let who = AuditActor {
             user_id: Some(user_id.to_string()),
             role: None,
@@ -222,13 +190,8 @@ impl App {
     /// Always answers the same way; the reset link goes only to an existing account's
     /// address. The work runs in the background so the response time does not reveal
     /// whether the account exists.
-    pub async fn request_password_reset(
-        &self,
-        email_input: &str,
-        meta: &RequestMeta,
-    ) -> AppResult<()> {
-        let email = EmailAddress::parse(email_input)
-            .map_err(|e| AppError::field("email", e.to_string()))?;
+    pub async fn request_password_reset(&self, email_input: &str, meta: &RequestMeta) -> AppResult<()> {
+        let email = EmailAddress::parse(email_input).map_err(|e| AppError::field("email", e.to_string()))?;
         let app = self.clone();
         let meta = meta.clone();
         tokio::spawn(async move {
@@ -254,13 +217,7 @@ impl App {
             .revoke_tokens(&user.id, TokenPurpose::ResetPassword, self.now())
             .await?;
         let token = self
-            .issue_token(
-                TokenPurpose::ResetPassword,
-                Some(&user.id),
-                None,
-                None,
-                RESET_LIFETIME,
-            )
+            .issue_token(TokenPurpose::ResetPassword, Some(&user.id), None, None, RESET_LIFETIME)
             .await?;
         let link = self.link(&format!("/password/reset/{token}"));
         self.send_mail(
@@ -306,11 +263,7 @@ impl App {
             return Err(AppError::InvalidLink);
         };
         let user_id = record.user_id.ok_or(AppError::InvalidLink)?;
-        let user = self
-            .store()
-            .user_by_id(&user_id)
-            .await?
-            .ok_or(AppError::InvalidLink)?;
+        let user = self.store().user_by_id(&user_id).await?.ok_or(AppError::InvalidLink)?;
         let mut errors = FieldErrors::new();
         let identity: Vec<&str> = std::iter::once(user.email.local_part())
             .chain(user.display_name.split_whitespace())
@@ -318,9 +271,7 @@ impl App {
         let new = check_new_password(&mut errors, password, confirm, &identity);
         errors.into_result()?;
         let Some(new) = new else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "validated password lost"
-            )));
+            return Err(AppError::internal(anyhow::anyhow!("validated password lost")));
         };
         // Consume only now, so a mistyped password does not burn the link.
         if self
@@ -332,23 +283,16 @@ impl App {
             return Err(AppError::InvalidLink);
         }
         let new_hash = self.passwords().hash(new.expose()).await?;
-        self.store()
-            .set_password_hash(&user.id, &new_hash, self.now())
-            .await?;
+        self.store().set_password_hash(&user.id, &new_hash, self.now()).await?;
         // Following the link proves the person reads this inbox.
-        self.store()
-            .mark_email_verified(&user.id, self.now())
-            .await?;
+        self.store().mark_email_verified(&user.id, self.now()).await?;
         self.store().delete_sessions_of_user(&user.id, None).await?;
-        self.store()
-            .clear_throttle(&format!("account:{}", user.email))
-            .await?;
+        self.store().clear_throttle(&format!("account:{}", user.email)).await?;
         let who = AuditActor {
             user_id: Some(user.id.to_string()),
             role: None,
         };
-        self.record(who, AuditEvent::success("password.reset"), meta)
-            .await?;
+        self.record(who, AuditEvent::success("password.reset"), meta).await?;
         let reset = self.link("/password/forgot");
         self.send_mail(
             user.email.as_str(),
@@ -369,8 +313,7 @@ impl App {
         confirm: &str,
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         let user = self
             .store()
             .user_by_id(&actor.user_id)
@@ -385,11 +328,7 @@ impl App {
             .collect();
         let new = check_new_password(&mut errors, password, confirm, &identity);
         errors.into_result()?;
-        if !self
-            .passwords()
-            .verify(current, Some(&user.password_hash))
-            .await?
-        {
+        if !self.passwords().verify(current, Some(&user.password_hash)).await? {
             self.record(actor, AuditEvent::failure("password.change_failure"), meta)
                 .await?;
             return Err(AppError::field(
@@ -398,14 +337,10 @@ impl App {
             ));
         }
         let Some(new) = new else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "validated password lost"
-            )));
+            return Err(AppError::internal(anyhow::anyhow!("validated password lost")));
         };
         let new_hash = self.passwords().hash(new.expose()).await?;
-        self.store()
-            .set_password_hash(&user.id, &new_hash, self.now())
-            .await?;
+        self.store().set_password_hash(&user.id, &new_hash, self.now()).await?;
         self.store()
             .delete_sessions_of_user(&user.id, Some(&actor.session_id))
             .await?;

@@ -70,12 +70,7 @@ impl From<&Actor> for AuditActor {
 impl App {
     /// Appends an event. Callers propagate a failure: an action whose record cannot be written
     /// does not happen (or, for reads of protected data, is not shown).
-    pub async fn record(
-        &self,
-        who: impl Into<AuditActor>,
-        event: AuditEvent,
-        meta: &RequestMeta,
-    ) -> AppResult<()> {
+    pub async fn record(&self, who: impl Into<AuditActor>, event: AuditEvent, meta: &RequestMeta) -> AppResult<()> {
         if !is_valid_action(event.action) {
             return Err(AppError::internal(anyhow::anyhow!(
                 "invalid audit action {:?}",
@@ -105,11 +100,9 @@ impl App {
         filter: &AuditFilter,
         meta: &RequestMeta,
     ) -> AppResult<(Vec<AuditListItem>, i64)> {
-        self.authorize(actor, Permission::ViewAuditLog, meta)
-            .await?;
+        self.authorize(actor, Permission::ViewAuditLog, meta).await?;
         let listed = self.store().list_audit(filter).await?;
-        self.record(actor, AuditEvent::success("audit.viewed"), meta)
-            .await?;
+        self.record(actor, AuditEvent::success("audit.viewed"), meta).await?;
         Ok(listed)
     }
 }

@@ -51,12 +51,7 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
     use Decision::{Allow, Deny};
     // Roles that demand a second factor get nothing but their own account until it is set
     // up: a stolen password alone must not open a board or clinical workspace.
-    if actor.must_enrol_mfa()
-        && !matches!(
-            permission,
-            Permission::ManageOwnAccount | Permission::EndSession { .. }
-        )
-    {
+    if actor.must_enrol_mfa() && !matches!(permission, Permission::ManageOwnAccount | Permission::EndSession { .. }) {
         return Deny("Set up two-factor sign-in first; your role requires it.");
     }
     match permission {
@@ -79,8 +74,7 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
         // Administrators may invite anyone. Staff may invite the people they work with, but
         // not other staff or administrators: nobody can raise a colleague to their own rank.
         Permission::InvitePerson { role } => {
-            let staff_may = actor.has_role(Role::BoardStaff)
-                && !matches!(role, Role::BoardAdmin | Role::BoardStaff);
+            let staff_may = actor.has_role(Role::BoardStaff) && !matches!(role, Role::BoardAdmin | Role::BoardStaff);
             if actor.has_role(Role::BoardAdmin) || staff_may {
                 Allow
             } else {
@@ -99,12 +93,7 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
 
 impl App {
     /// Decides, and records any denial in the audit log.
-    pub async fn authorize(
-        &self,
-        actor: &Actor,
-        permission: Permission<'_>,
-        meta: &RequestMeta,
-    ) -> AppResult<()> {
+    pub async fn authorize(&self, actor: &Actor, permission: Permission<'_>, meta: &RequestMeta) -> AppResult<()> {
         match decide(actor, &permission) {
             Decision::Allow => Ok(()),
             Decision::Deny(reason) => {
@@ -164,12 +153,7 @@ mod tests {
             Decision::Allow
         );
         assert!(matches!(
-            decide(
-                &staff,
-                &Permission::InvitePerson {
-                    role: Role::BoardStaff
-                }
-            ),
+            decide(&staff, &Permission::InvitePerson { role: Role::BoardStaff }),
             Decision::Deny(_)
         ));
         assert!(matches!(
@@ -198,17 +182,8 @@ mod tests {
     #[test]
     fn mandatory_mfa_blocks_everything_but_the_account() {
         let admin = actor(&[Role::BoardAdmin], false);
-        assert!(matches!(
-            decide(&admin, &Permission::ViewAuditLog),
-            Decision::Deny(_)
-        ));
-        assert!(matches!(
-            decide(&admin, &Permission::UseWorkspace),
-            Decision::Deny(_)
-        ));
-        assert_eq!(
-            decide(&admin, &Permission::ManageOwnAccount),
-            Decision::Allow
-        );
+        assert!(matches!(decide(&admin, &Permission::ViewAuditLog), Decision::Deny(_)));
+        assert!(matches!(decide(&admin, &Permission::UseWorkspace), Decision::Deny(_)));
+        assert_eq!(decide(&admin, &Permission::ManageOwnAccount), Decision::Allow);
     }
 }

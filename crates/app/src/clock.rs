@@ -25,7 +25,6 @@ impl Clock {
 
     /// Moves this clock (and every clone of it) forward.
     pub fn advance(&self, by: Duration) {
-        self.offset_seconds
-            .fetch_add(by.whole_seconds(), Ordering::Relaxed);
+        self.offset_seconds.fetch_add(by.whole_seconds(), Ordering::Relaxed);
     }
 }

@@ -93,9 +93,7 @@ impl App {
             ..RequestMeta::default()
         };
         let hash = self.passwords().hash(DEMO_PASSWORD).await?;
-        self.store()
-            .put_setting("board_name", DEMO_BOARD_NAME)
-            .await?;
+        self.store().put_setting("board_name", DEMO_BOARD_NAME).await?;
         for person in PEOPLE {
             let id = UserId::parse(&crate::random::id()?)
                 .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
@@ -127,9 +125,7 @@ impl App {
                     name: "users.totp_secret",
                     record_id: id.as_str(),
                 };
-                let sealed = self
-                    .seal(who, &Subject::user(&id), field, &secret, &meta)
-                    .await?;
+                let sealed = self.seal(who, &Subject::user(&id), field, &secret, &meta).await?;
                 self.store().set_pending_totp(&id, &sealed, now).await?;
                 self.store().enable_totp(&id, 0, &[], now).await?;
             }
@@ -158,12 +154,7 @@ impl App {
             let Ok(email) = EmailAddress::parse(person.email) else {
                 continue;
             };
-            let Some(user) = self
-                .store()
-                .user_by_email(&email)
-                .await?
-                .filter(|u| u.is_demo)
-            else {
+            let Some(user) = self.store().user_by_email(&email).await?.filter(|u| u.is_demo) else {
                 continue;
             };
             let current_code = match (&user.totp_secret_sealed, user.mfa_enabled()) {
@@ -176,9 +167,7 @@ impl App {
                         name: "users.totp_secret",
                         record_id: user.id.as_str(),
                     };
-                    let secret = self
-                        .open(who, &Subject::user(&user.id), field, sealed, &meta)
-                        .await?;
+                    let secret = self.open(who, &Subject::user(&user.id), field, sealed, &meta).await?;
                     Some(crate::mfa::current_code(&secret, &user.email, self.now())?)
                 }
                 _ => None,

@@ -35,11 +35,8 @@ fn vault_error(error: VaultError) -> AppError {
 pub fn load_existing(source: &KeySource, env_value: Option<&str>) -> AppResult<Option<KeyRing>> {
     match source {
         KeySource::Environment => {
-            let value =
-                env_value.ok_or_else(|| AppError::Refused("SENSATE_MASTER_KEY is empty".into()))?;
-            KeyRing::parse_env_value(value)
-                .map(Some)
-                .map_err(vault_error)
+            let value = env_value.ok_or_else(|| AppError::Refused("SENSATE_MASTER_KEY is empty".into()))?;
+            KeyRing::parse_env_value(value).map(Some).map_err(vault_error)
         }
         KeySource::File(path) => {
             if std::fs::symlink_metadata(path).is_err() {
@@ -52,19 +49,11 @@ pub fn load_existing(source: &KeySource, env_value: Option<&str>) -> AppResult<O
 
 /// Refuses a key ring that cannot unwrap the database's data keys (the wrong key file, or one
 /// restored from before a rotation).
-pub async fn check_against_database(
-    ring: &KeyRing,
-    store: &Store,
-    source: &KeySource,
-) -> AppResult<()> {
+pub async fn check_against_database(ring: &KeyRing, store: &Store, source: &KeySource) -> AppResult<()> {
     let counts = store.data_key_counts().await?;
     let missing: Vec<String> = counts
         .iter()
-        .filter(|(id, _)| {
-            vault::KeyId::parse(id)
-                .map(|id| !ring.contains(&id))
-                .unwrap_or(true)
-        })
+        .filter(|(id, _)| vault::KeyId::parse(id).map(|id| !ring.contains(&id)).unwrap_or(true))
         .map(|(id, n)| format!("{id} ({n} data keys)"))
         .collect();
     if missing.is_empty() {
@@ -81,11 +70,7 @@ pub async fn check_against_database(
 /// Loads the key ring, creating a key file on first run. A missing key file is created only
 /// when the database holds no data keys yet: creating a fresh key beside existing data would
 /// make that data unreadable, so that case stops with instructions instead.
-pub async fn ensure(
-    store: &Store,
-    source: &KeySource,
-    env_value: Option<&str>,
-) -> AppResult<(KeyRing, bool)> {
+pub async fn ensure(store: &Store, source: &KeySource, env_value: Option<&str>) -> AppResult<(KeyRing, bool)> {
     if let Some(ring) = load_existing(source, env_value)? {
         check_against_database(&ring, store, source).await?;
         return Ok((ring, false));
@@ -99,11 +84,7 @@ pub async fn ensure(
             "the key file {} is missing, but the database holds data keys wrapped by {}. \
              Restore the key file from its backup; a new key cannot read existing data.",
             path.display(),
-            counts
-                .iter()
-                .map(|(id, _)| id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            counts.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
     if let Some(parent) = path.parent() {
@@ -160,10 +141,7 @@ pub async fn rewrap_all(store: &Store, ring: &KeyRing) -> AppResult<u64> {
                 continue;
             };
             let old_id = vault::KeyId::parse(&kek_id).map_err(vault_error)?;
-            let wrapped = vault::WrappedKey {
-                kek_id: old_id,
-                bytes,
-            };
+            let wrapped = vault::WrappedKey { kek_id: old_id, bytes };
             let fresh = ring.rewrap(&wrapped, &key.subject).map_err(vault_error)?;
             if store
                 .rewrap_data_key(

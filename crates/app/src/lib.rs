@@ -103,11 +103,7 @@ impl App {
 
     /// The link people follow for `path` (which starts with `/`).
     pub fn link(&self, path: &str) -> String {
-        format!(
-            "{}{}",
-            self.inner.config.public_url.trim_end_matches('/'),
-            path
-        )
+        format!("{}{}", self.inner.config.public_url.trim_end_matches('/'), path)
     }
 }
 

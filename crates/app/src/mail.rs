@@ -142,11 +142,7 @@ impl Mail<'_> {
                     "Hello,\n\n{inviter} invited you to join {board} on Sensate as {role}.\n\nTo accept, choose your password here:\n\n{link}\n\nThe invitation expires in 7 days."
                 ),
             ),
-            Mail::RoleGranted {
-                name,
-                role,
-                sign_in,
-            } => (
+            Mail::RoleGranted { name, role, sign_in } => (
                 format!("You now have the {role} role on Sensate"),
                 format!(
                     "Hello {name},\n\nYour Sensate account now has the {role} role. Please sign in again to use it:\n\n{sign_in}"
@@ -231,8 +227,7 @@ impl App {
                 Ok(sent) => tracing::debug!(sent, "mail delivered"),
                 Err(error) => tracing::warn!(error = %error, "mail delivery round failed"),
             }
-            let _ = tokio::time::timeout(Duration::from_secs(3), self.inner.mail_signal.notified())
-                .await;
+            let _ = tokio::time::timeout(Duration::from_secs(3), self.inner.mail_signal.notified()).await;
         }
     }
 
@@ -265,9 +260,7 @@ impl App {
 }
 
 fn build_message(from: &str, email: &OutgoingEmail) -> anyhow::Result<Message> {
-    let from: Mailbox = from
-        .parse()
-        .map_err(|e| anyhow::anyhow!("invalid From address: {e}"))?;
+    let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("invalid From address: {e}"))?;
     let to: Mailbox = email
         .recipient
         .parse()
@@ -280,10 +273,7 @@ fn build_message(from: &str, email: &OutgoingEmail) -> anyhow::Result<Message> {
         .from(from)
         .to(to)
         .subject(email.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(
-            email.body_text.clone(),
-            html,
-        ))?)
+        .multipart(MultiPart::alternative_plain_html(email.body_text.clone(), html))?)
 }
 
 async fn deliver(config: &MailConfig, email: &OutgoingEmail) -> anyhow::Result<()> {
@@ -299,9 +289,7 @@ async fn deliver(config: &MailConfig, email: &OutgoingEmail) -> anyhow::Result<(
         } => {
             let builder = match security {
                 SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
-                SmtpSecurity::StartTls => {
-                    AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?
-                }
+                SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
                 SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
             };
             let mut builder = builder.port(*port).timeout(Some(Duration::from_secs(20)));
@@ -346,10 +334,7 @@ mod tests {
 
     #[test]
     fn html_escapes_and_links() {
-        let html = html_body(
-            "Hi <you>",
-            "Hello <b>\n\nOpen https://x.example/a?b=1&c=2 now",
-        );
+        let html = html_body("Hi <you>", "Hello <b>\n\nOpen https://x.example/a?b=1&c=2 now");
         assert!(html.contains("<title>Hi &lt;you&gt;</title>"));
         assert!(html.contains("Hello &lt;b&gt;"));
         assert!(html.contains("<a href=\"https://x.example/a?b=1&amp;c=2\">"));

@@ -52,18 +52,13 @@ pub(crate) fn matching_step(
 }
 
 /// The current code for a secret (the demo page shows it for demo accounts).
-pub(crate) fn current_code(
-    secret: &[u8],
-    account: &EmailAddress,
-    now: store::Timestamp,
-) -> AppResult<String> {
+pub(crate) fn current_code(secret: &[u8], account: &EmailAddress, now: store::Timestamp) -> AppResult<String> {
     let seconds = u64::try_from(now.get().unix_timestamp()).unwrap_or_default();
     Ok(totp(secret, account)?.generate(seconds).to_string())
 }
 
 fn qr_svg(uri: &str) -> AppResult<String> {
-    let code = QrCode::new(uri.as_bytes())
-        .map_err(|e| AppError::internal(anyhow::anyhow!("QR code: {e}")))?;
+    let code = QrCode::new(uri.as_bytes()).map_err(|e| AppError::internal(anyhow::anyhow!("QR code: {e}")))?;
     let svg = code
         .render::<svg::Color<'_>>()
         .min_dimensions(220, 220)
@@ -80,12 +75,7 @@ fn qr_svg(uri: &str) -> AppResult<String> {
 }
 
 impl App {
-    async fn totp_secret(
-        &self,
-        actor: &Actor,
-        sealed: &[u8],
-        meta: &RequestMeta,
-    ) -> AppResult<Vec<u8>> {
+    async fn totp_secret(&self, actor: &Actor, sealed: &[u8], meta: &RequestMeta) -> AppResult<Vec<u8>> {
         let field = Field {
             name: "users.totp_secret",
             record_id: actor.user_id.as_str(),
@@ -98,17 +88,10 @@ impl App {
 
     /// Starts (or resumes) setting up an authenticator app. The secret is kept sealed until
     /// confirmed, so reloading the page shows the same one.
-    pub async fn begin_totp_setup(
-        &self,
-        actor: &Actor,
-        meta: &RequestMeta,
-    ) -> AppResult<TotpSetup> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
+    pub async fn begin_totp_setup(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<TotpSetup> {
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         if actor.mfa_enabled {
-            return Err(AppError::Refused(
-                "Two-factor sign-in is already on.".into(),
-            ));
+            return Err(AppError::Refused("Two-factor sign-in is already on.".into()));
         }
         let user = self
             .store()
@@ -151,8 +134,7 @@ impl App {
         code_input: &str,
         meta: &RequestMeta,
     ) -> AppResult<(Vec<String>, NewSession)> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         let code: String = code_input.chars().filter(|c| !c.is_whitespace()).collect();
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
             return Err(AppError::field(
@@ -165,11 +147,7 @@ impl App {
             .user_by_id(&actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let Some(sealed) = user
-            .totp_secret_sealed
-            .as_deref()
-            .filter(|_| !user.mfa_enabled())
-        else {
+        let Some(sealed) = user.totp_secret_sealed.as_deref().filter(|_| !user.mfa_enabled()) else {
             return Err(AppError::Refused(
                 "Start the set-up again: no set-up is in progress.".into(),
             ));
@@ -199,8 +177,7 @@ impl App {
                 meta,
             )
             .await?;
-        self.record(actor, AuditEvent::success("mfa.enabled"), meta)
-            .await?;
+        self.record(actor, AuditEvent::success("mfa.enabled"), meta).await?;
         let security = self.link("/account/security");
         self.send_mail(
             actor.email.as_str(),
@@ -221,29 +198,18 @@ impl App {
         password: &str,
         meta: &RequestMeta,
     ) -> AppResult<Vec<String>> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         let user = self
             .store()
             .user_by_id(&actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if !user.mfa_enabled() {
-            return Err(AppError::Refused(
-                "Turn on two-factor sign-in first.".into(),
-            ));
+            return Err(AppError::Refused("Turn on two-factor sign-in first.".into()));
         }
-        if !self
-            .passwords()
-            .verify(password, Some(&user.password_hash))
-            .await?
-        {
-            self.record(
-                actor,
-                AuditEvent::failure("mfa.recovery_codes_failure"),
-                meta,
-            )
-            .await?;
+        if !self.passwords().verify(password, Some(&user.password_hash)).await? {
+            self.record(actor, AuditEvent::failure("mfa.recovery_codes_failure"), meta)
+                .await?;
             return Err(AppError::field("password", "That password is not right."));
         }
         let mut codes = Vec::with_capacity(RECOVERY_CODES);
@@ -260,24 +226,14 @@ impl App {
                 user.totp_enabled_at.unwrap_or_else(|| self.now()),
             )
             .await?;
-        self.record(
-            actor,
-            AuditEvent::success("mfa.recovery_codes_replaced"),
-            meta,
-        )
-        .await?;
+        self.record(actor, AuditEvent::success("mfa.recovery_codes_replaced"), meta)
+            .await?;
         Ok(codes)
     }
 
     /// Turns two-factor sign-in off (needs the password); refused for roles that require it.
-    pub async fn disable_totp(
-        &self,
-        actor: &Actor,
-        password: &str,
-        meta: &RequestMeta,
-    ) -> AppResult<()> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
+    pub async fn disable_totp(&self, actor: &Actor, password: &str, meta: &RequestMeta) -> AppResult<()> {
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         if domain::role::mfa_required(&actor.roles) {
             return Err(AppError::Refused(
                 "Your role requires two-factor sign-in, so it cannot be turned off.".into(),
@@ -288,20 +244,13 @@ impl App {
             .user_by_id(&actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        if !self
-            .passwords()
-            .verify(password, Some(&user.password_hash))
-            .await?
-        {
+        if !self.passwords().verify(password, Some(&user.password_hash)).await? {
             self.record(actor, AuditEvent::failure("mfa.disable_failure"), meta)
                 .await?;
             return Err(AppError::field("password", "That password is not right."));
         }
-        self.store()
-            .disable_totp(&actor.user_id, self.now())
-            .await?;
-        self.record(actor, AuditEvent::success("mfa.disabled"), meta)
-            .await?;
+        self.store().disable_totp(&actor.user_id, self.now()).await?;
+        self.record(actor, AuditEvent::success("mfa.disabled"), meta).await?;
         let security = self.link("/account/security");
         self.send_mail(
             actor.email.as_str(),

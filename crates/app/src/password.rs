@@ -45,9 +45,7 @@ fn verify_now(password: &str, hash: &str) -> bool {
 
 impl PasswordHasher {
     pub fn new() -> AppResult<PasswordHasher> {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let dummy = crate::random::token()?;
         Ok(PasswordHasher {
             limit: Arc::new(Semaphore::new(cores)),
@@ -85,22 +83,9 @@ mod tests {
     async fn hashes_with_owasp_parameters_and_verifies() {
         let hasher = PasswordHasher::new().unwrap();
         let hash = hasher.hash("correct horse battery").await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
-        assert!(
-            hasher
-                .verify("correct horse battery", Some(&hash))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !hasher
-                .verify("wrong horse battery", Some(&hash))
-                .await
-                .unwrap()
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(hasher.verify("correct horse battery", Some(&hash)).await.unwrap());
+        assert!(!hasher.verify("wrong horse battery", Some(&hash)).await.unwrap());
         assert!(!hasher.verify("correct horse battery", None).await.unwrap());
         assert!(!hasher.verify("x", Some("not a hash")).await.unwrap());
     }

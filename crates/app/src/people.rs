@@ -33,11 +33,7 @@ impl App {
         Ok(self.store().list_users(filter).await?)
     }
 
-    pub async fn open_invitations(
-        &self,
-        actor: &Actor,
-        meta: &RequestMeta,
-    ) -> AppResult<Vec<TokenRecord>> {
+    pub async fn open_invitations(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<TokenRecord>> {
         self.authorize(actor, Permission::ViewPeople, meta).await?;
         Ok(self.store().open_invitations(self.now()).await?)
     }
@@ -52,34 +48,23 @@ impl App {
     ) -> AppResult<Invited> {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", EmailAddress::parse(email_input));
-        let role = errors.check(
-            "role",
-            Role::parse(role_input).map_err(|_| "Choose a role."),
-        );
+        let role = errors.check("role", Role::parse(role_input).map_err(|_| "Choose a role."));
         errors.into_result()?;
         let (Some(email), Some(role)) = (email, role) else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "validated invitation lost a field"
-            )));
+            return Err(AppError::internal(anyhow::anyhow!("validated invitation lost a field")));
         };
-        self.authorize(actor, Permission::InvitePerson { role }, meta)
-            .await?;
+        self.authorize(actor, Permission::InvitePerson { role }, meta).await?;
 
         if let Some(existing) = self.store().user_by_email(&email).await? {
             if existing.has_role(role) {
-                return Err(AppError::field(
-                    "email",
-                    format!("{email} already has this role."),
-                ));
+                return Err(AppError::field("email", format!("{email} already has this role.")));
             }
             self.store()
                 .grant_role(&existing.id, role, Some(&actor.user_id), self.now())
                 .await?;
             // A change of privilege ends the person's sessions: they sign in again and get a
             // new session id with the new role.
-            self.store()
-                .delete_sessions_of_user(&existing.id, None)
-                .await?;
+            self.store().delete_sessions_of_user(&existing.id, None).await?;
             let event = AuditEvent::success("admin.role_granted")
                 .subject("user", &existing.id)
                 .detail(role.as_str());
@@ -166,10 +151,7 @@ impl App {
         let password_hash = self.passwords().hash(new.expose()).await?;
         let id = UserId::parse(&crate::random::id()?)
             .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
-        let inviter = consumed
-            .created_by
-            .as_deref()
-            .and_then(|i| UserId::parse(i).ok());
+        let inviter = consumed.created_by.as_deref().and_then(|i| UserId::parse(i).ok());
         let now = self.now();
         let inserted = self
             .store()
@@ -215,19 +197,13 @@ impl App {
     /// password; instead a one-time link (24 hours) lets the person choose one, so no password
     /// passes through a terminal or shell history. Refused once any administrator exists
     /// (invite further ones from the People page).
-    pub async fn create_first_admin(
-        &self,
-        email_input: &str,
-        name_input: &str,
-    ) -> AppResult<String> {
+    pub async fn create_first_admin(&self, email_input: &str, name_input: &str) -> AppResult<String> {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", EmailAddress::parse(email_input));
         let name = errors.check("name", PersonName::parse(name_input));
         errors.into_result()?;
         let (Some(email), Some(name)) = (email, name) else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "validated admin lost a field"
-            )));
+            return Err(AppError::internal(anyhow::anyhow!("validated admin lost a field")));
         };
         let filter = UserFilter {
             role: Some(Role::BoardAdmin),
@@ -266,13 +242,7 @@ impl App {
             Err(other) => return Err(other.into()),
         }
         let token = self
-            .issue_token(
-                TokenPurpose::ResetPassword,
-                Some(&id),
-                None,
-                None,
-                Duration::hours(24),
-            )
+            .issue_token(TokenPurpose::ResetPassword, Some(&id), None, None, Duration::hours(24))
             .await?;
         let meta = RequestMeta {
             request_id: Some("cli".into()),

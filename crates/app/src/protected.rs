@@ -100,12 +100,7 @@ impl App {
                     let wrapped = self.with_keys(|keys| keys.wrap(&key, subject.as_str()))?;
                     match self
                         .store()
-                        .insert_data_key(
-                            subject.as_str(),
-                            wrapped.kek_id.as_str(),
-                            &wrapped.bytes,
-                            self.now(),
-                        )
+                        .insert_data_key(subject.as_str(), wrapped.kek_id.as_str(), &wrapped.bytes, self.now())
                         .await
                     {
                         Ok(()) => return Ok(key),
@@ -160,16 +155,8 @@ impl App {
     }
 
     /// Crypto-shredding: destroys the subject's data key, making all its sealed data unreadable.
-    pub async fn shred(
-        &self,
-        who: impl Into<AuditActor>,
-        subject: &Subject,
-        meta: &RequestMeta,
-    ) -> AppResult<bool> {
-        let destroyed = self
-            .store()
-            .destroy_data_key(subject.as_str(), self.now())
-            .await?;
+    pub async fn shred(&self, who: impl Into<AuditActor>, subject: &Subject, meta: &RequestMeta) -> AppResult<bool> {
+        let destroyed = self.store().destroy_data_key(subject.as_str(), self.now()).await?;
         let event = AuditEvent::success("protected.shredded").subject("data_key", subject.as_str());
         self.record(who, event, meta).await?;
         Ok(destroyed)

@@ -8,8 +8,7 @@ use crate::{AppError, AppResult};
 
 pub fn bytes<const N: usize>() -> AppResult<[u8; N]> {
     let mut buffer = [0u8; N];
-    getrandom::fill(&mut buffer)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("random generator failed: {e}")))?;
+    getrandom::fill(&mut buffer).map_err(|e| AppError::internal(anyhow::anyhow!("random generator failed: {e}")))?;
     Ok(buffer)
 }
 

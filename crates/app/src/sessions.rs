@@ -95,10 +95,7 @@ impl App {
             created_at: now,
             last_seen_at: now,
             client_addr: meta.client_addr.clone(),
-            user_agent: meta
-                .user_agent
-                .as_deref()
-                .map(|ua| ua.chars().take(200).collect()),
+            user_agent: meta.user_agent.as_deref().map(|ua| ua.chars().take(200).collect()),
         };
         self.store().insert_session(&record, replaces).await?;
         Ok(NewSession {
@@ -121,11 +118,7 @@ impl App {
         if session.stage == SessionStage::MfaPending {
             policy.absolute_timeout = policy.absolute_timeout.min(MFA_PENDING_LIFETIME);
         }
-        match policy.state(
-            session.created_at.get(),
-            session.last_seen_at.get(),
-            now.get(),
-        ) {
+        match policy.state(session.created_at.get(), session.last_seen_at.get(), now.get()) {
             Lifetime::Active => {}
             expired => {
                 self.store().delete_session(&session.id).await?;
@@ -179,23 +172,13 @@ impl App {
     }
 
     /// The signed-in sessions of the person asking.
-    pub async fn my_sessions(
-        &self,
-        actor: &Actor,
-        meta: &RequestMeta,
-    ) -> AppResult<Vec<SessionRecord>> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
+    pub async fn my_sessions(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<SessionRecord>> {
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         Ok(self.store().sessions_of_user(&actor.user_id).await?)
     }
 
     /// Ends one session; only its owner may.
-    pub async fn end_session(
-        &self,
-        actor: &Actor,
-        session: &SessionId,
-        meta: &RequestMeta,
-    ) -> AppResult<()> {
+    pub async fn end_session(&self, actor: &Actor, session: &SessionId, meta: &RequestMeta) -> AppResult<()> {
         let Some(owner) = self.store().session_owner(session).await? else {
             return Err(AppError::NotFound);
         };
@@ -213,12 +196,8 @@ impl App {
 
     /// "Sign out everywhere": ends every session of the person, this one included.
     pub async fn end_all_sessions(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<u64> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta)
-            .await?;
-        let ended = self
-            .store()
-            .delete_sessions_of_user(&actor.user_id, None)
-            .await?;
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
+        let ended = self.store().delete_sessions_of_user(&actor.user_id, None).await?;
         self.record(
             actor,
             AuditEvent::success("session.revoked_all").detail(format!("{ended} sessions")),

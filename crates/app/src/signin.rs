@@ -84,12 +84,8 @@ impl App {
             keys.push((address, ThrottlePolicy::ADDRESS));
         }
         if let Err(throttled) = self.check_throttle(&keys).await {
-            self.record(
-                AuditActor::default(),
-                AuditEvent::denied("signin.throttled"),
-                meta,
-            )
-            .await?;
+            self.record(AuditActor::default(), AuditEvent::denied("signin.throttled"), meta)
+                .await?;
             return Err(throttled);
         }
 
@@ -109,12 +105,8 @@ impl App {
                     user_id: other.map(|u| u.id.to_string()),
                     role: None,
                 };
-                self.record(
-                    who,
-                    AuditEvent::failure("signin.failure").detail("password"),
-                    meta,
-                )
-                .await?;
+                self.record(who, AuditEvent::failure("signin.failure").detail("password"), meta)
+                    .await?;
                 return Err(AppError::InvalidCredentials);
             }
         };
@@ -194,9 +186,7 @@ impl App {
                 _ => None,
             };
             match step {
-                Some(step) if self.store().claim_totp_step(&user.id, step).await? => {
-                    Some("authenticator code")
-                }
+                Some(step) if self.store().claim_totp_step(&user.id, step).await? => Some("authenticator code"),
                 _ => None,
             }
         } else {
@@ -209,12 +199,8 @@ impl App {
 
         let Some(method) = method else {
             self.count_failure(&keys).await?;
-            self.record(
-                who,
-                AuditEvent::failure("signin.second_factor_failure"),
-                meta,
-            )
-            .await?;
+            self.record(who, AuditEvent::failure("signin.second_factor_failure"), meta)
+                .await?;
             return Err(AppError::field(
                 "code",
                 "That code is not right, or was already used. Check your app and try again.",
@@ -224,12 +210,8 @@ impl App {
         let session = self
             .start_session(&user, SessionStage::Active, Some(&pending.id), meta)
             .await?;
-        self.record(
-            who,
-            AuditEvent::success("signin.success").detail(method),
-            meta,
-        )
-        .await?;
+        self.record(who, AuditEvent::success("signin.success").detail(method), meta)
+            .await?;
         Ok(session)
     }
 }

@@ -54,11 +54,7 @@ pub struct AuditEntry {
 /// Actions are lower-case words joined by dots or underscores, so they can be filtered on and
 /// never carry free text (which could carry secrets).
 pub fn is_valid_action(action: &str) -> bool {
-    !action.is_empty()
-        && action.len() <= 64
-        && action
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+    !action.is_empty() && action.len() <= 64 && action.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
 }
 
 /// An event as stored, with its place in the chain.
@@ -85,12 +81,7 @@ pub fn event_hash(seq: i64, at: OffsetDateTime, entry: &AuditEntry, prev_hash: &
         hasher.update((bytes.len() as u64).to_be_bytes());
         hasher.update(bytes);
     };
-    let optional = |value: &Option<String>| {
-        value
-            .as_deref()
-            .map(|v| format!("+{v}"))
-            .unwrap_or_default()
-    };
+    let optional = |value: &Option<String>| value.as_deref().map(|v| format!("+{v}")).unwrap_or_default();
     field(b"sensate-audit-v1");
     field(&seq.to_be_bytes());
     field(&(at.unix_timestamp_nanos() / 1_000).to_be_bytes());
@@ -118,15 +109,11 @@ pub struct ChainHead {
 pub enum ChainBreak {
     #[error("event {seq}: its contents do not match its hash (the row was edited)")]
     Edited { seq: i64 },
-    #[error(
-        "event {seq}: it does not link to the event before it (an event before it was removed or altered)"
-    )]
+    #[error("event {seq}: it does not link to the event before it (an event before it was removed or altered)")]
     Unlinked { seq: i64 },
     #[error("events {expected} to {found_minus_one} are missing (rows were deleted before event {found})", found_minus_one = found - 1)]
     Gap { expected: i64, found: i64 },
-    #[error(
-        "the log ends at event {last_seen} but the recorded head is event {head} (events at the end were deleted)"
-    )]
+    #[error("the log ends at event {last_seen} but the recorded head is event {head} (events at the end were deleted)")]
     Truncated { last_seen: i64, head: i64 },
     #[error("the recorded head does not match event {seq}")]
     HeadMismatch { seq: i64 },
@@ -267,10 +254,7 @@ mod tests {
     fn an_edit_is_named() {
         let (mut records, head) = chain(5);
         records[2].entry.outcome = Outcome::Denied;
-        assert_eq!(
-            verify_chain(&records, Some(&head)),
-            Err(ChainBreak::Edited { seq: 3 })
-        );
+        assert_eq!(verify_chain(&records, Some(&head)), Err(ChainBreak::Edited { seq: 3 }));
     }
 
     #[test]
@@ -290,17 +274,10 @@ mod tests {
         records.remove(1);
         assert_eq!(
             verify_chain(&records, Some(&head)),
-            Err(ChainBreak::Gap {
-                expected: 2,
-                found: 3
-            })
+            Err(ChainBreak::Gap { expected: 2, found: 3 })
         );
         assert_eq!(
-            ChainBreak::Gap {
-                expected: 2,
-                found: 3
-            }
-            .to_string(),
+            ChainBreak::Gap { expected: 2, found: 3 }.to_string(),
             "events 2 to 2 are missing (rows were deleted before event 3)"
         );
     }
@@ -311,10 +288,7 @@ mod tests {
         records.truncate(3);
         assert_eq!(
             verify_chain(&records, Some(&head)),
-            Err(ChainBreak::Truncated {
-                last_seen: 3,
-                head: 5
-            })
+            Err(ChainBreak::Truncated { last_seen: 3, head: 5 })
         );
     }
 

@@ -115,10 +115,7 @@ mod tests {
             "dana@-example.org",
             "dana@exa\u{7}mple.org",
         ] {
-            assert!(
-                EmailAddress::parse(bad).is_err(),
-                "{bad:?} should be refused"
-            );
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(EmailAddress::parse(""), Err(EmailError::Empty));
     }

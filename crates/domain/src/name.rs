@@ -69,19 +69,13 @@ mod tests {
             PersonName::parse("  Dr.  Amara   Osei ").unwrap().as_str(),
             "Dr. Amara Osei"
         );
-        assert_eq!(
-            PersonName::parse("Zoë Ó Briain").unwrap().as_str(),
-            "Zoë Ó Briain"
-        );
+        assert_eq!(PersonName::parse("Zoë Ó Briain").unwrap().as_str(), "Zoë Ó Briain");
     }
 
     #[test]
     fn refuses_empty_long_and_control() {
         assert_eq!(PersonName::parse("   "), Err(NameError::Empty));
         assert_eq!(PersonName::parse(&"x".repeat(101)), Err(NameError::TooLong));
-        assert_eq!(
-            PersonName::parse("a\u{0}b"),
-            Err(NameError::ControlCharacters)
-        );
+        assert_eq!(PersonName::parse("a\u{0}b"), Err(NameError::ControlCharacters));
     }
 }

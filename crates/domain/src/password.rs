@@ -84,14 +84,10 @@ fn is_sequence(input: &str) -> bool {
 /// rule does most of the work.
 fn is_common(input: &str) -> bool {
     const STEMS: [&str; 11] = [
-        "password", "passwrd", "qwerty", "letmein", "welcome", "iloveyou", "admin", "sensate",
-        "abc", "monkey", "dragon",
+        "password", "passwrd", "qwerty", "letmein", "welcome", "iloveyou", "admin", "sensate", "abc", "monkey",
+        "dragon",
     ];
-    let letters: String = input
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .collect();
+    let letters: String = input.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect();
     STEMS.contains(&letters.as_str())
 }
 
@@ -107,10 +103,7 @@ mod tests {
 
     #[test]
     fn refuses_short_long_and_predictable() {
-        assert_eq!(
-            NewPassword::parse("short", &[]),
-            Err(PasswordError::TooShort(12))
-        );
+        assert_eq!(NewPassword::parse("short", &[]), Err(PasswordError::TooShort(12)));
         assert_eq!(
             NewPassword::parse(&"ab1!".repeat(70), &[]),
             Err(PasswordError::TooLong(256))

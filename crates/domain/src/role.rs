@@ -54,10 +54,7 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Result<Role, UnknownRole> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == text)
-            .ok_or(UnknownRole)
+        Role::ALL.into_iter().find(|r| r.as_str() == text).ok_or(UnknownRole)
     }
 
     /// How the role is named to people.
@@ -131,9 +128,6 @@ mod tests {
 
     #[test]
     fn only_candidates_sign_up() {
-        assert_eq!(
-            Role::ALL.into_iter().filter(|r| r.open_sign_up()).count(),
-            1
-        );
+        assert_eq!(Role::ALL.into_iter().filter(|r| r.open_sign_up()).count(), 1);
     }
 }

@@ -34,12 +34,7 @@ pub enum SessionState {
 pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
 impl SessionPolicy {
-    pub fn state(
-        &self,
-        created_at: OffsetDateTime,
-        last_seen_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> SessionState {
+    pub fn state(&self, created_at: OffsetDateTime, last_seen_at: OffsetDateTime, now: OffsetDateTime) -> SessionState {
         if now - created_at >= self.absolute_timeout {
             SessionState::AbsoluteExpired
         } else if now - last_seen_at >= self.idle_timeout {

@@ -80,21 +80,14 @@ impl ThrottlePolicy {
     }
 
     /// The state after one more failure at `now`.
-    pub fn record_failure(
-        &self,
-        state: Option<&ThrottleState>,
-        now: OffsetDateTime,
-    ) -> ThrottleState {
+    pub fn record_failure(&self, state: Option<&ThrottleState>, now: OffsetDateTime) -> ThrottleState {
         let fresh = ThrottleState {
             failures: 1,
             window_started_at: now,
             locked_until: None,
         };
         let mut next = match state {
-            Some(s)
-                if now - s.window_started_at < self.window
-                    && s.locked_until.is_none_or(|u| u > now) =>
-            {
+            Some(s) if now - s.window_started_at < self.window && s.locked_until.is_none_or(|u| u > now) => {
                 ThrottleState {
                     failures: s.failures.saturating_add(1),
                     ..*s
@@ -128,15 +121,9 @@ mod tests {
         }
         let locked = policy.decide(state.as_ref(), t0 + Duration::seconds(5));
         assert_eq!(locked.retry_minutes(), Some(15));
-        assert_eq!(
-            locked.message().unwrap(),
-            "Too many attempts; try again in 15 minutes."
-        );
+        assert_eq!(locked.message().unwrap(), "Too many attempts; try again in 15 minutes.");
         let later = t0 + Duration::seconds(4) + Duration::minutes(15);
-        assert_eq!(
-            policy.decide(state.as_ref(), later),
-            ThrottleDecision::Allowed
-        );
+        assert_eq!(policy.decide(state.as_ref(), later), ThrottleDecision::Allowed);
         // After the lockout the count starts again.
         let after = policy.record_failure(state.as_ref(), later);
         assert_eq!(after.failures, 1);
@@ -161,9 +148,6 @@ mod tests {
         let d = ThrottleDecision::Locked {
             retry_after: Duration::seconds(1),
         };
-        assert_eq!(
-            d.message().unwrap(),
-            "Too many attempts; try again in 1 minute."
-        );
+        assert_eq!(d.message().unwrap(), "Too many attempts; try again in 1 minute.");
     }
 }

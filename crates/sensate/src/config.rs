@@ -103,14 +103,11 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
 
 fn read_file(path: &Path, required: bool) -> anyhow::Result<FileConfig> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text)
-            .with_context(|| format!("configuration file {} is not valid", path.display())),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => {
-            Ok(FileConfig::default())
+        Ok(text) => {
+            toml::from_str(&text).with_context(|| format!("configuration file {} is not valid", path.display()))
         }
-        Err(error) => {
-            Err(error).with_context(|| format!("cannot read configuration file {}", path.display()))
-        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
+        Err(error) => Err(error).with_context(|| format!("cannot read configuration file {}", path.display())),
     }
 }
 

@@ -100,10 +100,7 @@ fn main() -> ExitCode {
         }
     };
     serve::init_logging(config.json_logs);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("sensate: cannot start the async runtime: {error}");
@@ -125,13 +122,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve { demo, .. } => serve::serve(config, demo).await,
         Command::Migrate => {
             let store = serve::open_store(&config)?;
-            store.migrate().await.with_context(|| {
-                format!("cannot migrate {}", store::redact_url(&config.database_url))
-            })?;
-            println!(
-                "Database {} is up to date.",
-                store::redact_url(&config.database_url)
-            );
+            store
+                .migrate()
+                .await
+                .with_context(|| format!("cannot migrate {}", store::redact_url(&config.database_url)))?;
+            println!("Database {} is up to date.", store::redact_url(&config.database_url));
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin {
@@ -143,9 +138,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("Board administrator {email} created.");
-            println!(
-                "Open this link within 24 hours to choose a password (it works once):\n\n  {link}\n"
-            );
+            println!("Open this link within 24 hours to choose a password (it works once):\n\n  {link}\n");
             println!("Two-factor sign-in is set up at the first sign-in.");
             Ok(ExitCode::SUCCESS)
         }
@@ -183,9 +176,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 "Earlier keys kept in the key file for running servers and backups: {}",
                 report.previous_keys.join(", ")
             );
-            println!(
-                "Back up the key file again now: a backup of the database needs the key file of the same time."
-            );
+            println!("Back up the key file again now: a backup of the database needs the key file of the same time.");
             Ok(ExitCode::SUCCESS)
         }
     }

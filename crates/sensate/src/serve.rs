@@ -17,8 +17,7 @@ use crate::config::Config;
 
 pub fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -37,12 +36,9 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
             .recursive(true)
             .mode(0o700)
             .create(&config.data_dir)
-            .with_context(|| {
-                format!("cannot create data directory {}", config.data_dir.display())
-            })?;
+            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     }
-    Store::open_lazy(&config.database_url, &config.store_options())
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    Store::open_lazy(&config.database_url, &config.store_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Opens the store, migrates, loads the keys: for the one-shot commands.
@@ -60,30 +56,21 @@ pub async fn open_app(config: &Config, demo: bool) -> anyhow::Result<App> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.listen));
-    App::new(
-        store,
-        keys,
-        config.app_config(&public_url, demo),
-        app::Clock::system(),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    App::new(store, keys, config.app_config(&public_url, demo), app::Clock::system())
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&config)?;
     let (source, env_value) = config.key_source();
     // A key file that exists but cannot be used stops start-up before anything else happens.
-    let loaded = app::keys::load_existing(&source, env_value.as_deref())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let loaded = app::keys::load_existing(&source, env_value.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr().context("listener has no address")?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"));
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let mut server_config = ServerConfig::for_public_url(&public_url, demo);
     server_config.trust_forwarded_for = config.trust_forwarded_for;
     let state = ServerState::new(store.clone(), server_config);
@@ -110,13 +97,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
 
 /// Migrates (retrying while the database is unreachable), loads the keys, loads the demo,
 /// then marks the server ready and starts the background tasks.
-async fn bring_up(
-    state: ServerState,
-    config: Config,
-    public_url: String,
-    demo: bool,
-    loaded: Option<vault::KeyRing>,
-) {
+async fn bring_up(state: ServerState, config: Config, public_url: String, demo: bool, loaded: Option<vault::KeyRing>) {
     let store = state.store().clone();
     loop {
         match store.migrate().await {
@@ -149,12 +130,7 @@ async fn bring_up(
             Err(error) => fail(&error.to_string()),
         },
     };
-    let app = match App::new(
-        store,
-        keys,
-        config.app_config(&public_url, demo),
-        app::Clock::system(),
-    ) {
+    let app = match App::new(store, keys, config.app_config(&public_url, demo), app::Clock::system()) {
         Ok(app) => app,
         Err(error) => fail(&format!("cannot start: {error}")),
     };
@@ -167,10 +143,7 @@ async fn bring_up(
             Err(error) => fail(&format!("cannot load the demo data: {error}")),
         }
     }
-    let board_name = app
-        .board_name()
-        .await
-        .unwrap_or_else(|_| config.board_name.clone());
+    let board_name = app.board_name().await.unwrap_or_else(|_| config.board_name.clone());
     tokio::spawn(app.clone().run_mail_sender());
     tokio::spawn(clean_expired_sessions(app.clone()));
     state.set_ready(app, board_name);

@@ -65,10 +65,9 @@ impl Store {
     pub async fn append_audit(&self, entry: AuditEntry, now: Timestamp) -> Result<AuditRecord> {
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            let head =
-                sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *tx)
+                .await?;
             let seq: i64 = head.try_get("seq")?;
             let prev_hash: String = head.try_get("hash")?;
             let previous = (seq > 1).then(|| ChainHead {
@@ -127,11 +126,7 @@ impl Store {
             let sql = sqlx::AssertSqlSafe(format!(
                 "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2"
             ));
-            let rows = sqlx::query(sql)
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(sql).bind(after_seq).bind(limit).fetch_all(pool).await?;
             let mut records = Vec::with_capacity(rows.len());
             for row in &rows {
                 records.push(record_from_row!(row));
@@ -146,17 +141,13 @@ impl Store {
             .actor_email
             .as_deref()
             .map(|t| format!("%{}%", t.trim().to_lowercase()));
-        let action = filter
-            .action_prefix
-            .as_deref()
-            .map(|t| format!("{}%", t.trim()));
+        let action = filter.action_prefix.as_deref().map(|t| format!("{}%", t.trim()));
         let condition = "($1 IS NULL OR u.email LIKE $1) AND ($2 IS NULL OR e.action LIKE $2) \
              AND ($3 IS NULL OR e.outcome = $3) AND ($4 IS NULL OR e.subject_id = $4) \
              AND ($5 IS NULL OR e.at >= $5) AND ($6 IS NULL OR e.at < $6)";
         with_pool!(self, read, |pool| {
-            let count_sql = format!(
-                "SELECT COUNT(*) FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id WHERE {condition}"
-            );
+            let count_sql =
+                format!("SELECT COUNT(*) FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id WHERE {condition}");
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
                 .bind(actor.as_deref())
                 .bind(action.as_deref())

@@ -29,12 +29,10 @@ macro_rules! key_from_row {
 impl Store {
     pub async fn data_key(&self, subject: &str) -> Result<Option<StoredDataKey>> {
         with_pool!(self, read, |pool| {
-            let row = sqlx::query(
-                "SELECT subject, kek_id, wrapped, destroyed_at FROM data_keys WHERE subject = $1",
-            )
-            .bind(subject)
-            .fetch_optional(pool)
-            .await?;
+            let row = sqlx::query("SELECT subject, kek_id, wrapped, destroyed_at FROM data_keys WHERE subject = $1")
+                .bind(subject)
+                .fetch_optional(pool)
+                .await?;
             match row {
                 Some(row) => Ok(Some(key_from_row!(&row))),
                 None => Ok(None),
@@ -44,13 +42,7 @@ impl Store {
 
     /// Stores a new subject's key. `Conflict` when another request created it first; the
     /// caller then reads and uses that one.
-    pub async fn insert_data_key(
-        &self,
-        subject: &str,
-        kek_id: &str,
-        wrapped: &[u8],
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn insert_data_key(&self, subject: &str, kek_id: &str, wrapped: &[u8], now: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query("INSERT INTO data_keys (subject, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(subject)
@@ -79,11 +71,7 @@ impl Store {
     }
 
     /// Live keys still wrapped by a key other than `kek_id`, in batches, for rotation.
-    pub async fn data_keys_not_wrapped_by(
-        &self,
-        kek_id: &str,
-        limit: i64,
-    ) -> Result<Vec<StoredDataKey>> {
+    pub async fn data_keys_not_wrapped_by(&self, kek_id: &str, limit: i64) -> Result<Vec<StoredDataKey>> {
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(
                 "SELECT subject, kek_id, wrapped, destroyed_at FROM data_keys \

@@ -61,9 +61,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use error::StoreError;
 pub use timestamp::Timestamp;
@@ -159,9 +157,7 @@ impl Store {
         let db = match Engine::from_url(url)? {
             Engine::Sqlite => {
                 let base = SqliteConnectOptions::from_str(url)
-                    .map_err(|e| {
-                        StoreError::Config(format!("invalid SQLite URL {}: {e}", redact_url(url)))
-                    })?
+                    .map_err(|e| StoreError::Config(format!("invalid SQLite URL {}: {e}", redact_url(url))))?
                     // WAL lets readers run beside the writer; FULL syncs the WAL at every
                     // commit so an acknowledged write survives power loss, not just a crash.
                     .journal_mode(SqliteJournalMode::Wal)
@@ -180,12 +176,7 @@ impl Store {
             }
             Engine::Postgres => {
                 let connect = PgConnectOptions::from_str(url)
-                    .map_err(|e| {
-                        StoreError::Config(format!(
-                            "invalid PostgreSQL URL {}: {e}",
-                            redact_url(url)
-                        ))
-                    })?
+                    .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL {}: {e}", redact_url(url))))?
                     .application_name("sensate");
                 let pool = PgPoolOptions::new()
                     .max_connections(options.max_connections.max(1))
@@ -240,10 +231,7 @@ mod tests {
             Engine::from_url("sqlite://./data/sensate.db").ok(),
             Some(Engine::Sqlite)
         );
-        assert_eq!(
-            Engine::from_url("postgres://u@h/db").ok(),
-            Some(Engine::Postgres)
-        );
+        assert_eq!(Engine::from_url("postgres://u@h/db").ok(), Some(Engine::Postgres));
         assert!(Engine::from_url("mysql://x").is_err());
     }
 

@@ -9,11 +9,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::{Db, Result, Store, StoreError};
 
 /// Every migration, in order. Add new files here; never edit one that has shipped.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
 
 fn migrator() -> Migrator {
     let migrations = MIGRATIONS

@@ -81,13 +81,10 @@ impl Store {
                 if let Some(row) = row {
                     let id: String = row.try_get("id")?;
                     claimed.push(OutgoingEmail {
-                        id: RecordId::parse(&id)
-                            .map_err(|_| StoreError::Corrupt("outbox id".into()))?,
+                        id: RecordId::parse(&id).map_err(|_| StoreError::Corrupt("outbox id".into()))?,
                         recipient: row.try_get("recipient")?,
                         subject: row.try_get("subject")?,
-                        body_text: row
-                            .try_get::<Option<String>, _>("body_text")?
-                            .unwrap_or_default(),
+                        body_text: row.try_get::<Option<String>, _>("body_text")?.unwrap_or_default(),
                         body_html: row.try_get("body_html")?,
                     });
                 }
@@ -99,12 +96,7 @@ impl Store {
 
     /// Marks a message delivered. With `keep_body` false the body is erased, because it may
     /// hold a one-time link; the demo keeps bodies so a newcomer can read them on screen.
-    pub async fn mark_email_sent(
-        &self,
-        id: &RecordId,
-        now: Timestamp,
-        keep_body: bool,
-    ) -> Result<()> {
+    pub async fn mark_email_sent(&self, id: &RecordId, now: Timestamp, keep_body: bool) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query(
                 "UPDATE email_outbox SET sent_at = $2, attempts = attempts + 1, claimed_until = NULL, last_error = NULL, \
@@ -120,12 +112,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mark_email_failed(
-        &self,
-        id: &RecordId,
-        error: &str,
-        retry_at: Timestamp,
-    ) -> Result<()> {
+    pub async fn mark_email_failed(&self, id: &RecordId, error: &str, retry_at: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query(
                 "UPDATE email_outbox SET attempts = attempts + 1, claimed_until = NULL, last_error = $2, next_attempt_at = $3 \
@@ -141,11 +128,7 @@ impl Store {
     }
 
     /// The most recent messages, newest first (the demo's mailbox view and tests).
-    pub async fn recent_emails(
-        &self,
-        recipient: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<OutboxEntry>> {
+    pub async fn recent_emails(&self, recipient: Option<&str>, limit: i64) -> Result<Vec<OutboxEntry>> {
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(
                 "SELECT id, recipient, subject, body_text, created_at, sent_at, attempts, last_error FROM email_outbox \

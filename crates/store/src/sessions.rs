@@ -65,8 +65,7 @@ macro_rules! session_from_row {
         SessionRecord {
             id: SessionId::parse(&id).map_err(|_| StoreError::Corrupt("session id".into()))?,
             token_hash: row.try_get("token_hash")?,
-            user_id: UserId::parse(&user_id)
-                .map_err(|_| StoreError::Corrupt("session user id".into()))?,
+            user_id: UserId::parse(&user_id).map_err(|_| StoreError::Corrupt("session user id".into()))?,
             stage: SessionStage::parse(&stage)?,
             csrf_secret: row.try_get("csrf_secret")?,
             created_at: row.try_get("created_at")?,
@@ -77,16 +76,13 @@ macro_rules! session_from_row {
     }};
 }
 
-const SESSION_COLUMNS: &str = "id, token_hash, user_id, stage, csrf_secret, created_at, last_seen_at, client_addr, user_agent";
+const SESSION_COLUMNS: &str =
+    "id, token_hash, user_id, stage, csrf_secret, created_at, last_seen_at, client_addr, user_agent";
 
 impl Store {
     /// Inserts `new`, deleting `replaces` in the same transaction (a new session id at sign-in,
     /// at the second factor, and at any change of privilege).
-    pub async fn insert_session(
-        &self,
-        new: &SessionRecord,
-        replaces: Option<&SessionId>,
-    ) -> Result<()> {
+    pub async fn insert_session(&self, new: &SessionRecord, replaces: Option<&SessionId>) -> Result<()> {
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             if let Some(old) = replaces {
@@ -117,14 +113,8 @@ impl Store {
 
     pub async fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
         with_pool!(self, read, |pool| {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
-            ));
-            match sqlx::query(sql)
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await?
-            {
+            let sql = sqlx::AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"));
+            match sqlx::query(sql).bind(token_hash).fetch_optional(pool).await? {
                 Some(row) => Ok(Some(session_from_row!(&row))),
                 None => Ok(None),
             }
@@ -192,35 +182,25 @@ impl Store {
     }
 
     /// Ends every session of `user`, except `keep` when given. Returns how many ended.
-    pub async fn delete_sessions_of_user(
-        &self,
-        user: &UserId,
-        keep: Option<&SessionId>,
-    ) -> Result<u64> {
+    pub async fn delete_sessions_of_user(&self, user: &UserId, keep: Option<&SessionId>) -> Result<u64> {
         with_pool!(self, write, |pool| {
-            let result =
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
-                    .bind(user.as_str())
-                    .bind(keep.map(SessionId::as_str))
-                    .execute(pool)
-                    .await?;
+            let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
+                .bind(user.as_str())
+                .bind(keep.map(SessionId::as_str))
+                .execute(pool)
+                .await?;
             Ok(result.rows_affected())
         })
     }
 
     /// Housekeeping: removes sessions past either timeout.
-    pub async fn delete_expired_sessions(
-        &self,
-        idle_before: Timestamp,
-        created_before: Timestamp,
-    ) -> Result<u64> {
+    pub async fn delete_expired_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> Result<u64> {
         with_pool!(self, write, |pool| {
-            let result =
-                sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-                    .bind(idle_before)
-                    .bind(created_before)
-                    .execute(pool)
-                    .await?;
+            let result = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+                .bind(idle_before)
+                .bind(created_before)
+                .execute(pool)
+                .await?;
             Ok(result.rows_affected())
         })
     }

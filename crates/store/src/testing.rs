@@ -94,9 +94,7 @@ fn unique_suffix() -> String {
 }
 
 fn url_for_database(admin_url: &str, name: &str) -> String {
-    let (scheme, rest) = admin_url
-        .split_once("://")
-        .unwrap_or(("postgres", admin_url));
+    let (scheme, rest) = admin_url.split_once("://").unwrap_or(("postgres", admin_url));
     let (authority, path_and_query) = rest.split_once('/').unwrap_or((rest, ""));
     let query = path_and_query
         .split_once('?')
@@ -143,11 +141,8 @@ async fn ensure_template(admin: &mut PgConnection) -> String {
             .execute(&mut *admin)
             .await
             .expect("create template");
-        let store = Store::open_lazy(
-            &url_for_database(&admin_url(), &building),
-            &StoreOptions::default(),
-        )
-        .expect("open template");
+        let store = Store::open_lazy(&url_for_database(&admin_url(), &building), &StoreOptions::default())
+            .expect("open template");
         store.migrate().await.expect("migrate template");
         store.close().await;
         let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
@@ -201,12 +196,8 @@ impl TestDb {
                 }
                 let _ = admin.close().await;
                 let url = url_for_database(&admin_url(), &name);
-                let store =
-                    Store::open_lazy(&url, &StoreOptions::default()).expect("open PostgreSQL");
-                store
-                    .migrate()
-                    .await
-                    .expect("migrations are already applied");
+                let store = Store::open_lazy(&url, &StoreOptions::default()).expect("open PostgreSQL");
+                store.migrate().await.expect("migrations are already applied");
                 TestDb {
                     store,
                     url,
@@ -223,18 +214,13 @@ impl Drop for TestDb {
             // Drop runs outside async; use a short-lived runtime on its own thread.
             let name = name.clone();
             let _ = std::thread::spawn(move || {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 runtime.block_on(async move {
                     if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
                         let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
-                            .execute(&mut admin)
-                            .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
                         let _ = admin.close().await;
                     }
                 });

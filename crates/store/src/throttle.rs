@@ -8,10 +8,12 @@ use crate::{Result, Store, Timestamp};
 impl Store {
     pub async fn throttle_state(&self, key: &str) -> Result<Option<ThrottleState>> {
         with_pool!(self, read, |pool| {
-            let row = sqlx::query("SELECT failures, window_started_at, locked_until FROM signin_throttle WHERE throttle_key = $1")
-                .bind(key)
-                .fetch_optional(pool)
-                .await?;
+            let row = sqlx::query(
+                "SELECT failures, window_started_at, locked_until FROM signin_throttle WHERE throttle_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(pool)
+            .await?;
             match row {
                 Some(row) => {
                     let failures: i64 = row.try_get("failures")?;

@@ -22,9 +22,7 @@ pub struct Timestamp(OffsetDateTime);
 impl Timestamp {
     /// Normalises to UTC and microseconds, the precision both engines keep.
     pub fn new(at: OffsetDateTime) -> Self {
-        Self(domain::audit::truncate_to_micros(
-            at.to_offset(UtcOffset::UTC),
-        ))
+        Self(domain::audit::truncate_to_micros(at.to_offset(UtcOffset::UTC)))
     }
 
     pub fn now() -> Self {
@@ -88,9 +86,7 @@ impl Encode<'_, Postgres> for Timestamp {
 
 impl<'r> Decode<'r, Postgres> for Timestamp {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(Self::new(<OffsetDateTime as Decode<Postgres>>::decode(
-            value,
-        )?))
+        Ok(Self::new(<OffsetDateTime as Decode<Postgres>>::decode(value)?))
     }
 }
 

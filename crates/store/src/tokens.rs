@@ -47,9 +47,7 @@ macro_rules! token_from_row {
             token_hash: row.try_get("token_hash")?,
             purpose: $purpose,
             user_id: user_id
-                .map(|id| {
-                    UserId::parse(&id).map_err(|_| StoreError::Corrupt("token user id".into()))
-                })
+                .map(|id| UserId::parse(&id).map_err(|_| StoreError::Corrupt("token user id".into())))
                 .transpose()?,
             email: row.try_get("email")?,
             role: role
@@ -63,8 +61,7 @@ macro_rules! token_from_row {
     }};
 }
 
-const TOKEN_COLUMNS: &str =
-    "token_hash, user_id, email, role, created_by, created_at, expires_at, used_at";
+const TOKEN_COLUMNS: &str = "token_hash, user_id, email, role, created_by, created_at, expires_at, used_at";
 
 impl Store {
     pub async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
@@ -140,19 +137,16 @@ impl Store {
 
     /// Invalidates a user's outstanding tokens of one purpose (a new reset link replaces the
     /// old; a password change voids pending reset links).
-    pub async fn revoke_tokens(
-        &self,
-        user: &UserId,
-        purpose: TokenPurpose,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn revoke_tokens(&self, user: &UserId, purpose: TokenPurpose, now: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
-            sqlx::query("UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
-                .bind(user.as_str())
-                .bind(purpose.as_str())
-                .bind(now)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+            )
+            .bind(user.as_str())
+            .bind(purpose.as_str())
+            .bind(now)
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }

@@ -66,8 +66,7 @@ macro_rules! user_from_row {
         let email: String = row.try_get("email")?;
         UserRecord {
             id: UserId::parse(&id).map_err(|_| StoreError::Corrupt(format!("user id {id:?}")))?,
-            email: EmailAddress::parse(&email)
-                .map_err(|_| StoreError::Corrupt(format!("e-mail of user {id}")))?,
+            email: EmailAddress::parse(&email).map_err(|_| StoreError::Corrupt(format!("e-mail of user {id}")))?,
             display_name: row.try_get("display_name")?,
             password_hash: row.try_get("password_hash")?,
             email_verified_at: row.try_get("email_verified_at")?,
@@ -135,21 +134,15 @@ impl Store {
 
     pub async fn user_by_id(&self, id: &UserId) -> Result<Option<UserRecord>> {
         with_pool!(self, read, |pool| {
-            let sql =
-                sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
-            let Some(row) = sqlx::query(sql)
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await?
-            else {
+            let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+            let Some(row) = sqlx::query(sql).bind(id.as_str()).fetch_optional(pool).await? else {
                 return Ok(None);
             };
             let mut user = user_from_row!(&row);
-            let roles: Vec<String> =
-                sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
-                    .bind(id.as_str())
-                    .fetch_all(pool)
-                    .await?;
+            let roles: Vec<String> = sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
+                .bind(id.as_str())
+                .fetch_all(pool)
+                .await?;
             user.roles = parse_roles(roles)?;
             Ok(Some(user))
         })
@@ -164,8 +157,7 @@ impl Store {
         });
         match id {
             Some(id) => {
-                let id = UserId::parse(&id)
-                    .map_err(|_| StoreError::Corrupt(format!("user id {id:?}")))?;
+                let id = UserId::parse(&id).map_err(|_| StoreError::Corrupt(format!("user id {id:?}")))?;
                 self.user_by_id(&id).await
             }
             None => Ok(None),
@@ -182,10 +174,7 @@ impl Store {
 
     /// People matching `filter`, newest first, with the total count for paging.
     pub async fn list_users(&self, filter: &UserFilter) -> Result<(Vec<UserRecord>, i64)> {
-        let pattern = filter
-            .text
-            .as_deref()
-            .map(|t| format!("%{}%", t.to_lowercase()));
+        let pattern = filter.text.as_deref().map(|t| format!("%{}%", t.to_lowercase()));
         let role = filter.role.map(Role::as_str);
         // Each condition is skipped when its parameter is NULL, so one statement serves every
         // combination of filters.
@@ -212,11 +201,10 @@ impl Store {
             let mut users = Vec::with_capacity(rows.len());
             for row in &rows {
                 let mut user = user_from_row!(row);
-                let roles: Vec<String> =
-                    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
-                        .bind(user.id.as_str())
-                        .fetch_all(pool)
-                        .await?;
+                let roles: Vec<String> = sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
+                    .bind(user.id.as_str())
+                    .fetch_all(pool)
+                    .await?;
                 user.roles = parse_roles(roles)?;
                 users.push(user);
             }
@@ -226,14 +214,13 @@ impl Store {
 
     pub async fn set_password_hash(&self, id: &UserId, hash: &str, now: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
-            let affected =
-                sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
-                    .bind(id.as_str())
-                    .bind(hash)
-                    .bind(now)
-                    .execute(pool)
-                    .await?
-                    .rows_affected();
+            let affected = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(hash)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
             if affected == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -243,11 +230,13 @@ impl Store {
 
     pub async fn mark_email_verified(&self, id: &UserId, now: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
-            sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
-                .bind(id.as_str())
-                .bind(now)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(now)
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }
@@ -343,12 +332,7 @@ impl Store {
     }
 
     /// Marks a recovery code used; false when no unused code has that hash.
-    pub async fn use_recovery_code(
-        &self,
-        id: &UserId,
-        code_hash: &str,
-        now: Timestamp,
-    ) -> Result<bool> {
+    pub async fn use_recovery_code(&self, id: &UserId, code_hash: &str, now: Timestamp) -> Result<bool> {
         with_pool!(self, write, |pool| {
             let result = sqlx::query(
                 "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
@@ -373,13 +357,7 @@ impl Store {
         })
     }
 
-    pub async fn grant_role(
-        &self,
-        id: &UserId,
-        role: Role,
-        granted_by: Option<&UserId>,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn grant_role(&self, id: &UserId, role: Role, granted_by: Option<&UserId>, now: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query(
                 "INSERT INTO user_roles (user_id, role, granted_at, granted_by) VALUES ($1, $2, $3, $4) \

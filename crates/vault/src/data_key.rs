@@ -102,11 +102,7 @@ fn associated_data(aad: &[u8]) -> Vec<u8> {
 }
 
 /// Seals `plaintext` under a raw 32-byte key; shared by data keys and KEKs.
-pub(crate) fn seal_with(
-    key: &[u8; KEY_LEN],
-    aad: &[u8],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, VaultError> {
+pub(crate) fn seal_with(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce)?;
     let cipher = XChaCha20Poly1305::new(<&Key>::from(key));
@@ -136,14 +132,8 @@ pub(crate) fn seal_with(
 }
 
 /// Opens a value sealed by [`seal_with`] under the same key and AAD.
-pub(crate) fn open_with(
-    key: &[u8; KEY_LEN],
-    aad: &[u8],
-    sealed: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    let (&version, rest) = sealed
-        .split_first()
-        .ok_or(VaultError::Malformed("empty input"))?;
+pub(crate) fn open_with(key: &[u8; KEY_LEN], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let (&version, rest) = sealed.split_first().ok_or(VaultError::Malformed("empty input"))?;
     if version != VERSION {
         return Err(VaultError::UnsupportedVersion(version));
     }
@@ -152,9 +142,7 @@ pub(crate) fn open_with(
     }
     let malformed = || VaultError::Malformed("bad length");
     let (nonce, rest) = rest.split_at_checked(NONCE_LEN).ok_or_else(malformed)?;
-    let (ciphertext, tag) = rest
-        .split_at_checked(rest.len() - TAG_LEN)
-        .ok_or_else(malformed)?;
+    let (ciphertext, tag) = rest.split_at_checked(rest.len() - TAG_LEN).ok_or_else(malformed)?;
     let nonce = <&XNonce>::try_from(nonce).map_err(|_| malformed())?;
     let tag = <&Tag>::try_from(tag).map_err(|_| malformed())?;
 
@@ -252,10 +240,7 @@ mod tests {
         let key = DataKey::generate().unwrap();
         let mut sealed = key.seal(AAD, b"secret").unwrap();
         sealed[0] = 2;
-        assert!(matches!(
-            key.open(AAD, &sealed),
-            Err(VaultError::UnsupportedVersion(2))
-        ));
+        assert!(matches!(key.open(AAD, &sealed), Err(VaultError::UnsupportedVersion(2))));
     }
 
     #[test]

@@ -47,9 +47,7 @@ pub fn load_key_file(path: impl AsRef<Path>) -> Result<KeyRing, VaultError> {
         });
     }
     if meta.len() > MAX_KEY_FILE_LEN {
-        return Err(VaultError::KeyFile(
-            "file is too large to be a key file".into(),
-        ));
+        return Err(VaultError::KeyFile("file is too large to be a key file".into()));
     }
 
     // Sized up front so reading does not reallocate and leave unwiped
@@ -61,8 +59,7 @@ pub fn load_key_file(path: impl AsRef<Path>) -> Result<KeyRing, VaultError> {
     file.take(MAX_KEY_FILE_LEN + 1)
         .read_to_end(&mut bytes)
         .map_err(io_err)?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|_| VaultError::KeyFile("not UTF-8 text".into()))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::KeyFile("not UTF-8 text".into()))?;
     KeyRing::parse_file_text(text)
 }
 
@@ -149,8 +146,7 @@ fn render_checked(ring: &KeyRing) -> Result<Zeroizing<String>, VaultError> {
             .all(|(a, b)| a.id == b.id && *a.material == *b.material);
     if !same {
         return Err(VaultError::KeyFile(
-            "internal error: rendered key file does not read back identically; nothing written"
-                .into(),
+            "internal error: rendered key file does not read back identically; nothing written".into(),
         ));
     }
     Ok(text)
@@ -164,9 +160,7 @@ fn io_error(path: &Path, source: io::Error) -> VaultError {
 }
 
 fn already_exists(path: &Path) -> VaultError {
-    VaultError::AlreadyExists {
-        path: path.to_owned(),
-    }
+    VaultError::AlreadyExists { path: path.to_owned() }
 }
 
 /// The directory holding `path` ("." for a bare file name).
@@ -180,9 +174,7 @@ fn parent_dir(path: &Path) -> &Path {
 /// Makes a rename or link in `path`'s directory durable.
 fn sync_dir(path: &Path) -> Result<(), VaultError> {
     let dir = parent_dir(path);
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error(dir, e))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(dir, e))
 }
 
 /// A synced 0600 temporary file next to the key file, removed on drop
@@ -194,12 +186,9 @@ struct TempFile {
 
 impl TempFile {
     fn write(target: &Path, contents: &str) -> Result<TempFile, VaultError> {
-        let name = target.file_name().ok_or_else(|| {
-            io_error(
-                target,
-                io::Error::new(io::ErrorKind::InvalidInput, "not a file path"),
-            )
-        })?;
+        let name = target
+            .file_name()
+            .ok_or_else(|| io_error(target, io::Error::new(io::ErrorKind::InvalidInput, "not a file path")))?;
         let mut random = [0u8; 6];
         getrandom::fill(&mut random)?;
         let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();

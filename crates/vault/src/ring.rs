@@ -188,8 +188,7 @@ impl fmt::Debug for KeyRing {
 /// `prefix || kek id || NUL || subject`. Key ids cannot contain NUL, so the
 /// split between id and subject is unambiguous whatever the subject holds.
 fn wrap_aad(kek_id: &KeyId, subject: &str) -> Vec<u8> {
-    let mut aad =
-        Vec::with_capacity(WRAP_AAD_PREFIX.len() + kek_id.as_str().len() + 1 + subject.len());
+    let mut aad = Vec::with_capacity(WRAP_AAD_PREFIX.len() + kek_id.as_str().len() + 1 + subject.len());
     aad.extend_from_slice(WRAP_AAD_PREFIX);
     aad.extend_from_slice(kek_id.as_str().as_bytes());
     aad.push(0);
@@ -237,14 +236,9 @@ mod tests {
     #[test]
     fn wrapped_key_is_bound_to_subject() {
         let ring = KeyRing::generate().unwrap();
-        let wrapped = ring
-            .wrap(&DataKey::generate().unwrap(), "client:1")
-            .unwrap();
+        let wrapped = ring.wrap(&DataKey::generate().unwrap(), "client:1").unwrap();
         for other in ["client:2", "client:1 ", "", "client:"] {
-            assert!(matches!(
-                ring.unwrap(&wrapped, other),
-                Err(VaultError::Decrypt)
-            ));
+            assert!(matches!(ring.unwrap(&wrapped, other), Err(VaultError::Decrypt)));
         }
     }
 
@@ -264,10 +258,7 @@ mod tests {
             bytes: wrapped.bytes.clone(),
         };
         assert!(ring.unwrap(&wrapped, "s").is_ok());
-        assert!(matches!(
-            ring.unwrap(&relabelled, "s"),
-            Err(VaultError::Decrypt)
-        ));
+        assert!(matches!(ring.unwrap(&relabelled, "s"), Err(VaultError::Decrypt)));
     }
 
     #[test]
@@ -277,10 +268,7 @@ mod tests {
         let second = ring.rotate().unwrap();
         assert_ne!(first, second);
         assert_eq!(ring.active_id(), &second);
-        assert_eq!(
-            ring.ids().cloned().collect::<Vec<_>>(),
-            vec![first.clone(), second]
-        );
+        assert_eq!(ring.ids().cloned().collect::<Vec<_>>(), vec![first.clone(), second]);
         assert!(ring.contains(&first));
     }
 
@@ -291,10 +279,7 @@ mod tests {
         assert!(matches!(ring.retire(&first), Err(VaultError::ActiveKey(_))));
         ring.rotate().unwrap();
         let stranger = KeyId::parse("nope").unwrap();
-        assert!(matches!(
-            ring.retire(&stranger),
-            Err(VaultError::UnknownKey(_))
-        ));
+        assert!(matches!(ring.retire(&stranger), Err(VaultError::UnknownKey(_))));
         ring.retire(&first).unwrap();
         assert!(!ring.contains(&first));
         assert_eq!(ring.ids().count(), 1);

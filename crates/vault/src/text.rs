@@ -32,8 +32,7 @@ use crate::data_key::KEY_LEN;
 use crate::ring::{Kek, KeyRing};
 use crate::{KeyId, VaultError};
 
-const HEADER: &str =
-    "# Sensate key-encryption keys. Keep secret; back up apart from the database.\n";
+const HEADER: &str = "# Sensate key-encryption keys. Keep secret; back up apart from the database.\n";
 
 /// Length of 32 bytes in unpadded base64.
 const MATERIAL_B64_LEN: usize = 43;
@@ -44,9 +43,7 @@ impl KeyRing {
     pub fn to_file_text(&self) -> Zeroizing<String> {
         // Reserve generously up front: a reallocation would leave a copy of
         // the material in freed memory that nobody wipes.
-        let mut out = Zeroizing::new(String::with_capacity(
-            HEADER.len() + 128 + self.keys.len() * 256,
-        ));
+        let mut out = Zeroizing::new(String::with_capacity(HEADER.len() + 128 + self.keys.len() * 256));
         out.push_str(HEADER);
         // Writing into a String cannot fail, so the fmt results are ignored.
         let _ = writeln!(out, "active = \"{}\"", self.active);
@@ -90,9 +87,7 @@ impl KeyRing {
         })?);
         let table = &table.0;
         if table.is_empty() {
-            return Err(err(
-                "the file is empty (no 'active' and no [[key]] entries)".into(),
-            ));
+            return Err(err("the file is empty (no 'active' and no [[key]] entries)".into()));
         }
         if table.keys().any(|k| k != "active" && k != "key") {
             return Err(err(
@@ -119,18 +114,12 @@ impl KeyRing {
         for (index, entry) in entries.iter().enumerate() {
             let kek = parse_entry(index + 1, entry).map_err(err)?;
             if keys.iter().any(|k| k.id == kek.id) {
-                return Err(err(format!(
-                    "key id {} appears more than once",
-                    kek.id.for_message()
-                )));
+                return Err(err(format!("key id {} appears more than once", kek.id.for_message())));
             }
             keys.push(kek);
         }
         if !keys.iter().any(|k| k.id == active) {
-            return Err(err(format!(
-                "active key {} is not in the file",
-                active.for_message()
-            )));
+            return Err(err(format!("active key {} is not in the file", active.for_message())));
         }
         Ok(KeyRing { keys, active })
     }
@@ -152,9 +141,8 @@ impl KeyRing {
         // ':' and ',' are outside the base64url alphabet, so their absence
         // means the bare form.
         if !value.contains([':', ',']) {
-            let material = decode_material(value).ok_or_else(|| {
-                err("is not 32 bytes of base64url (nor <id>:<key> entries)".into())
-            })?;
+            let material = decode_material(value)
+                .ok_or_else(|| err("is not 32 bytes of base64url (nor <id>:<key> entries)".into()))?;
             let id = KeyId::for_material(&material);
             return Ok(KeyRing {
                 active: id.clone(),
@@ -169,15 +157,13 @@ impl KeyRing {
         let mut keys: Vec<Kek> = Vec::new();
         for (index, entry) in value.split(',').enumerate() {
             let n = index + 1;
-            let (id, material) = entry.trim().split_once(':').ok_or_else(|| {
-                err(format!(
-                    "entry {n} is not of the form <key id>:<base64url key>"
-                ))
-            })?;
-            let id =
-                KeyId::parse(id).map_err(|_| err(format!("entry {n} has an invalid key id")))?;
-            let material = decode_material(material)
-                .ok_or_else(|| err(format!("entry {n}: key is not 32 bytes of base64url")))?;
+            let (id, material) = entry
+                .trim()
+                .split_once(':')
+                .ok_or_else(|| err(format!("entry {n} is not of the form <key id>:<base64url key>")))?;
+            let id = KeyId::parse(id).map_err(|_| err(format!("entry {n} has an invalid key id")))?;
+            let material =
+                decode_material(material).ok_or_else(|| err(format!("entry {n}: key is not 32 bytes of base64url")))?;
             if keys.iter().any(|k| k.id == id) {
                 return Err(err(format!("entry {n} repeats an earlier key id")));
             }
@@ -201,9 +187,8 @@ fn parse_entry(n: usize, entry: &toml::Value) -> Result<Kek, String> {
         return Err(format!("key #{n} is not a [[key]] table"));
     };
     let id = match fields.get("id") {
-        Some(toml::Value::String(s)) => KeyId::parse(s).map_err(|_| {
-            format!("key #{n} has an invalid 'id' (expected 1-64 characters of A-Z a-z 0-9 . _ -)")
-        })?,
+        Some(toml::Value::String(s)) => KeyId::parse(s)
+            .map_err(|_| format!("key #{n} has an invalid 'id' (expected 1-64 characters of A-Z a-z 0-9 . _ -)"))?,
         Some(_) => return Err(format!("key #{n}: 'id' must be a quoted string")),
         None => return Err(format!("key #{n} has no 'id'")),
     };
@@ -222,27 +207,21 @@ fn parse_entry(n: usize, entry: &toml::Value) -> Result<Kek, String> {
         Some(toml::Value::String(s)) => Some(parse_created(s, &name)?),
         Some(toml::Value::Datetime(d)) => Some(parse_created(&d.to_string(), &name)?),
         Some(_) => {
-            return Err(format!(
-                "key {name}: 'created' must be an RFC 3339 timestamp"
-            ));
+            return Err(format!("key {name}: 'created' must be an RFC 3339 timestamp"));
         }
     };
     let material = match fields.get("material") {
-        Some(toml::Value::String(s)) => decode_material(s)
-            .ok_or_else(|| format!("key {name} material is not 32 bytes of base64url"))?,
+        Some(toml::Value::String(s)) => {
+            decode_material(s).ok_or_else(|| format!("key {name} material is not 32 bytes of base64url"))?
+        }
         Some(_) => return Err(format!("key {name}: 'material' must be a quoted string")),
         None => return Err(format!("key {name} has no 'material'")),
     };
-    Ok(Kek {
-        id,
-        created,
-        material,
-    })
+    Ok(Kek { id, created, material })
 }
 
 fn parse_created(s: &str, name: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|_| format!("key {name}: 'created' is not an RFC 3339 timestamp"))
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| format!("key {name}: 'created' is not an RFC 3339 timestamp"))
 }
 
 /// Decodes exactly 32 bytes of canonical unpadded base64url.
@@ -322,10 +301,7 @@ mod tests {
         assert!(text.starts_with(HEADER));
         let back = KeyRing::parse_file_text(&text).unwrap();
         assert_eq!(back.active_id(), ring.active_id());
-        assert_eq!(
-            back.ids().collect::<Vec<_>>(),
-            ring.ids().collect::<Vec<_>>()
-        );
+        assert_eq!(back.ids().collect::<Vec<_>>(), ring.ids().collect::<Vec<_>>());
         for (a, b) in ring.keys.iter().zip(&back.keys) {
             assert_eq!(*a.material, *b.material);
             assert_eq!(a.created, b.created);
@@ -362,20 +338,11 @@ mod tests {
                 file("a", &[("a", &format!("{M1}="))]),
                 "key 'a' material is not 32 bytes",
             ),
-            (
-                file("a", &[("a", &M1.replace('A', "+"))]),
-                "key 'a' material",
-            ),
+            (file("a", &[("a", &M1.replace('A', "+"))]), "key 'a' material"),
             (file("x", &[("a", M1)]), "active key 'x' is not in the file"),
-            (
-                file("a", &[("a", M1), ("a", M2)]),
-                "key id 'a' appears more than once",
-            ),
+            (file("a", &[("a", M1), ("a", M2)]), "key id 'a' appears more than once"),
             (file("a", &[]), "no [[key]] entries"),
-            (
-                format!("[[key]]\nid = \"a\"\nmaterial = \"{M1}\"\n"),
-                "missing 'active",
-            ),
+            (format!("[[key]]\nid = \"a\"\nmaterial = \"{M1}\"\n"), "missing 'active"),
             (file("a b", &[("a", M1)]), "'active' is not a valid key id"),
             (file("a", &[("a b", M1)]), "key #1 has an invalid 'id'"),
             (
@@ -396,15 +363,11 @@ mod tests {
                 "key 'a' has an unknown setting",
             ),
             (
-                format!(
-                    "active = \"a\"\n[[key]]\nid = \"a\"\nmaterial = \"{M1}\"\nmaterail = \"{M2}\"\n"
-                ),
+                format!("active = \"a\"\n[[key]]\nid = \"a\"\nmaterial = \"{M1}\"\nmaterail = \"{M2}\"\n"),
                 "key 'a' has an unknown setting",
             ),
             (
-                format!(
-                    "active = \"a\"\n[[key]]\nid = \"a\"\ncreated = \"yesterday\"\nmaterial = \"{M1}\"\n"
-                ),
+                format!("active = \"a\"\n[[key]]\nid = \"a\"\ncreated = \"yesterday\"\nmaterial = \"{M1}\"\n"),
                 "'created' is not an RFC 3339 timestamp",
             ),
         ];
@@ -426,10 +389,7 @@ mod tests {
         assert!(msg.contains("material is not 32 bytes"), "{msg}");
         assert!(!msg.contains(&M1[..20]), "{msg}");
         let msg = file_error(&file(M2, &[("a", M1)]));
-        assert!(
-            msg.contains("is not in the file") && !msg.contains(&M2[..20]),
-            "{msg}"
-        );
+        assert!(msg.contains("is not in the file") && !msg.contains(&M2[..20]), "{msg}");
     }
 
     #[test]
@@ -451,10 +411,7 @@ mod tests {
     fn env_list_first_is_active() {
         let ring = KeyRing::parse_env_value(&format!("new:{M2}, old:{M1}")).unwrap();
         assert_eq!(ring.active_id().as_str(), "new");
-        assert_eq!(
-            ring.ids().map(KeyId::as_str).collect::<Vec<_>>(),
-            vec!["new", "old"]
-        );
+        assert_eq!(ring.ids().map(KeyId::as_str).collect::<Vec<_>>(), vec!["new", "old"]);
         assert_eq!(ring.keys[1].material.as_slice()[31], 31);
     }
 

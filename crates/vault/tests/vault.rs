@@ -65,9 +65,7 @@ fn envelope_round_trip_through_wrapping() {
 #[test]
 fn unwrap_for_another_subject_fails() {
     let ring = KeyRing::generate().unwrap();
-    let wrapped = ring
-        .wrap(&DataKey::generate().unwrap(), "client:7")
-        .unwrap();
+    let wrapped = ring.wrap(&DataKey::generate().unwrap(), "client:7").unwrap();
     let err = ring.unwrap(&wrapped, "client:8").unwrap_err();
     assert!(matches!(err, VaultError::Decrypt), "{err}");
 }
@@ -85,10 +83,7 @@ fn tampered_wrapped_key_fails() {
         kek_id: wrapped.kek_id.clone(),
         bytes: wrapped.bytes[..20].to_vec(),
     };
-    assert!(matches!(
-        ring.unwrap(&truncated, "s"),
-        Err(VaultError::Malformed(_))
-    ));
+    assert!(matches!(ring.unwrap(&truncated, "s"), Err(VaultError::Malformed(_))));
 }
 
 #[test]
@@ -113,10 +108,7 @@ fn rotation_rewrap_and_retire() {
     for ((wrapped, sealed), s) in rows.iter().zip(subjects) {
         assert_eq!(wrapped.kek_id, old);
         let dek = ring.unwrap(wrapped, s).unwrap();
-        assert_eq!(
-            dek.open(s.as_bytes(), sealed).unwrap().as_slice(),
-            s.as_bytes()
-        );
+        assert_eq!(dek.open(s.as_bytes(), sealed).unwrap().as_slice(), s.as_bytes());
     }
 
     // Keep a copy of one row as it was before rewrapping.
@@ -131,10 +123,7 @@ fn rotation_rewrap_and_retire() {
     assert!(!ring.contains(&old));
     for ((wrapped, sealed), s) in rows.iter().zip(subjects) {
         let dek = ring.unwrap(wrapped, s).unwrap();
-        assert_eq!(
-            dek.open(s.as_bytes(), sealed).unwrap().as_slice(),
-            s.as_bytes()
-        );
+        assert_eq!(dek.open(s.as_bytes(), sealed).unwrap().as_slice(), s.as_bytes());
     }
 
     // A row that missed the rewrap names a retired key: distinguishable.
@@ -148,10 +137,7 @@ fn rotation_rewrap_and_retire() {
 fn active_key_cannot_be_retired() {
     let mut ring = KeyRing::generate().unwrap();
     let active = ring.active_id().clone();
-    assert!(matches!(
-        ring.retire(&active),
-        Err(VaultError::ActiveKey(_))
-    ));
+    assert!(matches!(ring.retire(&active), Err(VaultError::ActiveKey(_))));
     assert!(ring.contains(&active));
 }
 
@@ -160,10 +146,7 @@ fn unknown_key_from_another_ring() {
     let a = KeyRing::generate().unwrap();
     let b = KeyRing::generate().unwrap();
     let wrapped = a.wrap(&DataKey::generate().unwrap(), "s").unwrap();
-    assert!(matches!(
-        b.unwrap(&wrapped, "s"),
-        Err(VaultError::UnknownKey(_))
-    ));
+    assert!(matches!(b.unwrap(&wrapped, "s"), Err(VaultError::UnknownKey(_))));
 }
 
 #[test]
@@ -195,10 +178,7 @@ fn debug_never_shows_key_material() {
 
     let env = KeyRing::parse_env_value(&format!("a:{M1},b:{M2}")).unwrap();
     let shown = format!("{env:?} {env:#?}");
-    assert!(
-        !shown.contains(&M1[..12]) && !shown.contains(&M2[..12]),
-        "{shown}"
-    );
+    assert!(!shown.contains(&M1[..12]) && !shown.contains(&M2[..12]), "{shown}");
     // Raw bytes 0,1,2,... must not show up as a byte list either.
     assert!(!shown.contains("0, 1, 2"), "{shown}");
 
@@ -291,10 +271,7 @@ fn load_refuses_group_or_other_access() {
 
     set_mode(&path, 0o644);
     let err = load_key_file(&path).unwrap_err();
-    assert!(
-        matches!(err, VaultError::Permissions { mode: 0o644, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, VaultError::Permissions { mode: 0o644, .. }), "{err}");
     let msg = err.to_string();
     let shown = path.display().to_string();
     assert!(msg.contains("(mode 0644)"), "{msg}");
@@ -330,16 +307,9 @@ fn load_of_garbage_fails_and_leaves_the_file_alone() {
     assert_eq!(mode_of(&path), 0o600);
     assert_eq!(entries(dir.path()), vec!["master.key"]);
 
-    fs::write(
-        &path,
-        "active = \"a\"\n[[key]]\nid = \"a\"\nmaterial = \"short\"\n",
-    )
-    .unwrap();
+    fs::write(&path, "active = \"a\"\n[[key]]\nid = \"a\"\nmaterial = \"short\"\n").unwrap();
     let msg = load_key_file(&path).unwrap_err().to_string();
-    assert_eq!(
-        msg,
-        "key file: key 'a' material is not 32 bytes of base64url"
-    );
+    assert_eq!(msg, "key file: key 'a' material is not 32 bytes of base64url");
 }
 
 #[test]
@@ -385,10 +355,7 @@ fn load_or_create_never_replaces_a_broken_path() {
     // A dangling symlink exists as a path: error, no new key anywhere.
     let link = dir.path().join("link.key");
     symlink(dir.path().join("nowhere"), &link).unwrap();
-    assert!(matches!(
-        load_or_create_key_file(&link),
-        Err(VaultError::Io { .. })
-    ));
+    assert!(matches!(load_or_create_key_file(&link), Err(VaultError::Io { .. })));
     assert!(!dir.path().join("nowhere").exists());
 
     // An empty file is broken, not absent.

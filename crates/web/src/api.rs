@@ -45,11 +45,7 @@ pub fn openapi_json() -> String {
 }
 
 async fn openapi() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        openapi_json(),
-    )
-        .into_response()
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
 }
 
 fn app(state: &ServerState) -> Result<&app::App, WebError> {
@@ -201,9 +197,10 @@ async fn audit_events(
 ) -> Result<Json<AuditPage>, WebError> {
     let outcome = match query.outcome.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(Outcome::parse(text).ok_or_else(|| {
-            WebError::BadRequest("outcome must be success, failure or denied".into())
-        })?),
+        Some(text) => Some(
+            Outcome::parse(text)
+                .ok_or_else(|| WebError::BadRequest("outcome must be success, failure or denied".into()))?,
+        ),
     };
     let filter = AuditFilter {
         actor_email: query.actor,
@@ -213,9 +210,7 @@ async fn audit_events(
         offset: query.offset.unwrap_or(0),
         ..AuditFilter::default()
     };
-    let (items, total) = app(&state)?
-        .audit_log(&session.actor, &filter, &meta)
-        .await?;
+    let (items, total) = app(&state)?.audit_log(&session.actor, &filter, &meta).await?;
     let events = items
         .into_iter()
         .map(|item| {

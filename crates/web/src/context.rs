@@ -13,15 +13,15 @@ use tracing::Instrument;
 
 use crate::ServerState;
 
+/// The path as the client requested it (nested routers see a shortened one).
+#[derive(Debug, Clone)]
+pub struct RequestPath(pub axum::http::Uri);
+
 /// The request's id, available to handlers and error pages.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-pub async fn request_context(
-    State(state): State<ServerState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn request_context(State(state): State<ServerState>, mut request: Request, next: Next) -> Response {
     let id = getrandom_hex();
     let peer = request
         .extensions()
@@ -30,12 +30,7 @@ pub async fn request_context(
     let forwarded = state
         .config()
         .trust_forwarded_for
-        .then(|| {
-            request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-        })
+        .then(|| request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
@@ -50,8 +45,11 @@ pub async fn request_context(
         user_agent,
     };
     request.extensions_mut().insert(RequestId(id.clone()));
+    let uri = request.uri().clone();
+    request.extensions_mut().insert(RequestPath(uri));
     request.extensions_mut().insert(meta);
-    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
@@ -72,12 +70,6 @@ pub struct Meta(pub RequestMeta);
 impl<S: Send + Sync> FromRequestParts<S> for Meta {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Meta(
-            parts
-                .extensions
-                .get::<RequestMeta>()
-                .cloned()
-                .unwrap_or_default(),
-        ))
+        Ok(Meta(parts.extensions.get::<RequestMeta>().cloned().unwrap_or_default()))
     }
 }

@@ -66,37 +66,24 @@ impl WebError {
         };
         match self {
             WebError::App(AppError::Validation(errors)) => ErrorInfo {
-                fields: errors
-                    .iter()
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .collect(),
+                fields: errors.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
                 ..plain(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_input",
                     "Some of the input needs fixing.",
                 )
             },
-            WebError::App(AppError::Unauthenticated) => plain(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Please sign in.",
-            ),
-            WebError::App(AppError::Forbidden(reason)) => {
-                plain(StatusCode::FORBIDDEN, "forbidden", &reason)
+            WebError::App(AppError::Unauthenticated) => {
+                plain(StatusCode::UNAUTHORIZED, "unauthenticated", "Please sign in.")
             }
-            WebError::App(AppError::NotFound) | WebError::NotFound => plain(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "There is nothing at this address.",
-            ),
-            WebError::App(AppError::Throttled(message)) => {
-                plain(StatusCode::TOO_MANY_REQUESTS, "throttled", &message)
+            WebError::App(AppError::Forbidden(reason)) => plain(StatusCode::FORBIDDEN, "forbidden", &reason),
+            WebError::App(AppError::NotFound) | WebError::NotFound => {
+                plain(StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.")
             }
-            WebError::App(
-                error @ (AppError::InvalidCredentials
-                | AppError::InvalidLink
-                | AppError::Refused(_)),
-            ) => plain(StatusCode::BAD_REQUEST, "refused", &error.to_string()),
+            WebError::App(AppError::Throttled(message)) => plain(StatusCode::TOO_MANY_REQUESTS, "throttled", &message),
+            WebError::App(error @ (AppError::InvalidCredentials | AppError::InvalidLink | AppError::Refused(_))) => {
+                plain(StatusCode::BAD_REQUEST, "refused", &error.to_string())
+            }
             WebError::App(AppError::Unavailable(cause)) => ErrorInfo {
                 cause: Some(std::sync::Arc::new(cause)),
                 ..plain(
@@ -115,9 +102,7 @@ impl WebError {
                 "csrf",
                 "This form expired (it was opened in an earlier session). Reload the page and send it again.",
             ),
-            WebError::BadRequest(message) => {
-                plain(StatusCode::BAD_REQUEST, "bad_request", &message)
-            }
+            WebError::BadRequest(message) => plain(StatusCode::BAD_REQUEST, "bad_request", &message),
             WebError::App(AppError::Internal(cause)) | WebError::Internal(cause) => ErrorInfo {
                 cause: Some(std::sync::Arc::new(cause)),
                 ..plain(
@@ -149,8 +134,7 @@ pub async fn not_found() -> WebError {
 pub struct Rendered;
 
 fn wants_json(path: &str, accept: Option<&str>) -> bool {
-    path.starts_with("/api/")
-        || accept.is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+    path.starts_with("/api/") || accept.is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
 }
 
 #[derive(Template)]
@@ -204,12 +188,11 @@ pub async fn fill_error_pages(request: Request, next: Next) -> Response {
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let ctx = PageContext::from_extensions(request.extensions());
     let response = next.run(request).await;
+    // The session layer (inside this one) leaves the page context on the response.
+    let ctx = PageContext::from_extensions(response.extensions());
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || response.extensions().get::<Rendered>().is_some()
-    {
+    if !(status.is_client_error() || status.is_server_error()) || response.extensions().get::<Rendered>().is_some() {
         return response;
     }
     let info = response
@@ -270,9 +253,7 @@ pub async fn fill_error_pages(request: Request, next: Next) -> Response {
         }
     };
     if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
-        rendered
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry.clone());
+        rendered.headers_mut().insert(header::RETRY_AFTER, retry.clone());
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         rendered

@@ -42,12 +42,10 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for Posted<T> {
         let bytes = axum::body::to_bytes(body, BODY_LIMIT)
             .await
             .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-            WebError::BadRequest("The form could not be read.".into()).into_response()
-        })?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| WebError::BadRequest("The form could not be read.".into()).into_response())?;
         let value: T = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-            WebError::BadRequest("The form could not be read. Go back and try again.".into())
-                .into_response()
+            WebError::BadRequest("The form could not be read. Go back and try again.".into()).into_response()
         })?;
         let expected = parts
             .extensions

@@ -2,8 +2,8 @@
 //!
 //! Handlers are thin: extract input, call one `app` use case, map the result to a page or a
 //! JSON body. Cross-cutting rules live in middleware, applied in this order (outermost first):
-//! request id and client address → metrics → security headers → session and anti-forgery
-//! checks → error pages → body limit → routes. ARCHITECTURE.md follows one request through it.
+//! request id and client address → metrics → security headers → error pages → session and
+//! anti-forgery checks → body limit → routes. ARCHITECTURE.md follows one request through it.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod api;
@@ -37,8 +37,8 @@ pub fn router(state: ServerState) -> Router {
         .merge(assets::routes())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(from_fn(error::fill_error_pages))
         .layer(from_fn_with_state(state.clone(), session::load_session))
+        .layer(from_fn(error::fill_error_pages))
         .layer(from_fn_with_state(state.clone(), headers::security_headers))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), context::request_context))
@@ -52,7 +52,5 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

@@ -33,9 +33,7 @@ impl Metrics {
         let Ok(mut routes) = self.routes.lock() else {
             return;
         };
-        let stats = routes
-            .entry((method.to_owned(), route.to_owned()))
-            .or_default();
+        let stats = routes.entry((method.to_owned(), route.to_owned())).or_default();
         *stats.responses.entry(status).or_default() += 1;
         stats.count += 1;
         stats.sum_seconds += seconds;
@@ -55,7 +53,9 @@ impl Metrics {
         };
         for ((method, route), stats) in routes.iter() {
             for (status, n) in &stats.responses {
-                out.push_str(&format!("sensate_http_responses_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n"));
+                out.push_str(&format!(
+                    "sensate_http_responses_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n"
+                ));
             }
         }
         out.push_str("# HELP sensate_http_request_duration_seconds Time to answer, by route.\n");
@@ -88,10 +88,7 @@ impl Metrics {
 pub async fn track(State(state): State<ServerState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let response = next.run(request).await;
     // Unmatched paths are grouped, so scanning for URLs cannot grow the metrics without bound.
     let route = route.unwrap_or_else(|| "unmatched".to_owned());

@@ -17,12 +17,7 @@ pub fn routes() -> Router<ServerState> {
 
 /// The process is up.
 async fn healthz() -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain")],
-        "ok\n",
-    )
-        .into_response()
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok\n").into_response()
 }
 
 /// Ready to serve: start-up finished and the database answers now.
@@ -37,12 +32,7 @@ async fn readyz(State(state): State<ServerState>) -> Response {
             .into_response();
     }
     match state.store().ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain")],
-            "ready\n",
-        )
-            .into_response(),
+        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ready\n").into_response(),
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed");
             (

@@ -43,17 +43,8 @@ pub fn cookie<'a>(request: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
         .map(|(_, v)| v)
 }
 
-pub(crate) fn set_cookie_value(
-    state: &ServerState,
-    name: &str,
-    value: &str,
-    same_site: &str,
-) -> Option<HeaderValue> {
-    let secure = if state.config().secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+pub(crate) fn set_cookie_value(state: &ServerState, name: &str, value: &str, same_site: &str) -> Option<HeaderValue> {
+    let secure = if state.config().secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; HttpOnly; SameSite={same_site}{secure}"
     ))
@@ -61,15 +52,8 @@ pub(crate) fn set_cookie_value(
 }
 
 pub(crate) fn clear_cookie_value(state: &ServerState, name: &str) -> Option<HeaderValue> {
-    let secure = if state.config().secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
-    ))
-    .ok()
+    let secure = if state.config().secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")).ok()
 }
 
 /// The `Set-Cookie` header that starts a session in the browser.
@@ -89,11 +73,7 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-pub async fn load_session(
-    State(state): State<ServerState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn load_session(State(state): State<ServerState>, mut request: Request, next: Next) -> Response {
     let token = cookie(request.headers(), state.session_cookie_name()).map(str::to_owned);
     let anonymous_token = cookie(request.headers(), state.csrf_cookie_name()).map(str::to_owned);
     let session_state = match (state.app(), token.as_deref()) {
@@ -103,11 +83,8 @@ pub async fn load_session(
         },
         _ => SessionState::Anonymous,
     };
-    let stale_cookie = token.is_some()
-        && matches!(
-            session_state,
-            SessionState::Anonymous | SessionState::Expired { .. }
-        );
+    let stale_cookie =
+        token.is_some() && matches!(session_state, SessionState::Anonymous | SessionState::Expired { .. });
 
     // The token forms must carry: the session's own, or the visitor's anonymous one (made
     // now if the visitor has none yet).
@@ -142,26 +119,29 @@ pub async fn load_session(
     };
     let ctx = crate::pages::PageContext::build(&session, request.uri().path(), &state);
     request.extensions_mut().insert(session);
-    request.extensions_mut().insert(ctx);
+    request.extensions_mut().insert(ctx.clone());
     let mut response = next.run(request).await;
+    response.extensions_mut().insert(ctx);
     let headers = response.headers_mut();
     let session_replaced = headers.get_all(header::SET_COOKIE).iter().any(|v| {
         v.to_str()
             .is_ok_and(|v| v.starts_with(&format!("{}=", state.session_cookie_name())))
     });
-    if stale_cookie && !session_replaced {
-        if let Some(value) = clear_cookie_value(&state, state.session_cookie_name()) {
-            headers.append(header::SET_COOKIE, value);
-        }
+    if stale_cookie
+        && !session_replaced
+        && let Some(value) = clear_cookie_value(&state, state.session_cookie_name())
+    {
+        headers.append(header::SET_COOKIE, value);
     }
     let is_page = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if let Some(fresh) = new_anonymous_token.filter(|_| is_page) {
-        if let Some(value) = set_cookie_value(&state, state.csrf_cookie_name(), &fresh, "Strict") {
-            headers.append(header::SET_COOKIE, value);
-        }
+    if let Some(fresh) = new_anonymous_token.filter(|_| is_page)
+        && let Some(value) = set_cookie_value(&state, state.csrf_cookie_name(), &fresh, "Strict")
+    {
+        headers.append(header::SET_COOKIE, value);
     }
+
     response
 }

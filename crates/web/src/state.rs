@@ -25,9 +25,7 @@ impl ServerConfig {
     pub fn for_public_url(public_url: &str, demo: bool) -> ServerConfig {
         let https = public_url.starts_with("https://");
         let host = public_url.split("://").nth(1).unwrap_or_default();
-        let loopback = ["127.", "localhost", "[::1]"]
-            .iter()
-            .any(|p| host.starts_with(p));
+        let loopback = ["127.", "localhost", "[::1]"].iter().any(|p| host.starts_with(p));
         ServerConfig {
             secure_cookies: https || loopback,
             hsts: https,
@@ -81,11 +79,7 @@ impl ServerState {
     }
 
     pub fn not_ready_reason(&self) -> String {
-        self.inner
-            .not_ready
-            .read()
-            .map(|r| r.clone())
-            .unwrap_or_default()
+        self.inner.not_ready.read().map(|r| r.clone()).unwrap_or_default()
     }
 
     pub fn app(&self) -> Option<&App> {
@@ -105,11 +99,7 @@ impl ServerState {
     }
 
     pub fn board_name(&self) -> String {
-        self.inner
-            .board_name
-            .read()
-            .map(|n| n.clone())
-            .unwrap_or_default()
+        self.inner.board_name.read().map(|n| n.clone()).unwrap_or_default()
     }
 
     pub(crate) fn session_cookie_name(&self) -> &'static str {

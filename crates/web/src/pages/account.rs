@@ -21,21 +21,12 @@ use crate::{ServerState, WebError};
 pub fn routes() -> Router<ServerState> {
     Router::new()
         .route("/dashboard", get(dashboard))
-        .route(
-            "/account",
-            get(|| async { Redirect::to("/account/security") }),
-        )
+        .route("/account", get(|| async { Redirect::to("/account/security") }))
         .route("/account/security", get(security))
         .route("/account/password", post(change_password))
         .route("/account/verify-email/resend", post(resend_verification))
-        .route(
-            "/account/two-factor/setup",
-            get(totp_setup).post(confirm_totp),
-        )
-        .route(
-            "/account/two-factor/recovery-codes",
-            post(replace_recovery_codes),
-        )
+        .route("/account/two-factor/setup", get(totp_setup).post(confirm_totp))
+        .route("/account/two-factor/recovery-codes", post(replace_recovery_codes))
         .route("/account/two-factor/disable", post(disable_totp))
         .route("/account/sessions/{id}/revoke", post(revoke_session))
         .route("/account/sessions/revoke-all", post(revoke_all_sessions))
@@ -138,9 +129,7 @@ async fn resend_verification(
     SignedIn(session): SignedIn,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    app(&state)?
-        .resend_verification(&session.actor, &meta)
-        .await?;
+    app(&state)?.resend_verification(&session.actor, &meta).await?;
     let cards = cards_for(&session.actor.roles);
     let notice = Some(format!(
         "A new confirmation link is on its way to {}.",
@@ -239,9 +228,7 @@ async fn security(
 ) -> Result<Response, WebError> {
     let mut page_data = SecurityPage::load(&state, ctx, &session, &meta).await?;
     page_data.notice = match query.changed.as_deref() {
-        Some("password") => {
-            Some("Your password was changed. Your other sessions were signed out.".into())
-        }
+        Some("password") => Some("Your password was changed. Your other sessions were signed out.".into()),
         Some("two-factor") => Some("Two-factor sign-in is off.".into()),
         Some("session") => Some("That session was signed out.".into()),
         _ => None,
@@ -362,10 +349,7 @@ async fn confirm_totp(
     Posted(input): Posted<TotpCode>,
 ) -> Result<Response, WebError> {
     let app = app(&state)?;
-    match app
-        .confirm_totp_setup(&session.actor, &input.code, &meta)
-        .await
-    {
+    match app.confirm_totp_setup(&session.actor, &input.code, &meta).await {
         Ok((codes, new)) => {
             let mut ctx = ctx;
             // The page is rendered for the new session, so its forms carry the new token.

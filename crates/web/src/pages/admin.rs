@@ -109,8 +109,7 @@ async fn load_people(
     let roles = Role::ALL
         .into_iter()
         .filter(|r| {
-            app::authz::decide(actor, &app::authz::Permission::InvitePerson { role: *r })
-                == app::authz::Decision::Allow
+            app::authz::decide(actor, &app::authz::Permission::InvitePerson { role: *r }) == app::authz::Decision::Allow
         })
         .map(|r| (r.as_str(), r.label()))
         .collect();
@@ -137,7 +136,9 @@ async fn people(
     let mut page_data = load_people(&state, ctx, &session.actor, &meta, &query.q).await?;
     page_data.notice = match query.invited.as_str() {
         "link" => Some("Invitation sent.".into()),
-        "role" => Some("That address already had an account: the role was added and the person was told by e-mail.".into()),
+        "role" => {
+            Some("That address already had an account: the role was added and the person was told by e-mail.".into())
+        }
         _ => None,
     };
     page(&page_data)
@@ -166,10 +167,7 @@ async fn invite(
             let mut page_data = load_people(&state, ctx, &session.actor, &meta, "").await?;
             page_data.form = input;
             page_data.errors = errors;
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page_data,
-            ))
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data))
         }
         Err(other) => Err(other.into()),
     }
@@ -254,9 +252,7 @@ async fn audit_log(
         limit: PAGE_SIZE,
         offset: (page_number - 1) * PAGE_SIZE,
     };
-    let (items, total) = app(&state)?
-        .audit_log(&session.actor, &filter, &meta)
-        .await?;
+    let (items, total) = app(&state)?.audit_log(&session.actor, &filter, &meta).await?;
     let events = items
         .into_iter()
         .map(|item| {
@@ -264,10 +260,7 @@ async fn audit_log(
             EventRow {
                 seq: item.record.seq,
                 at: when(Timestamp::new(item.record.at)),
-                who: item
-                    .actor_email
-                    .or(e.actor_id)
-                    .unwrap_or_else(|| "anonymous".into()),
+                who: item.actor_email.or(e.actor_id).unwrap_or_else(|| "anonymous".into()),
                 action: e.action,
                 outcome: e.outcome.as_str(),
                 subject: match (e.subject_type, e.subject_id) {

@@ -27,17 +27,11 @@ pub fn routes() -> Router<ServerState> {
         .route("/sign-up/check-email", get(check_email))
         .route("/verify-email/{token}", get(verify_email))
         .route("/sign-in", get(sign_in_form).post(sign_in))
-        .route(
-            "/sign-in/two-factor",
-            get(second_factor_form).post(second_factor),
-        )
+        .route("/sign-in/two-factor", get(second_factor_form).post(second_factor))
         .route("/sign-out", axum::routing::post(sign_out))
         .route("/password/forgot", get(forgot_form).post(forgot))
         .route("/password/reset/{token}", get(reset_form).post(reset))
-        .route(
-            "/invitations/{token}",
-            get(invitation_form).post(accept_invitation),
-        )
+        .route("/invitations/{token}", get(invitation_form).post(accept_invitation))
 }
 
 fn app(state: &ServerState) -> Result<&app::App, WebError> {
@@ -139,12 +133,7 @@ async fn verify_email(
             } else {
                 &[("Sign in", "/sign-in")]
             };
-            page(&MessagePage::new(
-                ctx,
-                "E-mail address confirmed",
-                &[&line],
-                actions,
-            ))
+            page(&MessagePage::new(ctx, "E-mail address confirmed", &[&line], actions))
         }
         Err(AppError::InvalidLink) => Ok(page_with_status(
             StatusCode::BAD_REQUEST,
@@ -202,18 +191,12 @@ struct SignInQuery {
     expired: Option<String>,
 }
 
-async fn sign_in_form(
-    ctx: PageContext,
-    Query(query): Query<SignInQuery>,
-) -> Result<Response, WebError> {
+async fn sign_in_form(ctx: PageContext, Query(query): Query<SignInQuery>) -> Result<Response, WebError> {
     if ctx.viewer.is_some() {
         return Ok(Redirect::to(&safe_next(query.next.as_deref())).into_response());
     }
     let notice = match query.expired.as_deref() {
-        Some("idle") => Some(
-            "You were signed out after 30 minutes without activity. Please sign in again."
-                .to_owned(),
-        ),
+        Some("idle") => Some("You were signed out after 30 minutes without activity. Please sign in again.".to_owned()),
         Some(_) => Some("Your session reached its time limit. Please sign in again.".to_owned()),
         None => None,
     };
@@ -250,22 +233,13 @@ async fn sign_in(
         Ok(signed) => {
             let to = match signed.next {
                 NextStep::Dashboard => next,
-                NextStep::SecondFactor => format!(
-                    "/sign-in/two-factor?next={}",
-                    crate::error::urlencode(&next)
-                ),
+                NextStep::SecondFactor => format!("/sign-in/two-factor?next={}", crate::error::urlencode(&next)),
                 NextStep::EnrolSecondFactor => "/account/two-factor/setup".to_owned(),
             };
-            Ok(redirect_with_session(
-                &state,
-                &signed.session.cookie_token,
-                &to,
-            ))
+            Ok(redirect_with_session(&state, &signed.session.cookie_token, &to))
         }
         Err(AppError::Validation(errors)) => Ok(input.rerender(ctx, errors)),
-        Err(
-            error @ (AppError::InvalidCredentials | AppError::Throttled(_) | AppError::Refused(_)),
-        ) => {
+        Err(error @ (AppError::InvalidCredentials | AppError::Throttled(_) | AppError::Refused(_))) => {
             let status = match error {
                 AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
                 AppError::Refused(_) => StatusCode::FORBIDDEN,
@@ -343,10 +317,7 @@ async fn second_factor(
     let SessionState::MfaPending { session: pending } = session.state.as_ref() else {
         return Ok(Redirect::to("/sign-in?expired=limit").into_response());
     };
-    match app(&state)?
-        .verify_second_factor(pending, &input.code, &meta)
-        .await
-    {
+    match app(&state)?.verify_second_factor(pending, &input.code, &meta).await {
         Ok(new) => Ok(redirect_with_session(
             &state,
             &new.cookie_token,
@@ -425,10 +396,7 @@ async fn forgot(
     Meta(meta): Meta,
     Posted(input): Posted<ForgotInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
-        .request_password_reset(&input.email, &meta)
-        .await
-    {
+    match app(&state)?.request_password_reset(&input.email, &meta).await {
         Ok(()) => page(&MessagePage::new(
             ctx,
             "Check your inbox",
@@ -462,10 +430,7 @@ struct ResetPage {
 impl FormPage for ResetInput {
     fn rerender(self, ctx: PageContext, errors: FieldErrors) -> Response {
         let token = ctx.path.rsplit('/').next().unwrap_or_default().to_owned();
-        page_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &ResetPage { ctx, token, errors },
-        )
+        page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage { ctx, token, errors })
     }
 }
 
@@ -510,14 +475,10 @@ async fn reset(
         Ok(()) => page(&MessagePage::new(
             ctx,
             "Your password was changed",
-            &[
-                "Sign in with your new password. Every device that was signed in has been signed out.",
-            ],
+            &["Sign in with your new password. Every device that was signed in has been signed out."],
             &[("Sign in", "/sign-in")],
         )),
-        Err(AppError::Validation(errors)) => {
-            Ok(ResetInput { token, ..input }.rerender(ctx, errors))
-        }
+        Err(AppError::Validation(errors)) => Ok(ResetInput { token, ..input }.rerender(ctx, errors)),
         Err(AppError::InvalidLink) => Ok(expired_link(ctx)),
         Err(other) => Err(other.into()),
     }
@@ -568,9 +529,7 @@ fn expired_invitation(ctx: PageContext) -> Response {
         &MessagePage::new(
             ctx,
             "This invitation no longer works",
-            &[
-                "The invitation has expired or was already accepted. Ask the person who invited you to send a new one.",
-            ],
+            &["The invitation has expired or was already accepted. Ask the person who invited you to send a new one."],
             &[("Sign in", "/sign-in")],
         ),
     )
@@ -618,8 +577,7 @@ async fn accept_invitation(
         .await
     {
         Ok(email) => {
-            let line =
-                format!("Your account {email} is ready. Sign in with the password you chose.");
+            let line = format!("Your account {email} is ready. Sign in with the password you chose.");
             page(&MessagePage::new(
                 ctx,
                 "Welcome to Sensate",

@@ -31,10 +31,7 @@ struct DemoPage {
     accounts: Vec<app::demo::DemoAccount>,
 }
 
-async fn accounts(
-    State(state): State<ServerState>,
-    ctx: PageContext,
-) -> Result<Response, WebError> {
+async fn accounts(State(state): State<ServerState>, ctx: PageContext) -> Result<Response, WebError> {
     let accounts = demo_app(&state)?.demo_accounts().await?;
     page(&DemoPage {
         ctx,
@@ -75,9 +72,7 @@ async fn mailbox(State(state): State<ServerState>, ctx: PageContext) -> Result<R
             to: m.recipient,
             subject: m.subject,
             at: when(m.created_at),
-            body: m
-                .body_text
-                .unwrap_or_else(|| "(body erased after delivery)".into()),
+            body: m.body_text.unwrap_or_else(|| "(body erased after delivery)".into()),
         })
         .collect();
     page(&MailboxPage { ctx, messages })

@@ -33,12 +33,7 @@ pub struct MessagePage {
 }
 
 impl MessagePage {
-    pub fn new(
-        ctx: PageContext,
-        title: &str,
-        paragraphs: &[&str],
-        actions: &[(&str, &str)],
-    ) -> MessagePage {
+    pub fn new(ctx: PageContext, title: &str, paragraphs: &[&str], actions: &[(&str, &str)]) -> MessagePage {
         MessagePage {
             ctx,
             title: title.to_owned(),

@@ -113,25 +113,24 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
         let Some(session) = parts.extensions.get::<RequestSession>() else {
             return Err(WebError::NotReady.into_response());
         };
+        // Nested routers see a shortened path; decisions use the path as requested.
+        let uri = parts
+            .extensions
+            .get::<crate::context::RequestPath>()
+            .map(|p| p.0.clone())
+            .unwrap_or_else(|| parts.uri.clone());
+        let is_api = uri.path().starts_with("/api/");
         match session.state.as_ref() {
             SessionState::Active(active) => {
-                if active.actor.must_enrol_mfa()
-                    && !ENROLMENT_PATHS.contains(&parts.uri.path())
-                    && !parts.uri.path().starts_with("/api/")
-                {
+                if active.actor.must_enrol_mfa() && !ENROLMENT_PATHS.contains(&uri.path()) && !is_api {
                     return Err(Redirect::to("/account/two-factor/setup").into_response());
                 }
                 Ok(SignedIn(active.as_ref().clone()))
             }
-            SessionState::Expired { idle } if !parts.uri.path().starts_with("/api/") => {
+            SessionState::Expired { idle } if !is_api => {
                 let why = if *idle { "idle" } else { "limit" };
-                let next = crate::error::urlencode(
-                    parts
-                        .uri
-                        .path_and_query()
-                        .map(|p| p.as_str())
-                        .unwrap_or("/dashboard"),
-                );
+                let next = crate::error::urlencode(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/dashboard"));
+
                 Err(Redirect::to(&format!("/sign-in?expired={why}&next={next}")).into_response())
             }
             _ => Err(WebError::App(app::AppError::Unauthenticated).into_response()),
@@ -142,9 +141,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 /// Only a path on this site may be a destination after sign-in (no open redirects).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
         _ => "/dashboard".to_owned(),
     }
 }

@@ -1,0 +1,354 @@
+//! A running Sensate on a random port, on either engine, and a small browser-like client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use app::{App, AppConfig, Clock};
+use store::Engine;
+use store::testing::TestDb;
+use web::{ServerConfig, ServerState};
+
+pub const PASSWORD: &str = "tidal moon lantern 42";
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub clock: Clock,
+    pub db: TestDb,
+    pub keys_dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub demo: bool,
+    pub load_demo: bool,
+}
+
+impl TestApp {
+    pub async fn start(engine: Engine) -> TestApp {
+        Self::start_with(
+            engine,
+            Options {
+                demo: false,
+                load_demo: false,
+            },
+        )
+        .await
+    }
+
+    pub async fn start_with(engine: Engine, options: Options) -> TestApp {
+        let db = TestDb::new(engine).await;
+        let keys_dir = tempfile::tempdir().unwrap();
+        let key_file = keys_dir.path().join("master.key");
+        let (keys, _) = app::keys::ensure(&db.store, &app::keys::KeySource::File(key_file.clone()), None)
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let clock = Clock::system();
+        let config = AppConfig {
+            public_url: base.clone(),
+            session: domain::session::SessionPolicy::default(),
+            demo: options.demo,
+            board_name: "Test Board".into(),
+            mail: app::mail::MailConfig {
+                from: "Sensate <no-reply@sensate.test>".into(),
+                transport: app::mail::MailTransport::Outbox {
+                    dir: keys_dir.path().join("outbox"),
+                },
+            },
+            key_source: app::keys::KeySource::File(key_file),
+        };
+        let app = App::new(db.store.clone(), keys, config, clock.clone()).unwrap();
+        if options.load_demo {
+            app.load_demo_if_empty().await.unwrap();
+        }
+        let state = ServerState::new(db.store.clone(), ServerConfig::for_public_url(&base, options.demo));
+        state.set_ready(app.clone(), "Test Board".into());
+        tokio::spawn(web::serve(listener, state, std::future::pending()));
+        TestApp {
+            base,
+            app,
+            clock,
+            db,
+            keys_dir,
+        }
+    }
+
+    pub fn client(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    /// The newest e-mail to `to` (queued in the outbox), as (subject, text).
+    pub async fn last_mail(&self, to: &str) -> (String, String) {
+        for _ in 0..50 {
+            let mails = self.db.store.recent_emails(Some(to), 1).await.unwrap();
+            if let Some(mail) = mails.into_iter().next() {
+                return (mail.subject, mail.body_text.unwrap_or_default());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {to}");
+    }
+
+    /// A link in the newest mail to `to` whose path starts with `prefix`, as a path.
+    pub async fn link_in_mail(&self, to: &str, prefix: &str) -> String {
+        let (_, text) = self.last_mail(to).await;
+        let start = text
+            .find(&format!("{}{prefix}", self.base))
+            .unwrap_or_else(|| panic!("no {prefix} link in: {text}"));
+        let rest = &text[start + self.base.len()..];
+        rest.split_whitespace().next().unwrap().to_owned()
+    }
+
+    /// Audit actions recorded so far, oldest first.
+    pub async fn audit_actions(&self) -> Vec<(String, String)> {
+        self.db
+            .store
+            .audit_events_after(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.entry.action, r.entry.outcome.as_str().to_owned()))
+            .collect()
+    }
+
+    /// Creates an account directly (verified), with `roles`.
+    pub async fn user(&self, email: &str, roles: &[domain::Role]) -> domain::UserId {
+        let id = domain::UserId::parse(&app::random::id().unwrap()).unwrap();
+        let hash = argon_hash(PASSWORD);
+        let email = domain::EmailAddress::parse(email).unwrap();
+        self.db
+            .store
+            .insert_user(store::users::NewUser {
+                id: &id,
+                email: &email,
+                display_name: "Test Person",
+                password_hash: &hash,
+                email_verified_at: Some(self.app.now()),
+                roles,
+                granted_by: None,
+                is_demo: false,
+                now: self.app.now(),
+            })
+            .await
+            .unwrap();
+        id
+    }
+}
+
+/// A cheap argon2id hash of `password` computed once per process (tests create many users).
+fn argon_hash(password: &str) -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let hasher = std::thread::spawn({
+            let password = password.to_owned();
+            move || {
+                runtime.block_on(async {
+                    app::password::PasswordHasher::new()
+                        .unwrap()
+                        .hash(&password)
+                        .await
+                        .unwrap()
+                })
+            }
+        });
+        hasher.join().unwrap()
+    })
+    .clone()
+}
+
+/// A response, read fully.
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> String {
+        self.headers
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+    /// The value of the hidden `csrf` field of the first form.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).expect("page has a csrf field") + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+    /// The value attribute of the input with this id.
+    pub fn input_value(&self, id: &str) -> String {
+        let marker = format!("id=\"{id}\"");
+        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no #{id}"));
+        let tag_end = self.body[at..].find('>').unwrap() + at;
+        let tag = &self.body[at..tag_end];
+        tag.split("value=\"")
+            .nth(1)
+            .map(|v| v.split('"').next().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+    pub fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+}
+
+/// A minimal browser: keeps cookies by name, never follows redirects.
+#[derive(Clone)]
+pub struct Browser {
+    base: String,
+    http: reqwest::Client,
+    pub cookies: Arc<Mutex<BTreeMap<String, String>>>,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("sensate-tests")
+            .build()
+            .unwrap();
+        Browser {
+            base: base.to_owned(),
+            http,
+            cookies: Arc::default(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn absorb(&self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, val) = pair.split_once('=').unwrap();
+            let mut jar = self.cookies.lock().unwrap();
+            if val.is_empty() || text.contains("Max-Age=0") {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), val.to_owned());
+            }
+        }
+    }
+
+    async fn finish(&self, response: reqwest::Response) -> Page {
+        self.absorb(&response);
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap();
+        Page { status, headers, body }
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookies.lock().unwrap().get("__Host-sensate").cloned()
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> Page {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+
+    pub async fn request(&self, method: reqwest::Method, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Page {
+        let mut builder = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header());
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = builder.body(body).send().await.unwrap();
+        self.finish(response).await
+    }
+
+    /// Fetches `form_path`, then posts `fields` with its csrf token to `action`.
+    pub async fn submit(&self, form_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let form = self.get(form_path).await;
+        assert_eq!(form.status, 200, "GET {form_path}: {}", form.body);
+        let csrf = form.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    /// Signs in with a password (no second factor); returns the final response.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        self.submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", password), ("next", "/dashboard")],
+        )
+        .await
+    }
+}
+
+/// The current TOTP code for a base32 secret at the app clock's time.
+pub fn totp_code(secret_base32: &str, account: &str, at: i64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret)
+        .with_account_name(account)
+        .with_issuer(Some("Sensate"))
+        .build()
+        .unwrap();
+    totp.generate(u64::try_from(at).unwrap()).to_string()
+}
+
+/// The text of the element with this id.
+pub fn element_text(body: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let start = body.find(&marker).unwrap_or_else(|| panic!("no #{id}")) + marker.len();
+    body[start..].split('<').next().unwrap().trim().to_owned()
+}
