@@ -197,7 +197,7 @@ impl App {
     /// password; instead a one-time link (24 hours) lets the person choose one, so no password
     /// passes through a terminal or shell history. Refused once any administrator exists
     /// (invite further ones from the People page).
-    pub async fn create_first_admin(&self, email_input: &str, name_input: &str) -> AppResult<String> {
+    pub async fn create_first_admin(&self, email_input: &str, name_input: &str) -> AppResult<(EmailAddress, String)> {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", EmailAddress::parse(email_input));
         let name = errors.check("name", PersonName::parse(name_input));
@@ -254,6 +254,6 @@ impl App {
             &meta,
         )
         .await?;
-        Ok(self.link(&format!("/password/reset/{token}")))
+        Ok((email, self.link(&format!("/password/reset/{token}"))))
     }
 }

@@ -133,7 +133,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             command: AdminCommand::Create { email, name },
         } => {
             let app = serve::open_app(&config, false).await?;
-            let link = app
+            let (email, link) = app
                 .create_first_admin(&email, &name)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

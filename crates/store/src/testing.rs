@@ -208,6 +208,15 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Runs raw SQL against the test database (tests that tamper with rows on purpose).
+    pub async fn execute(&self, sql: &'static str) -> u64 {
+        with_pool!(self.store, write, |pool| {
+            sqlx::query(sql).execute(pool).await.expect("raw SQL").rows_affected()
+        })
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Cleanup::Postgres { name } = &self.cleanup {

@@ -20,8 +20,15 @@ async fn healthz() -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok\n").into_response()
 }
 
-/// Ready to serve: start-up finished and the database answers now.
+/// Ready to serve: start-up finished and the database answers now. The body says why not,
+/// so it is kept as written (not replaced by an error page).
 async fn readyz(State(state): State<ServerState>) -> Response {
+    let mut response = readiness(&state).await;
+    response.extensions_mut().insert(crate::error::Rendered);
+    response
+}
+
+async fn readiness(state: &ServerState) -> Response {
     if state.app().is_none() {
         let reason = state.not_ready_reason();
         return (

@@ -73,7 +73,17 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// Paths served while start-up is still waiting for the database.
+fn served_before_ready(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/static/")
+}
+
 pub async fn load_session(State(state): State<ServerState>, mut request: Request, next: Next) -> Response {
+    // Until the database is ready, pages answer 503 rather than forms that cannot be sent.
+    if state.app().is_none() && !served_before_ready(request.uri().path()) {
+        return WebError::NotReady.into_response();
+    }
+
     let token = cookie(request.headers(), state.session_cookie_name()).map(str::to_owned);
     let anonymous_token = cookie(request.headers(), state.csrf_cookie_name()).map(str::to_owned);
     let session_state = match (state.app(), token.as_deref()) {

@@ -1,0 +1,376 @@
+//! The `sensate` binary as an operator meets it, on both engines: commands, start-up checks,
+//! the audit verifier, and logs without secrets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use domain::audit::{AuditEntry, Outcome};
+use store::testing::TestDb;
+use store::{Engine, Timestamp, both_engines};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sensate");
+
+fn sensate(data_dir: &Path, database_url: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--database-url")
+        .arg(database_url)
+        .env_remove("SENSATE_MASTER_KEY")
+        .env_remove("SENSATE_CONFIG")
+        .env("RUST_LOG", "info")
+        .current_dir(data_dir)
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A server started by the binary, with its output collected.
+struct Server {
+    child: Child,
+    base: String,
+    output: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(data_dir: &Path, database_url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Server {
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--database-url")
+            .arg(database_url)
+            .env_remove("SENSATE_MASTER_KEY")
+            .env_remove("SENSATE_CONFIG")
+            .env("RUST_LOG", "debug")
+            .current_dir(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let output = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        for stream in [Box::new(stdout) as Box<dyn std::io::Read + Send>, Box::new(stderr)] {
+            let output = output.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Some(url) = line.strip_prefix("Sensate is listening on ") {
+                        let _ = tx.send(url.trim().to_owned());
+                    }
+                    output.lock().unwrap().push_str(&format!("{line}\n"));
+                }
+            });
+        }
+        let base = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("server did not start: {}", output.lock().unwrap()));
+        Server { child, base, output }
+    }
+
+    fn logs(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    async fn wait_ready(&self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Ok(response) = reqwest::get(format!("{}/readyz", self.base)).await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("server not ready: {}", self.logs());
+    }
+
+    fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn entry(action: &str) -> AuditEntry {
+    AuditEntry {
+        actor_id: Some("u1".into()),
+        actor_role: None,
+        action: action.into(),
+        subject_type: None,
+        subject_id: None,
+        outcome: Outcome::Success,
+        client_addr: Some("127.0.0.1".into()),
+        request_id: None,
+        detail: None,
+    }
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = text(&output);
+    for command in ["serve", "migrate", "admin", "audit", "keys"] {
+        assert!(help.contains(command), "--help lists {command}: {help}");
+    }
+    let serve = text(&Command::new(BIN).args(["serve", "--help"]).output().unwrap());
+    for flag in ["--demo", "--listen", "--database-url", "--data-dir"] {
+        assert!(serve.contains(flag), "serve --help lists {flag}");
+    }
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = sensate(dir.path(), "mysql://root:hunter2@db/x", &["migrate"]);
+    assert!(!output.status.success());
+    let said = text(&output);
+    assert!(said.contains("must start with sqlite:// or postgres://"), "{said}");
+    assert!(!said.contains("hunter2"), "the password is not echoed");
+}
+
+both_engines! {
+    async fn audit_verify_names_an_edited_row(engine) {
+        let db = TestDb::new(engine).await;
+        for i in 0..5 {
+            db.store.append_audit(entry("signin.success"), Timestamp::new(time::OffsetDateTime::now_utc() + time::Duration::seconds(i))).await.unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let clean = sensate(dir.path(), &db.url, &["audit", "verify"]);
+        assert!(clean.status.success(), "{}", text(&clean));
+        assert!(text(&clean).contains("Audit log intact: 5 events"), "{}", text(&clean));
+
+        assert_eq!(db.execute("UPDATE audit_events SET outcome = 'denied' WHERE seq = 3").await, 1);
+        let edited = sensate(dir.path(), &db.url, &["audit", "verify"]);
+        assert_eq!(edited.status.code(), Some(1));
+        assert!(text(&edited).contains("event 3: its contents do not match its hash"), "{}", text(&edited));
+    }
+
+    async fn audit_verify_names_deleted_rows(engine) {
+        let db = TestDb::new(engine).await;
+        for _ in 0..5 {
+            db.store.append_audit(entry("signin.failure"), Timestamp::now()).await.unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(db.execute("DELETE FROM audit_events WHERE seq = 2").await, 1);
+        let gap = sensate(dir.path(), &db.url, &["audit", "verify"]);
+        assert_eq!(gap.status.code(), Some(1));
+        assert!(text(&gap).contains("events 2 to 2 are missing"), "{}", text(&gap));
+
+        let tail = TestDb::new(engine).await;
+        for _ in 0..4 {
+            tail.store.append_audit(entry("signin.failure"), Timestamp::now()).await.unwrap();
+        }
+        assert_eq!(tail.execute("DELETE FROM audit_events WHERE seq = 4").await, 1);
+        let truncated = sensate(dir.path(), &tail.url, &["audit", "verify"]);
+        assert_eq!(truncated.status.code(), Some(1));
+        assert!(text(&truncated).contains("events at the end were deleted"), "{}", text(&truncated));
+    }
+
+    async fn a_broken_or_open_key_file_stops_start_up_and_is_kept(engine) {
+        let db = TestDb::new(engine).await;
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("master.key");
+        std::fs::write(&key_file, "this is not a key file\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut server = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path())
+            .args(["--database-url", &db.url])
+            .env_remove("SENSATE_MASTER_KEY")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!server.status.success());
+        assert!(text(&server).contains("key file"), "{}", text(&server));
+        assert_eq!(std::fs::read_to_string(&key_file).unwrap(), "this is not a key file\n", "nothing overwritten");
+
+        // A readable-by-others key file is refused with the fix.
+        std::fs::remove_file(&key_file).unwrap();
+        let created = Server::start(dir.path(), &db.url, &[], &[]);
+        created.wait_ready().await;
+        drop(created);
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        server = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path())
+            .args(["--database-url", &db.url])
+            .env_remove("SENSATE_MASTER_KEY")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!server.status.success());
+        assert!(text(&server).contains("chmod 600"), "{}", text(&server));
+    }
+
+    async fn a_missing_or_wrong_key_file_is_refused_when_data_exists(engine) {
+        let db = TestDb::new(engine).await;
+        let dir = tempfile::tempdir().unwrap();
+        // First run with the demo: creates the key file and data keys (demo TOTP secrets).
+        let first = Server::start(dir.path(), &db.url, &[], &["--demo"]);
+        first.wait_ready().await;
+        drop(first);
+        let key_file = dir.path().join("master.key");
+        let original = std::fs::read_to_string(&key_file).unwrap();
+
+        std::fs::rename(&key_file, dir.path().join("elsewhere.key")).unwrap();
+        let mut missing = Server::start(dir.path(), &db.url, &[], &["--demo"]);
+        let status = missing.wait_exit(Duration::from_secs(30)).expect("start-up stops");
+        assert!(!status.success());
+        assert!(missing.logs().contains("is missing, but the database holds data keys"), "{}", missing.logs());
+        assert!(!key_file.exists(), "no new key file is created beside existing data");
+
+        // Another installation's key file is refused too.
+        let other = tempfile::tempdir().unwrap();
+        let (_, _) = vault::load_or_create_key_file(other.path().join("master.key")).unwrap();
+        std::fs::copy(other.path().join("master.key"), &key_file).unwrap();
+        let mut wrong = Server::start(dir.path(), &db.url, &[], &["--demo"]);
+        assert!(!wrong.wait_exit(Duration::from_secs(30)).expect("start-up stops").success());
+        assert!(wrong.logs().contains("does not hold the key(s) that wrap this database's data"), "{}", wrong.logs());
+
+        std::fs::write(&key_file, &original).unwrap();
+        let restored = Server::start(dir.path(), &db.url, &[], &["--demo"]);
+        restored.wait_ready().await;
+    }
+
+    async fn logs_hold_no_secrets(engine) {
+        let db = TestDb::new(engine).await;
+        let dir = tempfile::tempdir().unwrap();
+        let smtp_password = "smtp-secret-Zq93";
+        let server = Server::start(
+            dir.path(),
+            &db.url,
+            &[("SENSATE_SMTP_HOST", "127.0.0.1"), ("SENSATE_SMTP_PORT", "9"), ("SENSATE_SMTP_SECURITY", "none"),
+              ("SENSATE_SMTP_USERNAME", "mailer"), ("SENSATE_SMTP_PASSWORD", smtp_password)],
+            &[],
+        );
+        server.wait_ready().await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let password = "harbour lantern quiet 77";
+        let page = http.get(format!("{}/sign-up", server.base)).send().await.unwrap();
+        let cookie = page.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+        let body = page.text().await.unwrap();
+        let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let form = [("csrf", csrf.as_str()), ("display_name", "Log Test"), ("email", "log@example.org"), ("password", password), ("password_confirm", password)];
+        let signed_up = http.post(format!("{}/sign-up", server.base)).header("cookie", &cookie).form(&form).send().await.unwrap();
+        assert_eq!(signed_up.status(), 303);
+        let sign_in = [("csrf", csrf.as_str()), ("email", "log@example.org"), ("password", password), ("next", "/dashboard")];
+        let signed_in = http.post(format!("{}/sign-in", server.base)).header("cookie", &cookie).form(&sign_in).send().await.unwrap();
+        assert_eq!(signed_in.status(), 303);
+        let session = signed_in.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().split('=').nth(1).unwrap().to_owned();
+        let wrong = [("csrf", csrf.as_str()), ("email", "log@example.org"), ("password", "wrong password here"), ("next", "/")];
+        http.post(format!("{}/sign-in", server.base)).header("cookie", &cookie).form(&wrong).send().await.unwrap();
+        // Let the mail sender try (and fail) to deliver, which logs the SMTP error.
+        let started = Instant::now();
+        while !server.logs().contains("mail delivery failed") && started.elapsed() < Duration::from_secs(20) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let logs = server.logs();
+        assert!(logs.contains("mail delivery failed"), "the sender ran: {logs}");
+        let key_material: Vec<String> = std::fs::read_to_string(dir.path().join("master.key"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("material = \"").map(|m| m.trim_end_matches('"').to_owned()))
+            .collect();
+        assert!(!key_material.is_empty());
+        let verification = db.store.recent_emails(Some("log@example.org"), 1).await.unwrap()[0].body_text.clone().unwrap();
+        let token = verification.split("/verify-email/").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        for secret in [password, "wrong password here", &session, &csrf, smtp_password, &token].into_iter().chain(key_material.iter().map(String::as_str)) {
+            assert!(!logs.contains(secret), "a secret reached the log: {secret}");
+        }
+        assert!(logs.contains("DEBUG") || logs.contains("INFO"), "logs were captured at debug level");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_keeps_retrying_and_readyz_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "postgres://sensate:pw-Xk2@127.0.0.1:1/sensate", &[], &[]);
+    let health = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let started = Instant::now();
+    let mut reason = String::new();
+    while started.elapsed() < Duration::from_secs(20) {
+        let ready = reqwest::get(format!("{}/readyz", server.base)).await.unwrap();
+        assert_eq!(ready.status(), 503);
+        reason = ready.text().await.unwrap();
+        if reason.contains("unreachable") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        reason.contains("database postgres://sensate:***@127.0.0.1:1/sensate unreachable"),
+        "{reason}"
+    );
+    let page = reqwest::get(format!("{}/sign-in", server.base)).await.unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.text().await.unwrap().contains("cannot reach its database"));
+    assert!(!server.logs().contains("pw-Xk2"), "the password is redacted");
+    assert!(server.logs().contains("retrying in 5 s"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_create_prints_a_one_time_link_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/sensate.db", dir.path().display());
+    let created = sensate(
+        dir.path(),
+        &url,
+        &[
+            "admin",
+            "create",
+            "--email",
+            "Chair@Board.example",
+            "--name",
+            "Morgan Ellis",
+        ],
+    );
+    assert!(created.status.success(), "{}", text(&created));
+    let said = text(&created);
+    assert!(
+        said.contains("Board administrator chair@board.example created."),
+        "{said}"
+    );
+    assert!(said.contains("/password/reset/"), "{said}");
+    let again = sensate(
+        dir.path(),
+        &url,
+        &["admin", "create", "--email", "second@board.example", "--name", "Second"],
+    );
+    assert!(!again.status.success());
+    assert!(text(&again).contains("a board administrator exists already"));
+    let bad = sensate(dir.path(), &url, &["admin", "create", "--email", "nope", "--name", "X"]);
+    assert!(!bad.status.success());
+    let _ = Engine::Sqlite;
+}
