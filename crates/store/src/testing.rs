@@ -108,7 +108,7 @@ async fn admin_connection() -> PgConnection {
     match PgConnection::connect(&url).await {
         Ok(conn) => conn,
         Err(error) => panic!(
-            "PostgreSQL is not reachable at {} ({error}). Start it (see README, Testing) or point \
+            "PostgreSQL is not reachable at {} ({error}). Start it (README, section Testing) or point \
              SENSATE_TEST_POSTGRES_URL at a server; outside CI, SENSATE_TEST_SKIP_POSTGRES=1 skips the PostgreSQL variants.",
             crate::redact_url(&url)
         ),
