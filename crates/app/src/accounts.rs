@@ -15,12 +15,21 @@ const VERIFY_LIFETIME: Duration = Duration::hours(24);
 const RESET_LIFETIME: Duration = Duration::hours(1);
 
 /// What someone typed into the sign-up form.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SignUpForm {
     pub display_name: String,
     pub email: String,
     pub password: String,
     pub password_confirm: String,
+}
+
+impl std::fmt::Debug for SignUpForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpForm")
+            .field("display_name", &self.display_name)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Checks a new password and its confirmation, naming problems per field.
@@ -87,8 +96,24 @@ impl App {
             )));
         };
 
-        // Hash before looking the address up, so both paths take the same time.
+        if let Some(limit) = crate::throttle::Limit::sign_up(meta) {
+            self.count_attempt(&[limit]).await?;
+        }
+        // Hash before looking the address up, so both paths take the same time; the rest
+        // (a new account and its link, or a note to the existing owner) happens after the
+        // answer, so its different database work cannot be timed either.
         let hash = self.passwords().hash(password.expose()).await?;
+        let app = self.clone();
+        let meta = meta.clone();
+        tokio::spawn(async move {
+            if let Err(error) = app.register(name, email, hash, &meta).await {
+                tracing::error!(error = ?error, "sign-up could not be completed");
+            }
+        });
+        Ok(())
+    }
+
+    async fn register(&self, name: PersonName, email: EmailAddress, hash: String, meta: &RequestMeta) -> AppResult<()> {
         let id = UserId::parse(&crate::random::id()?)
             .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
         let inserted = self
@@ -192,6 +217,9 @@ impl App {
     /// whether the account exists.
     pub async fn request_password_reset(&self, email_input: &str, meta: &RequestMeta) -> AppResult<()> {
         let email = EmailAddress::parse(email_input).map_err(|e| AppError::field("email", e.to_string()))?;
+        if let Some(limit) = crate::throttle::Limit::reset_address(meta) {
+            self.count_attempt(&[limit]).await?;
+        }
         let app = self.clone();
         let meta = meta.clone();
         tokio::spawn(async move {
@@ -203,6 +231,21 @@ impl App {
     }
 
     async fn send_reset_link(&self, email: &EmailAddress, meta: &RequestMeta) -> AppResult<()> {
+        // At most a few links an hour per account: no inbox flooding, and the owner's link is
+        // not cancelled over and over. Refused silently, like everything on this path.
+        if self
+            .count_attempt(&[crate::throttle::Limit::reset_account(email.as_str())])
+            .await
+            .is_err()
+        {
+            return self
+                .record(
+                    AuditActor::default(),
+                    AuditEvent::denied("password.reset_throttled"),
+                    meta,
+                )
+                .await;
+        }
         let Some(user) = self.store().user_by_email(email).await? else {
             return self
                 .record(
@@ -260,8 +303,15 @@ impl App {
             .peek_token(&hash, TokenPurpose::ResetPassword, self.now())
             .await?
         else {
+            self.record(
+                AuditActor::default(),
+                AuditEvent::failure("password.reset_link_invalid"),
+                meta,
+            )
+            .await?;
             return Err(AppError::InvalidLink);
         };
+
         let user_id = record.user_id.ok_or(AppError::InvalidLink)?;
         let user = self.store().user_by_id(&user_id).await?.ok_or(AppError::InvalidLink)?;
         let mut errors = FieldErrors::new();
@@ -328,14 +378,19 @@ impl App {
             .collect();
         let new = check_new_password(&mut errors, password, confirm, &identity);
         errors.into_result()?;
-        if !self.passwords().verify(current, Some(&user.password_hash)).await? {
-            self.record(actor, AuditEvent::failure("password.change_failure"), meta)
-                .await?;
-            return Err(AppError::field(
-                "current_password",
-                "That is not your current password.",
-            ));
+        match self
+            .recheck_password(actor, &user.password_hash, current, "password.change_failure", meta)
+            .await
+        {
+            Err(AppError::Validation(_)) => {
+                return Err(AppError::field(
+                    "current_password",
+                    "That is not your current password.",
+                ));
+            }
+            other => other?,
         }
+
         let Some(new) = new else {
             return Err(AppError::internal(anyhow::anyhow!("validated password lost")));
         };
@@ -367,5 +422,23 @@ impl App {
         )
         .await?;
         Ok(session)
+    }
+}
+
+impl App {
+    /// Changes the name shown for the person asking.
+    pub async fn rename(&self, actor: &Actor, name_input: &str, meta: &RequestMeta) -> AppResult<PersonName> {
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
+        let name = PersonName::parse(name_input).map_err(|e| AppError::field("display_name", e.to_string()))?;
+        self.store()
+            .set_display_name(&actor.user_id, name.as_str(), self.now())
+            .await?;
+        self.record(
+            actor,
+            AuditEvent::success("account.renamed").subject("user", &actor.user_id),
+            meta,
+        )
+        .await?;
+        Ok(name)
     }
 }

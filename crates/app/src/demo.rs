@@ -83,11 +83,20 @@ pub struct DemoAccount {
 }
 
 impl App {
+    /// Whether this database may be served with `--demo`: only an empty one or one the demo
+    /// created. Demo mode shows sent mail and live codes, so a real database never runs in it.
+    pub async fn demo_allowed(&self) -> AppResult<bool> {
+        Ok(self.store().count_users().await? == 0
+            || self.store().setting("demo_database").await?.as_deref() == Some("true"))
+    }
+
     /// Loads the demo data if the database has no accounts yet. Returns whether it did.
     pub async fn load_demo_if_empty(&self) -> AppResult<bool> {
         if self.store().count_users().await? > 0 {
             return Ok(false);
         }
+        self.store().put_setting("demo_database", "true").await?;
+
         let meta = RequestMeta {
             request_id: Some("demo-loader".into()),
             ..RequestMeta::default()

@@ -22,6 +22,7 @@ pub mod protected;
 pub mod random;
 pub mod sessions;
 pub mod signin;
+mod throttle;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};

@@ -165,8 +165,10 @@ impl Mail<'_> {
     }
 }
 
-/// A plain HTML rendering of the text body: escaped paragraphs, links made clickable.
-fn html_body(subject: &str, text: &str) -> String {
+/// A plain HTML rendering of the text body: escaped paragraphs, and clickable links only for
+/// addresses on this site (`own_site`), so text a person typed (such as a name that looks like
+/// a URL) never becomes a link in a message sent in the board's name.
+fn html_body(subject: &str, text: &str, own_site: Option<&str>) -> String {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -181,7 +183,7 @@ fn html_body(subject: &str, text: &str) -> String {
                 .map(|line| {
                     line.split(' ')
                         .map(|word| {
-                            if word.starts_with("https://") || word.starts_with("http://") {
+                            if own_site.is_some_and(|site| word.starts_with(&format!("{site}/"))) {
                                 format!("<a href=\"{0}\">{0}</a>", escape(word))
                             } else {
                                 escape(word)
@@ -209,7 +211,11 @@ impl App {
             id: RecordId::parse(&crate::random::id()?)
                 .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?,
             recipient: to.to_owned(),
-            body_html: Some(html_body(&subject, &text)),
+            body_html: Some(html_body(
+                &subject,
+                &text,
+                Some(self.config().public_url.trim_end_matches('/')),
+            )),
             subject,
             body_text: text,
         };
@@ -268,7 +274,7 @@ fn build_message(from: &str, email: &OutgoingEmail) -> anyhow::Result<Message> {
     let html = email
         .body_html
         .clone()
-        .unwrap_or_else(|| html_body(&email.subject, &email.body_text));
+        .unwrap_or_else(|| html_body(&email.subject, &email.body_text, None));
     Ok(Message::builder()
         .from(from)
         .to(to)
@@ -334,7 +340,16 @@ mod tests {
 
     #[test]
     fn html_escapes_and_links() {
-        let html = html_body("Hi <you>", "Hello <b>\n\nOpen https://x.example/a?b=1&c=2 now");
+        let html = html_body(
+            "Hi <you>",
+            "Hello <b> https://evil.example/login\n\nOpen https://x.example/a?b=1&c=2 now",
+            Some("https://x.example"),
+        );
+        assert!(
+            !html.contains("href=\"https://evil.example"),
+            "only this site's links are clickable"
+        );
+
         assert!(html.contains("<title>Hi &lt;you&gt;</title>"));
         assert!(html.contains("Hello &lt;b&gt;"));
         assert!(html.contains("<a href=\"https://x.example/a?b=1&amp;c=2\">"));

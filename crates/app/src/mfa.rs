@@ -207,25 +207,14 @@ impl App {
         if !user.mfa_enabled() {
             return Err(AppError::Refused("Turn on two-factor sign-in first.".into()));
         }
-        if !self.passwords().verify(password, Some(&user.password_hash)).await? {
-            self.record(actor, AuditEvent::failure("mfa.recovery_codes_failure"), meta)
-                .await?;
-            return Err(AppError::field("password", "That password is not right."));
-        }
+        self.recheck_password(actor, &user.password_hash, password, "mfa.recovery_codes_failure", meta)
+            .await?;
         let mut codes = Vec::with_capacity(RECOVERY_CODES);
         for _ in 0..RECOVERY_CODES {
             codes.push(crate::random::recovery_code()?);
         }
         let hashes: Vec<String> = codes.iter().map(|c| crate::random::token_hash(c)).collect();
-        let step = user.totp_last_step.unwrap_or_default();
-        self.store()
-            .enable_totp(
-                &actor.user_id,
-                step,
-                &hashes,
-                user.totp_enabled_at.unwrap_or_else(|| self.now()),
-            )
-            .await?;
+        self.store().replace_recovery_codes(&actor.user_id, &hashes).await?;
         self.record(actor, AuditEvent::success("mfa.recovery_codes_replaced"), meta)
             .await?;
         Ok(codes)
@@ -244,11 +233,9 @@ impl App {
             .user_by_id(&actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        if !self.passwords().verify(password, Some(&user.password_hash)).await? {
-            self.record(actor, AuditEvent::failure("mfa.disable_failure"), meta)
-                .await?;
-            return Err(AppError::field("password", "That password is not right."));
-        }
+        self.recheck_password(actor, &user.password_hash, password, "mfa.disable_failure", meta)
+            .await?;
+
         self.store().disable_totp(&actor.user_id, self.now()).await?;
         self.record(actor, AuditEvent::success("mfa.disabled"), meta).await?;
         let security = self.link("/account/security");
@@ -262,5 +249,26 @@ impl App {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl App {
+    /// Asks for the password again before a sensitive change. Attempts count towards the
+    /// account's sign-in limit, so a stolen session cannot be used to guess the password.
+    pub(crate) async fn recheck_password(
+        &self,
+        actor: &Actor,
+        hash: &str,
+        password: &str,
+        failure_action: &'static str,
+        meta: &RequestMeta,
+    ) -> AppResult<()> {
+        let limit = crate::throttle::Limit::account(actor.email.as_str());
+        self.count_attempt(std::slice::from_ref(&limit)).await?;
+        if !self.passwords().verify(password, Some(hash)).await? {
+            self.record(actor, AuditEvent::failure(failure_action), meta).await?;
+            return Err(AppError::field("password", "That password is not right."));
+        }
+        self.clear_limit(&limit).await
     }
 }

@@ -9,6 +9,7 @@ use time::Duration;
 use crate::audit::{AuditActor, AuditEvent};
 use crate::authz::Permission;
 use crate::mail::Mail;
+use crate::protected::Subject;
 use crate::{Actor, App, AppError, AppResult, RequestMeta};
 
 const INVITATION_LIFETIME: Duration = Duration::days(7);
@@ -55,7 +56,15 @@ impl App {
         };
         self.authorize(actor, Permission::InvitePerson { role }, meta).await?;
 
-        if let Some(existing) = self.store().user_by_email(&email).await? {
+        // Only a confirmed account gets the role straight away. An unconfirmed one may have
+        // been registered by someone else to catch this invitation, so its owner gets a link
+        // instead, which proves they read the inbox.
+        let existing = self
+            .store()
+            .user_by_email(&email)
+            .await?
+            .filter(|u| u.email_verified_at.is_some());
+        if let Some(existing) = existing {
             if existing.has_role(role) {
                 return Err(AppError::field("email", format!("{email} already has this role.")));
             }
@@ -140,6 +149,29 @@ impl App {
                 "validated invitation form lost a field"
             )));
         };
+        // The link proves the person reads this inbox. A confirmed account at this address
+        // means the person should sign in instead (the link stays usable); an unconfirmed one
+        // was never proven to be theirs, so it is replaced.
+        if let Some(existing) = self.store().user_by_email(&email).await? {
+            if existing.email_verified_at.is_some() {
+                self.record(
+                    AuditActor::default(),
+                    AuditEvent::failure("account.invitation_conflict"),
+                    meta,
+                )
+                .await?;
+                return Err(AppError::Refused(
+                    "An account with this address exists already; sign in instead.".into(),
+                ));
+            }
+            if self.store().delete_unconfirmed_user(&existing.id).await? {
+                self.store()
+                    .destroy_data_key(Subject::user(&existing.id).as_str(), self.now())
+                    .await?;
+                let event = AuditEvent::success("account.unconfirmed_replaced").subject("user", &existing.id);
+                self.record(AuditActor::default(), event, meta).await?;
+            }
+        }
         let hash = crate::random::token_hash(token);
         let Some(consumed) = self
             .store()
@@ -148,6 +180,7 @@ impl App {
         else {
             return Err(AppError::InvalidLink);
         };
+
         let password_hash = self.passwords().hash(new.expose()).await?;
         let id = UserId::parse(&crate::random::id()?)
             .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;

@@ -30,11 +30,20 @@ pub enum SessionState {
     Active(Box<ActiveSession>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ActiveSession {
     pub actor: Actor,
     /// The anti-forgery token every form and state-changing API call of this session carries.
     pub csrf_token: String,
+}
+
+impl std::fmt::Debug for ActiveSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveSession")
+            .field("actor", &self.actor)
+            .field("csrf_token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A freshly created session: the cookie value goes to the browser, nowhere else.

@@ -1,12 +1,12 @@
 //! Signing in: password first, then the second factor when one is set up.
 
-use domain::throttle::{ThrottleDecision, ThrottlePolicy};
 use domain::{EmailAddress, SessionId};
 use store::sessions::{SessionRecord, SessionStage};
 
 use crate::audit::{AuditActor, AuditEvent};
 use crate::protected::{Field, Subject};
 use crate::sessions::NewSession;
+use crate::throttle::Limit;
 use crate::{App, AppError, AppResult, RequestMeta};
 
 /// Where a person goes after the password step.
@@ -25,42 +25,7 @@ pub struct SignedIn {
     pub next: NextStep,
 }
 
-fn account_key(email: &str) -> String {
-    format!("account:{}", email.trim().to_lowercase())
-}
-
-fn address_key(meta: &RequestMeta) -> Option<String> {
-    meta.client_addr.as_ref().map(|a| format!("address:{a}"))
-}
-
-fn second_factor_key(session: &SessionRecord) -> String {
-    format!("second-factor:{}", session.user_id)
-}
-
 impl App {
-    /// Refuses while any of `keys` is locked, with the wait in minutes.
-    async fn check_throttle(&self, keys: &[(String, ThrottlePolicy)]) -> AppResult<()> {
-        let now = self.now().get();
-        for (key, policy) in keys {
-            let state = self.store().throttle_state(key).await?;
-            if let decision @ ThrottleDecision::Locked { .. } = policy.decide(state.as_ref(), now) {
-                return Err(AppError::Throttled(decision.message().unwrap_or_default()));
-            }
-        }
-        Ok(())
-    }
-
-    async fn count_failure(&self, keys: &[(String, ThrottlePolicy)]) -> AppResult<()> {
-        let now = self.now().get();
-        for (key, policy) in keys {
-            let state = self.store().throttle_state(key).await?;
-            self.store()
-                .put_throttle_state(key, &policy.record_failure(state.as_ref(), now))
-                .await?;
-        }
-        Ok(())
-    }
-
     /// The password step. Messages never say whether the account exists, and an unknown
     /// address costs the same password-hashing time as a wrong password.
     pub async fn sign_in(
@@ -79,11 +44,12 @@ impl App {
         }
         errors.into_result()?;
 
-        let mut keys = vec![(account_key(email_input), ThrottlePolicy::ACCOUNT)];
-        if let Some(address) = address_key(meta) {
-            keys.push((address, ThrottlePolicy::ADDRESS));
-        }
-        if let Err(throttled) = self.check_throttle(&keys).await {
+        let account_limit = Limit::account(email_input);
+        let address_limit = Limit::address(meta);
+        let limits: Vec<Limit> = std::iter::once(account_limit.clone())
+            .chain(address_limit.clone())
+            .collect();
+        if let Err(throttled) = self.count_attempt(&limits).await {
             self.record(AuditActor::default(), AuditEvent::denied("signin.throttled"), meta)
                 .await?;
             return Err(throttled);
@@ -100,7 +66,6 @@ impl App {
         let user = match user {
             Some(user) if matched && user.disabled_at.is_none() => user,
             other => {
-                self.count_failure(&keys).await?;
                 let who = AuditActor {
                     user_id: other.map(|u| u.id.to_string()),
                     role: None,
@@ -121,7 +86,10 @@ impl App {
                 "Demo accounts only work while Sensate runs with --demo.".into(),
             ));
         }
-        self.store().clear_throttle(&keys[0].0).await?;
+        self.clear_limit(&account_limit).await?;
+        if let Some(address) = &address_limit {
+            self.forgive(address).await?;
+        }
 
         let (stage, next) = if user.mfa_enabled() {
             (SessionStage::MfaPending, NextStep::SecondFactor)
@@ -159,8 +127,20 @@ impl App {
                 "Enter the 6-digit code from your authenticator app, or a recovery code.",
             ));
         }
-        let keys = [(second_factor_key(pending), ThrottlePolicy::ACCOUNT)];
-        self.check_throttle(&keys).await?;
+        let limit = Limit::second_factor(&pending.user_id);
+        if let Err(throttled) = self.count_attempt(std::slice::from_ref(&limit)).await {
+            let who = AuditActor {
+                user_id: Some(pending.user_id.to_string()),
+                role: None,
+            };
+            self.record(
+                who,
+                AuditEvent::denied("signin.throttled").detail("second factor"),
+                meta,
+            )
+            .await?;
+            return Err(throttled);
+        }
         let user = self
             .store()
             .user_by_id(&pending.user_id)
@@ -198,7 +178,6 @@ impl App {
         };
 
         let Some(method) = method else {
-            self.count_failure(&keys).await?;
             self.record(who, AuditEvent::failure("signin.second_factor_failure"), meta)
                 .await?;
             return Err(AppError::field(
@@ -206,7 +185,7 @@ impl App {
                 "That code is not right, or was already used. Check your app and try again.",
             ));
         };
-        self.store().clear_throttle(&keys[0].0).await?;
+        self.clear_limit(&limit).await?;
         let session = self
             .start_session(&user, SessionStage::Active, Some(&pending.id), meta)
             .await?;

@@ -69,36 +69,38 @@ impl ThrottleDecision {
 }
 
 impl ThrottlePolicy {
-    /// May a new attempt go ahead now?
-    pub fn decide(&self, state: Option<&ThrottleState>, now: OffsetDateTime) -> ThrottleDecision {
-        match state.and_then(|s| s.locked_until) {
+    /// Sign-ups from one client address: 10 an hour (an office may register a few colleagues).
+    pub const SIGN_UP_PER_ADDRESS: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 10,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+    /// Reset links for one account: 3 an hour, so nobody can flood an inbox or keep cancelling
+    /// the owner's link.
+    pub const RESET_PER_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 3,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+    /// Reset requests from one client address: 10 an hour.
+    pub const RESET_PER_ADDRESS: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 10,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+
+    /// Judges an attempt that has already been counted in `state` (the store counts
+    /// atomically before the attempt is checked, so parallel requests cannot slip past).
+    pub fn judge(&self, state: &ThrottleState, now: OffsetDateTime) -> ThrottleDecision {
+        match state.locked_until {
             Some(until) if until > now => ThrottleDecision::Locked {
                 retry_after: until - now,
             },
+            _ if state.failures > self.max_failures => ThrottleDecision::Locked {
+                retry_after: self.lockout,
+            },
             _ => ThrottleDecision::Allowed,
         }
-    }
-
-    /// The state after one more failure at `now`.
-    pub fn record_failure(&self, state: Option<&ThrottleState>, now: OffsetDateTime) -> ThrottleState {
-        let fresh = ThrottleState {
-            failures: 1,
-            window_started_at: now,
-            locked_until: None,
-        };
-        let mut next = match state {
-            Some(s) if now - s.window_started_at < self.window && s.locked_until.is_none_or(|u| u > now) => {
-                ThrottleState {
-                    failures: s.failures.saturating_add(1),
-                    ..*s
-                }
-            }
-            _ => fresh,
-        };
-        if next.failures >= self.max_failures {
-            next.locked_until = Some(now + self.lockout);
-        }
-        next
     }
 }
 
@@ -108,35 +110,26 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn locks_after_max_failures_and_unlocks_after_lockout() {
+    fn counted_attempts_beyond_the_limit_are_refused() {
         let policy = ThrottlePolicy::ACCOUNT;
         let t0 = datetime!(2026-11-24 09:00 UTC);
-        let mut state = None;
-        for i in 0..5 {
-            assert_eq!(
-                policy.decide(state.as_ref(), t0 + Duration::seconds(i)),
-                ThrottleDecision::Allowed
-            );
-            state = Some(policy.record_failure(state.as_ref(), t0 + Duration::seconds(i)));
-        }
-        let locked = policy.decide(state.as_ref(), t0 + Duration::seconds(5));
-        assert_eq!(locked.retry_minutes(), Some(15));
-        assert_eq!(locked.message().unwrap(), "Too many attempts; try again in 15 minutes.");
-        let later = t0 + Duration::seconds(4) + Duration::minutes(15);
-        assert_eq!(policy.decide(state.as_ref(), later), ThrottleDecision::Allowed);
-        // After the lockout the count starts again.
-        let after = policy.record_failure(state.as_ref(), later);
-        assert_eq!(after.failures, 1);
-        assert_eq!(after.locked_until, None);
-    }
-
-    #[test]
-    fn old_failures_are_forgotten() {
-        let policy = ThrottlePolicy::ACCOUNT;
-        let t0 = datetime!(2026-11-24 09:00 UTC);
-        let s = policy.record_failure(None, t0);
-        let s = policy.record_failure(Some(&s), t0 + Duration::minutes(16));
-        assert_eq!(s.failures, 1);
+        let state = |failures, locked_until| ThrottleState {
+            failures,
+            window_started_at: t0,
+            locked_until,
+        };
+        assert_eq!(
+            policy.judge(&state(5, None), t0),
+            ThrottleDecision::Allowed,
+            "the fifth attempt may go ahead"
+        );
+        assert_eq!(policy.judge(&state(6, None), t0).retry_minutes(), Some(15));
+        let locked = state(1, Some(t0 + Duration::minutes(3)));
+        assert_eq!(policy.judge(&locked, t0).retry_minutes(), Some(3));
+        assert_eq!(
+            policy.judge(&locked, t0 + Duration::minutes(3)),
+            ThrottleDecision::Allowed
+        );
     }
 
     #[test]

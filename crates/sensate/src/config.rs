@@ -248,3 +248,47 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_configuration_is_valid() {
+        let parsed: FileConfig = toml::from_str(include_str!("../../../sensate.example.toml")).unwrap();
+        assert_eq!(parsed.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(parsed.session_idle_minutes, Some(30));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_smtp_password_and_database_password() {
+        let config = Config {
+            listen: "x".into(),
+            data_dir: "d".into(),
+            database_url: "postgres://u:dbsecret@h/x".into(),
+            public_url: None,
+            board_name: "B".into(),
+            key_file: "k".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            db_max_connections: 1,
+            trust_forwarded_for: false,
+            json_logs: false,
+            mail_from: "m".into(),
+            smtp: Some(Smtp {
+                host: "h".into(),
+                port: 1,
+                username: None,
+                password: Some("smtpsecret".into()),
+                security: app::mail::SmtpSecurity::None,
+            }),
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("dbsecret") && !shown.contains("smtpsecret"), "{shown}");
+    }
+}

@@ -108,7 +108,9 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
                     store::redact_url(&config.database_url)
                 );
                 tracing::warn!("{message}; retrying in 5 s (/readyz answers 503 until then)");
-                state.set_not_ready(message);
+                // /readyz is public: it says what is wrong, not where the database is.
+                state.set_not_ready("database unreachable; retrying every 5 s");
+
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
             Err(error) => fail(&format!("cannot migrate the database: {error}")),
@@ -135,6 +137,14 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
         Err(error) => fail(&format!("cannot start: {error}")),
     };
     if demo {
+        match app.demo_allowed().await {
+            Ok(true) => {}
+            Ok(false) => fail(
+                "--demo is refused: this database holds real accounts (it was not created by the demo). \
+                 Demo mode shows sent e-mail and live sign-in codes, so use an empty data directory or database for the demo.",
+            ),
+            Err(error) => fail(&format!("cannot check the database: {error}")),
+        }
         match app.load_demo_if_empty().await {
             Ok(true) => print_demo_help(&public_url),
             Ok(false) => println!(

@@ -97,22 +97,35 @@ impl Engine {
     }
 }
 
-/// A URL fit for logs and messages: any password is replaced by `***`.
+/// A URL fit for logs and messages: the password is replaced by `***`, whether it sits in the
+/// user-info part (split at the *last* `@`, since passwords may contain `@`) or in a
+/// `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            if userinfo.contains(':') {
-                format!("{scheme}://{user}:***@{host}")
-            } else {
-                format!("{scheme}://{user}@{host}")
-            }
-        }
-        None => url.to_owned(),
-    }
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let rest = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => rest.to_owned(),
+    };
+    let query = query.map(|q| {
+        let pairs: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        format!("?{}", pairs.join("&"))
+    });
+    format!("{scheme}://{rest}{}", query.unwrap_or_default())
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +256,12 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redact_url("sqlite://./data/s.db"), "sqlite://./data/s.db");
+        assert_eq!(redact_url("postgres://app:p@ss@db/x"), "postgres://app:***@db/x");
+        assert_eq!(
+            redact_url("postgres://db/x?user=app&password=S3cret&sslmode=require"),
+            "postgres://db/x?user=app&password=***&sslmode=require"
+        );
+
         let message = Engine::from_url("mysql://root:hunter2@h/x")
             .err()
             .map(|e| e.to_string())

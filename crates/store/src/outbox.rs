@@ -6,7 +6,8 @@ use sqlx::Row;
 
 use crate::{Result, Store, StoreError, Timestamp};
 
-#[derive(Debug, Clone)]
+/// A message to send. `Debug` leaves out the body, which may hold a one-time link.
+#[derive(Clone)]
 pub struct OutgoingEmail {
     pub id: RecordId,
     pub recipient: String,
@@ -15,8 +16,8 @@ pub struct OutgoingEmail {
     pub body_html: Option<String>,
 }
 
-/// An outbox row for the delivery log (bodies are gone once sent).
-#[derive(Debug, Clone)]
+/// An outbox row for the delivery log (bodies are gone once sent). `Debug` leaves out the body.
+#[derive(Clone)]
 pub struct OutboxEntry {
     pub id: String,
     pub recipient: String,
@@ -26,6 +27,25 @@ pub struct OutboxEntry {
     pub sent_at: Option<Timestamp>,
     pub attempts: i64,
     pub last_error: Option<String>,
+}
+
+impl std::fmt::Debug for OutgoingEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingEmail")
+            .field("id", &self.id)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for OutboxEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxEntry")
+            .field("id", &self.id)
+            .field("subject", &self.subject)
+            .field("sent_at", &self.sent_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {

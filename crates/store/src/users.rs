@@ -228,6 +228,18 @@ impl Store {
         Ok(())
     }
 
+    pub async fn set_display_name(&self, id: &UserId, name: &str, now: Timestamp) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query("UPDATE users SET display_name = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(name)
+                .bind(now)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     pub async fn mark_email_verified(&self, id: &UserId, now: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query(
@@ -294,6 +306,39 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Replaces the recovery codes only (the last used TOTP step is left as it is).
+    pub async fn replace_recovery_codes(&self, id: &UserId, recovery_code_hashes: &[String]) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            for hash in recovery_code_hashes {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(id.as_str())
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes an account that never confirmed its address (its roles, sessions, tokens and
+    /// codes go with it). Returns false when the account is confirmed or gone: confirmed
+    /// accounts are never deleted this way.
+    pub async fn delete_unconfirmed_user(&self, id: &UserId) -> Result<bool> {
+        with_pool!(self, write, |pool| {
+            let result = sqlx::query("DELETE FROM users WHERE id = $1 AND email_verified_at IS NULL")
+                .bind(id.as_str())
+                .execute(pool)
+                .await?;
+            Ok(result.rows_affected() == 1)
+        })
     }
 
     /// Turns two-factor sign-in off and forgets the secret and recovery codes.

@@ -180,22 +180,51 @@ both_engines! {
         assert!(db.store.peek_token("t2", TokenPurpose::ResetPassword, at(5)).await.unwrap().is_none());
     }
 
-    async fn throttle_counters_and_settings(engine) {
+    async fn throttle_counters(engine) {
         let db = TestDb::new(engine).await;
         let policy = ThrottlePolicy::ACCOUNT;
-        let mut state = db.store.throttle_state("acct:a").await.unwrap();
-        assert!(state.is_none());
+        let cutoff = |m: i64| Timestamp::new(at(m).get() - policy.window);
         for i in 0..5 {
-            let next = policy.record_failure(state.as_ref(), at(i).get());
-            db.store.put_throttle_state("acct:a", &next).await.unwrap();
-            state = db.store.throttle_state("acct:a").await.unwrap();
+            let state = db.store.count_attempt("acct:a", at(i), cutoff(i)).await.unwrap();
+            assert_eq!(state.failures, i as u32 + 1);
+            assert_eq!(policy.judge(&state, at(i).get()), domain::throttle::ThrottleDecision::Allowed);
         }
-        let stored = state.unwrap();
-        assert_eq!(stored.failures, 5);
-        assert_eq!(stored.locked_until, Some(at(4).get() + Duration::minutes(15)));
+        let sixth = db.store.count_attempt("acct:a", at(5), cutoff(5)).await.unwrap();
+        assert_eq!(policy.judge(&sixth, at(5).get()).retry_minutes(), Some(15));
+        db.store.lock_throttle("acct:a", at(5), at(20)).await.unwrap();
+        let locked = db.store.count_attempt("acct:a", at(6), cutoff(6)).await.unwrap();
+        assert_eq!(locked.locked_until, Some(at(20).get()));
+        assert_eq!(policy.judge(&locked, at(6).get()).retry_minutes(), Some(14));
+        // Once the lock runs out the count starts again.
+        let fresh = db.store.count_attempt("acct:a", at(21), cutoff(21)).await.unwrap();
+        assert_eq!((fresh.failures, fresh.locked_until), (1, None));
+        // Old attempts leave the window.
+        let later = db.store.count_attempt("acct:a", at(40), cutoff(40)).await.unwrap();
+        assert_eq!(later.failures, 1);
+        db.store.forgive_attempt("acct:a").await.unwrap();
+        assert_eq!(db.store.throttle_state("acct:a").await.unwrap().unwrap().failures, 0);
         db.store.clear_throttle("acct:a").await.unwrap();
         assert!(db.store.throttle_state("acct:a").await.unwrap().is_none());
 
+    }
+
+    async fn parallel_attempts_are_all_counted(engine) {
+        let db = TestDb::new(engine).await;
+        let mut tasks = Vec::new();
+        for _ in 0..30 {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move { store.count_attempt("burst", at(0), at(-15)).await.unwrap() }));
+        }
+        let mut seen = Vec::new();
+        for task in tasks {
+            seen.push(task.await.unwrap().failures);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=30).collect::<Vec<u32>>(), "every attempt counted once");
+    }
+
+    async fn settings_round_trip(engine) {
+        let db = TestDb::new(engine).await;
         assert_eq!(db.store.setting("board_name").await.unwrap(), None);
         db.store.put_setting("board_name", "Board A").await.unwrap();
         db.store.put_setting("board_name", "Board B").await.unwrap();

@@ -21,7 +21,7 @@ use crate::{ServerState, WebError};
 pub fn routes() -> Router<ServerState> {
     Router::new()
         .route("/openapi.json", get(openapi))
-        .route("/me", get(me))
+        .route("/me", get(me).patch(update_me))
         .route("/me/sessions", get(my_sessions))
         .route("/me/sessions/{id}", delete(end_session))
         .route("/audit/events", get(audit_events))
@@ -34,8 +34,8 @@ pub fn routes() -> Router<ServerState> {
         version = "1",
         description = "Credentialing, verification, referral and practice for the sex-therapy field."
     ),
-    paths(me, my_sessions, end_session, audit_events),
-    components(schemas(Me, SessionInfo, AuditEvent, AuditPage, ApiError))
+    paths(me, update_me, my_sessions, end_session, audit_events),
+    components(schemas(Me, MeUpdate, SessionInfo, AuditEvent, AuditPage, ApiError))
 )]
 pub struct ApiDoc;
 
@@ -93,7 +93,54 @@ async fn me(SignedIn(session): SignedIn) -> Json<Me> {
     })
 }
 
+/// A JSON request body. Unreadable JSON, a wrong content type or a missing field is answered
+/// with a JSON error naming the problem.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = WebError;
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                axum::extract::rejection::JsonRejection::MissingJsonContentType(_) => WebError::UnsupportedMediaType,
+                // Well-formed JSON of the wrong shape: name the problem as input to fix.
+                axum::extract::rejection::JsonRejection::JsonDataError(error) => {
+                    WebError::App(app::AppError::field("_body", error.body_text()))
+                }
+
+                other => WebError::BadRequest(other.body_text()),
+            }),
+        }
+    }
+}
+
+/// Changes to the signed-in person's account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// The name shown for you (1 to 100 characters).
+    display_name: String,
+}
+
+#[utoipa::path(patch, path = "/api/v1/me", tag = "account", request_body = MeUpdate,
+    params(("X-CSRF-Token" = String, Header, description = "Anti-forgery token from /api/v1/me")),
+    responses((status = 200, body = Me), (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 403, body = ApiError), (status = 415, body = ApiError), (status = 422, body = ApiError)))]
+async fn update_me(
+    State(state): State<ServerState>,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    ApiJson(update): ApiJson<MeUpdate>,
+) -> Result<Json<Me>, WebError> {
+    let name = app(&state)?.rename(&session.actor, &update.display_name, &meta).await?;
+    let mut session = session;
+    session.actor.display_name = name.to_string();
+    Ok(me(SignedIn(session)).await)
+}
+
 /// One signed-in session.
+
 #[derive(Serialize, ToSchema)]
 pub struct SessionInfo {
     id: String,

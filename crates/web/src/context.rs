@@ -32,7 +32,8 @@ pub async fn request_context(State(state): State<ServerState>, mut request: Requ
         .trust_forwarded_for
         .then(|| request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
-        .and_then(|v| v.split(',').next())
+        // The proxy appends the address it saw; earlier entries are whatever the client sent.
+        .and_then(|v| v.rsplit(',').next())
         .map(|v| v.trim().to_owned());
     let user_agent = request
         .headers()
@@ -48,13 +49,22 @@ pub async fn request_context(State(state): State<ServerState>, mut request: Requ
     let uri = request.uri().clone();
     request.extensions_mut().insert(RequestPath(uri));
     request.extensions_mut().insert(meta);
-    let span =
-        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %loggable_path(request.uri().path()));
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// The path with one-time tokens replaced, so logs never hold a usable link.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/verify-email/", "/password/reset/", "/invitations/"] {
+        if path.starts_with(prefix) {
+            return format!("{prefix}{{token}}");
+        }
+    }
+    path.to_owned()
 }
 
 fn getrandom_hex() -> String {

@@ -25,6 +25,7 @@ pub enum WebError {
     /// The anti-forgery token is missing or belongs to another session.
     Csrf,
     BadRequest(String),
+    UnsupportedMediaType,
     NotFound,
     Internal(anyhow::Error),
 }
@@ -103,6 +104,12 @@ impl WebError {
                 "This form expired (it was opened in an earlier session). Reload the page and send it again.",
             ),
             WebError::BadRequest(message) => plain(StatusCode::BAD_REQUEST, "bad_request", &message),
+            WebError::UnsupportedMediaType => plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the request body as JSON with Content-Type: application/json.",
+            ),
+
             WebError::App(AppError::Internal(cause)) | WebError::Internal(cause) => ErrorInfo {
                 cause: Some(std::sync::Arc::new(cause)),
                 ..plain(

@@ -87,7 +87,12 @@ impl Metrics {
 /// Records each response under its route template (`/invitations/{token}`, never the token).
 pub async fn track(State(state): State<ServerState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    // Only standard methods get their own series; anything else cannot grow the metrics.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
+
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let response = next.run(request).await;
     // Unmatched paths are grouped, so scanning for URLs cannot grow the metrics without bound.

@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use crate::{ServerState, WebError};
 
 /// The session as this request sees it, with the token its forms must carry.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestSession {
     pub state: Arc<SessionState>,
     pub csrf_token: String,
@@ -112,7 +112,9 @@ pub async fn load_session(State(state): State<ServerState>, mut request: Request
         },
     };
 
-    if !is_safe(request.method()) && !is_form(&request) {
+    // Form posts are checked by the `Posted` extractor (which can show the form again); every
+    // other state-changing request must carry the token in a header.
+    if !is_safe(request.method()) && !(request.method() == Method::POST && is_form(&request)) {
         let given = request
             .headers()
             .get("x-csrf-token")
@@ -154,4 +156,13 @@ pub async fn load_session(State(state): State<ServerState>, mut request: Request
     }
 
     response
+}
+
+impl std::fmt::Debug for RequestSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestSession")
+            .field("state", &self.state)
+            .field("csrf_token", &"<redacted>")
+            .finish()
+    }
 }

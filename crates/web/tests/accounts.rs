@@ -297,7 +297,78 @@ both_engines! {
         assert_eq!(t.last_mail("lee@example.org").await.0, "Your password was changed");
     }
 
+    async fn an_invitation_never_hands_a_role_to_an_unconfirmed_account(engine) {
+        let t = TestApp::start(engine).await;
+        t.user("staff@board.example", &[Role::BoardStaff, Role::BoardAdmin]).await;
+        // Someone registers the address a reviewer will be invited at, without confirming it.
+        let squatter = t.client();
+        squatter.submit("/sign-up", "/sign-up", &[
+            ("display_name", "Not The Reviewer"), ("email", "reviewer@clinic.example"),
+            ("password", "squatter pass phrase 1"), ("password_confirm", "squatter pass phrase 1"),
+        ]).await;
+        t.last_mail("reviewer@clinic.example").await;
+
+        let meta = app::RequestMeta::default();
+        let staff = t.db.store.user_by_email(&domain::EmailAddress::parse("staff@board.example").unwrap()).await.unwrap().unwrap();
+        let session = store::sessions::SessionRecord {
+            id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
+            token_hash: "x".into(), user_id: staff.id.clone(), stage: store::sessions::SessionStage::Active,
+            csrf_secret: "c".into(), created_at: t.app.now(), last_seen_at: t.app.now(), client_addr: None, user_agent: None,
+        };
+        let actor = app::Actor {
+            user_id: staff.id.clone(), email: staff.email.clone(), display_name: "Staff".into(), roles: staff.roles.clone(),
+            session_id: session.id.clone(), mfa_enabled: true, email_verified: true, is_demo: false,
+        };
+        let outcome = t.app.invite(&actor, "reviewer@clinic.example", "committee_reviewer", &meta).await.unwrap();
+        assert_eq!(outcome, app::people::Invited::LinkSent, "an unconfirmed account gets a link, not the role");
+        let squatted = t.db.store.user_by_email(&domain::EmailAddress::parse("reviewer@clinic.example").unwrap()).await.unwrap().unwrap();
+        assert_eq!(squatted.roles, vec![Role::Candidate]);
+
+        // The real owner follows the link: the unconfirmed account is replaced.
+        let link = t.link_in_mail("reviewer@clinic.example", "/invitations/").await;
+        let owner = t.client();
+        let form = owner.get(&link).await;
+        let accepted = owner.post(&link, &[("csrf", &form.csrf()), ("display_name", "Dr. Real Reviewer"), ("password", "owner pass phrase 22"), ("password_confirm", "owner pass phrase 22")]).await;
+        assert_eq!(accepted.status, 200, "{}", accepted.body);
+        assert_eq!(t.client().sign_in("reviewer@clinic.example", "squatter pass phrase 1").await.status, 422, "the squatter's password is gone");
+        assert_eq!(t.client().sign_in("reviewer@clinic.example", "owner pass phrase 22").await.location(), "/account/two-factor/setup");
+        assert!(t.audit_actions().await.iter().any(|(a, _)| a == "account.unconfirmed_replaced"));
+    }
+
+    async fn a_burst_of_parallel_codes_cannot_outrun_the_limit(engine) {
+        let t = TestApp::start(engine).await;
+        t.user("pat@example.org", &[Role::Clinician]).await;
+        let browser = t.client();
+        browser.sign_in("pat@example.org", PASSWORD).await;
+        let setup = browser.get("/account/two-factor/setup").await;
+        let secret = element_text(&setup.body, "totp-secret");
+        let code = totp_code(&secret, "pat@example.org", t.app.now().get().unix_timestamp());
+        browser.post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)]).await;
+        let attacker = t.client();
+        attacker.sign_in("pat@example.org", PASSWORD).await;
+        let form = attacker.get("/sign-in/two-factor").await;
+        let csrf = form.csrf();
+        let mut tries = Vec::new();
+        for n in 0..20 {
+            let attacker = attacker.clone();
+            let csrf = csrf.clone();
+            tries.push(tokio::spawn(async move {
+                let guess = format!("{:06}", 100_000 + n);
+                attacker.post("/sign-in/two-factor", &[("csrf", &csrf), ("code", &guess), ("next", "/dashboard")]).await.status
+            }));
+        }
+        let mut statuses = Vec::new();
+        for attempt in tries {
+            statuses.push(attempt.await.unwrap());
+        }
+        let checked = statuses.iter().filter(|s| **s == 422).count();
+        let refused = statuses.iter().filter(|s| **s == 429).count();
+        assert!(checked <= 5, "at most 5 codes were checked: {statuses:?}");
+        assert_eq!(checked + refused, 20, "{statuses:?}");
+    }
+
     async fn invitations_give_roles(engine) {
+
         let t = TestApp::start(engine).await;
         t.user("staff@board.example", &[Role::BoardStaff]).await;
         let existing = t.user("helen@example.org", &[Role::Candidate]).await;

@@ -73,9 +73,59 @@ both_engines! {
         assert_eq!(bad_invite.status, 400);
         let open_redirect = browser.get("/sign-in?next=//evil.example/x").await;
         assert!(open_redirect.contains("name=\"next\" value=\"/dashboard\""), "only local destinations");
+        let tabbed = browser.get("/sign-in?next=/%09/evil.example").await;
+        assert!(tabbed.contains("name=\"next\" value=\"/dashboard\""), "a tab cannot smuggle in //host");
+
+    }
+
+    async fn json_input_is_checked_and_explained(engine) {
+        let t = TestApp::start(engine).await;
+        t.user("jo@example.org", &[Role::Candidate]).await;
+        let browser = t.client();
+        browser.sign_in("jo@example.org", PASSWORD).await;
+        let me: serde_json::Value = serde_json::from_str(&browser.get_json("/api/v1/me").await.body).unwrap();
+        let token = me["csrf_token"].as_str().unwrap().to_owned();
+        let json = |body: &str| (body.as_bytes().to_vec(), [("content-type", "application/json"), ("x-csrf-token", token.as_str())]);
+
+        let (body, headers) = json("{\"display_name\": ");
+        let malformed = browser.request(reqwest::Method::PATCH, "/api/v1/me", &headers, body).await;
+        assert_eq!(malformed.status, 400);
+        let error: serde_json::Value = serde_json::from_str(&malformed.body).unwrap();
+        assert_eq!(error["error"], "bad_request");
+        assert!(error["message"].as_str().unwrap().contains("JSON"), "{}", malformed.body);
+
+        let (body, headers) = json("{\"display_name\": \"   \"}");
+        let invalid = browser.request(reqwest::Method::PATCH, "/api/v1/me", &headers, body).await;
+        assert_eq!(invalid.status, 422);
+        let error: serde_json::Value = serde_json::from_str(&invalid.body).unwrap();
+        assert_eq!(error["fields"]["display_name"], "Enter your name.");
+
+        let (body, headers) = json("{\"display_name\": \"Jo March\", \"role\": \"board_admin\"}");
+        assert_eq!(browser.request(reqwest::Method::PATCH, "/api/v1/me", &headers, body).await.status, 422, "unknown fields are refused");
+
+        let plain = browser.request(reqwest::Method::PATCH, "/api/v1/me", &[("content-type", "text/plain"), ("x-csrf-token", &token)], b"x".to_vec()).await;
+        assert_eq!(plain.status, 415);
+        assert!(plain.body.contains("unsupported_media_type"));
+
+        let (body, headers) = json("{\"display_name\": \"Jo  March\"}");
+        let renamed = browser.request(reqwest::Method::PATCH, "/api/v1/me", &headers, body).await;
+        assert_eq!(renamed.status, 200, "{}", renamed.body);
+        let renamed: serde_json::Value = serde_json::from_str(&renamed.body).unwrap();
+        assert_eq!(renamed["display_name"], "Jo March");
+
+        // The same through the account page: a rejected name is kept in the field.
+        let page = browser.get("/account/security").await;
+        let long = "x".repeat(101);
+        let refused = browser.post("/account/name", &[("csrf", &page.csrf()), ("display_name", &long)]).await;
+        assert_eq!(refused.status, 422);
+        assert_eq!(refused.input_value("display_name"), long);
+        let saved = browser.post("/account/name", &[("csrf", &page.csrf()), ("display_name", "Josephine March")]).await;
+        assert_eq!(saved.location(), "/account/security?changed=name");
+        assert!(browser.get("/dashboard").await.contains("Welcome, Josephine March"));
     }
 
     async fn operations_endpoints_and_the_api_document(engine) {
+
         let t = TestApp::start(engine).await;
         let browser = t.client();
         assert_eq!(browser.get("/healthz").await.status, 200);

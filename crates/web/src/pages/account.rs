@@ -24,6 +24,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/account", get(|| async { Redirect::to("/account/security") }))
         .route("/account/security", get(security))
         .route("/account/password", post(change_password))
+        .route("/account/name", post(rename))
         .route("/account/verify-email/resend", post(resend_verification))
         .route("/account/two-factor/setup", get(totp_setup).post(confirm_totp))
         .route("/account/two-factor/recovery-codes", post(replace_recovery_codes))
@@ -167,6 +168,8 @@ struct SecurityPage {
     password_errors: FieldErrors,
     recovery_errors: FieldErrors,
     disable_errors: FieldErrors,
+    name_errors: FieldErrors,
+    name_value: String,
 }
 
 impl SecurityPage {
@@ -210,6 +213,8 @@ impl SecurityPage {
             password_errors: FieldErrors::new(),
             recovery_errors: FieldErrors::new(),
             disable_errors: FieldErrors::new(),
+            name_errors: FieldErrors::new(),
+            name_value: session.actor.display_name.clone(),
         })
     }
 }
@@ -231,6 +236,8 @@ async fn security(
         Some("password") => Some("Your password was changed. Your other sessions were signed out.".into()),
         Some("two-factor") => Some("Two-factor sign-in is off.".into()),
         Some("session") => Some("That session was signed out.".into()),
+        Some("name") => Some("Your name was saved.".into()),
+
         _ => None,
     };
     page(&page_data)
@@ -243,6 +250,37 @@ fn renamed(errors: FieldErrors, from: &str, to: &str) -> FieldErrors {
         out.add(if field == from { to } else { field }, message);
     }
     out
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RenameForm {
+    display_name: String,
+}
+
+impl FormPage for RenameForm {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn rename(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(input): Posted<RenameForm>,
+) -> Result<Response, WebError> {
+    match app(&state)?.rename(&session.actor, &input.display_name, &meta).await {
+        Ok(_) => Ok(Redirect::to("/account/security?changed=name").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
+            page.name_errors = errors;
+            page.name_value = input.display_name;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Deserialize, Default)]

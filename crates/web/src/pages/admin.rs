@@ -230,7 +230,7 @@ async fn audit_log(
     SignedIn(session): SignedIn,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    let page_number = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let page_number = query.page.parse::<i64>().unwrap_or(1).clamp(1, 1_000_000);
     let mut problem = None;
     let from = parse_date(&query.from).unwrap_or_else(|e| {
         problem = Some(e);

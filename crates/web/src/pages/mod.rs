@@ -31,13 +31,22 @@ pub fn routes() -> Router<ServerState> {
 }
 
 /// What every page needs: who is looking, the anti-forgery token for its forms, where it is.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PageContext {
     pub viewer: Option<Actor>,
     pub csrf: String,
     pub path: String,
     pub demo: bool,
     pub board_name: String,
+}
+
+impl std::fmt::Debug for PageContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageContext")
+            .field("viewer", &self.viewer)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PageContext {
@@ -141,7 +150,16 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 /// Only a path on this site may be a destination after sign-in (no open redirects).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        // A local path only: no scheme-relative `//host`, no backslashes, and no control or
+        // space characters (browsers drop tabs and newlines, turning `/\t/host` into `//host`).
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            path.to_owned()
+        }
+
         _ => "/dashboard".to_owned(),
     }
 }
