@@ -114,7 +114,8 @@ pub async fn load_session(State(state): State<ServerState>, mut request: Request
 
     // Form posts are checked by the `Posted` extractor (which can show the form again); every
     // other state-changing request must carry the token in a header.
-    if !is_safe(request.method()) && !(request.method() == Method::POST && is_form(&request)) {
+    let checked_by_form_extractor = request.method() == Method::POST && is_form(&request);
+    if !is_safe(request.method()) && !checked_by_form_extractor {
         let given = request
             .headers()
             .get("x-csrf-token")
