@@ -114,8 +114,7 @@ impl App {
     }
 
     async fn register(&self, name: PersonName, email: EmailAddress, hash: String, meta: &RequestMeta) -> AppResult<()> {
-        let id = UserId::parse(&crate::random::id()?)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
+        let id = crate::random::new_id::<UserId>()?;
         let inserted = self
             .store()
             .insert_user(NewUser {

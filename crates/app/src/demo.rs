@@ -104,8 +104,7 @@ impl App {
         let hash = self.passwords().hash(DEMO_PASSWORD).await?;
         self.store().put_setting("board_name", DEMO_BOARD_NAME).await?;
         for person in PEOPLE {
-            let id = UserId::parse(&crate::random::id()?)
-                .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
+            let id = crate::random::new_id::<UserId>()?;
             let email = EmailAddress::parse(person.email)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("demo e-mail: {e}")))?;
             let now = self.now();

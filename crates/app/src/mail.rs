@@ -11,7 +11,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use store::outbox::OutgoingEmail;
 
-use crate::{App, AppError, AppResult};
+use crate::{App, AppResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SmtpSecurity {
@@ -208,8 +208,7 @@ impl App {
     pub async fn send_mail(&self, to: &str, mail: Mail<'_>) -> AppResult<()> {
         let (subject, text) = mail.render(&self.config().board_name);
         let email = OutgoingEmail {
-            id: RecordId::parse(&crate::random::id()?)
-                .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?,
+            id: crate::random::new_id::<RecordId>()?,
             recipient: to.to_owned(),
             body_html: Some(html_body(
                 &subject,

@@ -57,6 +57,15 @@ pub(crate) fn current_code(secret: &[u8], account: &EmailAddress, now: store::Ti
     Ok(totp(secret, account)?.generate(seconds).to_string())
 }
 
+/// A fresh set of recovery codes, as shown once to the person and as stored (hashed).
+fn new_recovery_codes() -> AppResult<(Vec<String>, Vec<String>)> {
+    let codes = (0..RECOVERY_CODES)
+        .map(|_| crate::random::recovery_code())
+        .collect::<AppResult<Vec<_>>>()?;
+    let hashes = codes.iter().map(|c| crate::random::token_hash(c)).collect();
+    Ok((codes, hashes))
+}
+
 fn qr_svg(uri: &str) -> AppResult<String> {
     let code = QrCode::new(uri.as_bytes()).map_err(|e| AppError::internal(anyhow::anyhow!("QR code: {e}")))?;
     let svg = code
@@ -161,11 +170,7 @@ impl App {
                 "That code is not right. Check the time on your device and try the newest code.",
             ));
         };
-        let mut codes = Vec::with_capacity(RECOVERY_CODES);
-        for _ in 0..RECOVERY_CODES {
-            codes.push(crate::random::recovery_code()?);
-        }
-        let hashes: Vec<String> = codes.iter().map(|c| crate::random::token_hash(c)).collect();
+        let (codes, hashes) = new_recovery_codes()?;
         self.store()
             .enable_totp(&actor.user_id, step, &hashes, self.now())
             .await?;
@@ -209,11 +214,7 @@ impl App {
         }
         self.recheck_password(actor, &user.password_hash, password, "mfa.recovery_codes_failure", meta)
             .await?;
-        let mut codes = Vec::with_capacity(RECOVERY_CODES);
-        for _ in 0..RECOVERY_CODES {
-            codes.push(crate::random::recovery_code()?);
-        }
-        let hashes: Vec<String> = codes.iter().map(|c| crate::random::token_hash(c)).collect();
+        let (codes, hashes) = new_recovery_codes()?;
         self.store().replace_recovery_codes(&actor.user_id, &hashes).await?;
         self.record(actor, AuditEvent::success("mfa.recovery_codes_replaced"), meta)
             .await?;

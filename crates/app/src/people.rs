@@ -182,8 +182,7 @@ impl App {
         };
 
         let password_hash = self.passwords().hash(new.expose()).await?;
-        let id = UserId::parse(&crate::random::id()?)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
+        let id = crate::random::new_id::<UserId>()?;
         let inviter = consumed.created_by.as_deref().and_then(|i| UserId::parse(i).ok());
         let now = self.now();
         let inserted = self
@@ -250,8 +249,7 @@ impl App {
         }
         // A random password nobody knows: the account is usable only after the link is used.
         let unusable = self.passwords().hash(&crate::random::token()?).await?;
-        let id = UserId::parse(&crate::random::id()?)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?;
+        let id = crate::random::new_id::<UserId>()?;
         let now = self.now();
         let inserted = self
             .store()

@@ -17,6 +17,11 @@ pub fn id() -> AppResult<String> {
     Ok(hex::encode(bytes::<16>()?))
 }
 
+/// A fresh id of any id type (they all accept the generator's shape).
+pub fn new_id<T: TryFrom<String>>() -> AppResult<T> {
+    T::try_from(id()?).map_err(|_| AppError::internal(anyhow::anyhow!("generated id refused by its type")))
+}
+
 /// A secret token for a cookie or an e-mailed link: 256 random bits, URL-safe.
 pub fn token() -> AppResult<String> {
     Ok(URL_SAFE_NO_PAD.encode(bytes::<32>()?))

@@ -95,8 +95,7 @@ impl App {
         let csrf_token = crate::random::token()?;
         let now = self.now();
         let record = SessionRecord {
-            id: SessionId::parse(&crate::random::id()?)
-                .map_err(|_| AppError::internal(anyhow::anyhow!("bad generated id")))?,
+            id: crate::random::new_id::<SessionId>()?,
             token_hash: crate::random::token_hash(&cookie_token),
             user_id: user.id.clone(),
             stage,

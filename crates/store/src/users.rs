@@ -56,6 +56,23 @@ pub struct NewUser<'a> {
     pub now: Timestamp,
 }
 
+/// Replaces a user's recovery codes inside an open transaction (either engine).
+macro_rules! write_recovery_codes {
+    ($tx:ident, $id:expr, $hashes:expr) => {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind($id.as_str())
+            .execute(&mut *$tx)
+            .await?;
+        for hash in $hashes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind($id.as_str())
+                .bind(hash)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 const USER_COLUMNS: &str = "id, email, display_name, password_hash, email_verified_at, totp_secret_sealed, \
      totp_enabled_at, totp_last_step, is_demo, disabled_at, created_at";
 
@@ -292,17 +309,7 @@ impl Store {
             if updated == 0 {
                 return Err(StoreError::NotFound);
             }
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            for hash in recovery_code_hashes {
-                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
-                    .bind(id.as_str())
-                    .bind(hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            write_recovery_codes!(tx, id, recovery_code_hashes);
             tx.commit().await?;
         });
         Ok(())
@@ -312,17 +319,7 @@ impl Store {
     pub async fn replace_recovery_codes(&self, id: &UserId, recovery_code_hashes: &[String]) -> Result<()> {
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            for hash in recovery_code_hashes {
-                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
-                    .bind(id.as_str())
-                    .bind(hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            write_recovery_codes!(tx, id, recovery_code_hashes);
             tx.commit().await?;
         });
         Ok(())
