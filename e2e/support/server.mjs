@@ -195,10 +195,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 /**
  * Starts `$SENSATE_BIN serve` on a free port with a fresh data directory and database.
  *
- * engine: 'sqlite' | 'postgres'; env: extra environment variables for the server.
+ * engine: 'sqlite' | 'postgres'; env: extra environment variables for the server;
+ * args: extra arguments after `serve …`, e.g. ['--demo'].
  * Returns { baseUrl, dataDir, databaseUrl, engine, logs(), stop() }.
  */
-export async function startServer({ engine = 'sqlite', env = {} } = {}) {
+export async function startServer({ engine = 'sqlite', env = {}, args = [] } = {}) {
   if (engine !== 'sqlite' && engine !== 'postgres') throw new Error(`unknown engine ${engine}`);
   const bin = sensateBin();
   const dataDir = await mkdtemp(join(tmpdir(), `sensate-e2e-${engine}-`));
@@ -217,7 +218,7 @@ export async function startServer({ engine = 'sqlite', env = {} } = {}) {
     for (let attempt = 1; ; attempt += 1) {
       const port = await freePort();
       try {
-        return await spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env });
+        return await spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env, extraArgs: args });
       } catch (error) {
         const portTaken = error instanceof ServerExitedError && /address already in use|AddrInUse/i.test(error.output);
         if (!portTaken || attempt >= 3) throw error;
@@ -239,9 +240,18 @@ function serverEnvironment() {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SENSATE_')));
 }
 
-async function spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env }) {
+async function spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env, extraArgs = [] }) {
   const baseUrl = `http://127.0.0.1:${port}`;
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--database-url', databaseUrl];
+  const args = [
+    'serve',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--data-dir',
+    dataDir,
+    '--database-url',
+    databaseUrl,
+    ...extraArgs,
+  ];
   const child = spawn(bin, args, {
     // Run in the data directory, so a developer's ./sensate.toml is not read.
     cwd: dataDir,
