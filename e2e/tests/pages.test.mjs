@@ -9,78 +9,31 @@
 // (default postgres://postgres@127.0.0.1:5432/postgres). `scripts/test` provides both.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it, test } from 'node:test';
+import { after, before } from 'node:test';
 
+import { navigate, newContext, visit } from '../support/browser.mjs';
 import {
-  launchBrowser,
-  navigate,
-  newContext,
-  printVisitedPages,
-  saveScreenshot,
-  visit,
-} from '../support/browser.mjs';
-import { extractLink, sensateBin, skipPostgres, startServer } from '../support/server.mjs';
+  assertDescribedBy,
+  button,
+  expectFieldError,
+  expectHeading,
+  field,
+  forEachEngine,
+  path,
+  trimmed,
+  useBrowser,
+} from '../support/journey.mjs';
+import { extractLink, startServer } from '../support/server.mjs';
 import { STEP_SECONDS, timeStep, waitForStepAfter } from '../support/totp.mjs';
 
-const ENGINES = ['sqlite', 'postgres'];
 const DEMO_PASSWORD = 'demo-sensate-2026';
 const ADMIN_EMAIL = 'admin@demo.sensate.test';
 const ADMIN_NAME = 'Morgan Ellis';
 const INVITEE_EMAIL = 'new.clinician@example.org';
 const INVITEE_NAME = 'Noor Haddad';
 const INVITEE_PASSWORD = 'quiet lantern over the harbour';
-const SERVER_LOG_LINES_ON_FAILURE = 300;
 
-// Fails the file with a clear message (rather than a hook error) when the binary is missing.
-test('SENSATE_BIN points at the built sensate binary', () => {
-  sensateBin();
-});
-
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  printVisitedPages();
-});
-
-const path = (page) => new URL(page.url()).pathname;
-const field = (page, label) => page.getByLabel(label, { exact: true });
-const button = (page, name) => page.getByRole('button', { name, exact: true });
-const trimmed = (texts) => texts.map((t) => t.trim());
-
-/** Asserts that an input points at its error message, so a screen reader announces it. */
-async function assertDescribedBy(input, errorId) {
-  const describedBy = (await input.getAttribute('aria-describedby')) ?? '';
-  assert.ok(
-    describedBy.split(/\s+/).includes(errorId),
-    `the field's aria-describedby (${JSON.stringify(describedBy)}) should include ${errorId}`,
-  );
-  assert.equal(await input.getAttribute('aria-invalid'), 'true', 'the field should have aria-invalid="true"');
-}
-
-/** Waits for a visible error message with some text in it, and returns that text. */
-async function expectFieldError(page, errorId) {
-  const error = page.locator(`#${errorId}`);
-  await error.waitFor({ state: 'visible' });
-  const text = (await error.textContent()).trim();
-  assert.notEqual(text, '', `#${errorId} says what is wrong`);
-  return text;
-}
-
-/** Waits for a heading; on failure names the headings the page does have. */
-async function expectHeading(page, name) {
-  try {
-    await page.getByRole('heading', { name }).first().waitFor({ timeout: 10_000 });
-  } catch (error) {
-    const headings = await page.getByRole('heading').allTextContents().catch(() => []);
-    throw new Error(
-      `expected a heading ${name} on ${page.url()}; the page's headings: ${JSON.stringify(trimmed(headings))}`,
-      { cause: error },
-    );
-  }
-}
+const getBrowser = useBrowser();
 
 /**
  * Reads the code valid now for a demo account from the /demo page (visited, so checked too).
@@ -97,234 +50,200 @@ async function demoCode(page, baseUrl, email) {
   return { code, step: timeStep() };
 }
 
-for (const engine of ENGINES) {
-  const skip = engine === 'postgres' && skipPostgres();
-  if (skip) {
-    console.error('!!! SKIPPED the PostgreSQL browser tests (SENSATE_TEST_SKIP_POSTGRES=1) !!!');
-  }
+forEachEngine('pages', (engine, journey) => {
+  let server;
+  let context;
+  let page;
+  let adminCode;
+  let invitationLink;
 
-  describe(engine, { skip: skip && 'SENSATE_TEST_SKIP_POSTGRES=1', timeout: 10 * 60_000 }, () => {
-    let server;
-    let context;
-    let page;
-    let activePage; // the page a failure screenshot is taken of
-    let firstFailure;
-    let adminCode;
-    let invitationLink;
-
-    before(async () => {
-      server = await startServer({ engine, args: ['--demo'] });
-      context = await newContext(browser);
-      page = await context.newPage();
-      activePage = page;
-    });
-
-    after(async () => {
-      await context?.close();
-      await server?.stop();
-    });
-
-    // The steps are one journey: each relies on the ones before, so after a failure the rest
-    // fail at once, naming the step that broke, instead of failing confusingly.
-    function step(name, body) {
-      it(name, async () => {
-        if (firstFailure) throw new Error(`not run: the earlier step "${firstFailure}" failed`);
-        try {
-          await body();
-        } catch (error) {
-          firstFailure = name;
-          const screenshot = await saveScreenshot(activePage, `${engine}-pages-${name}`);
-          const lines = server?.logs().split('\n') ?? [];
-          console.error(
-            [
-              `--- ${engine} / ${name} failed at ${activePage?.url()}`,
-              screenshot ? `--- screenshot: ${screenshot}` : '--- (no screenshot)',
-              `--- server output (last ${SERVER_LOG_LINES_ON_FAILURE} of ${lines.length} lines):`,
-              ...lines.slice(-SERVER_LOG_LINES_ON_FAILURE),
-              '--- end of server output',
-            ].join('\n'),
-          );
-          throw error;
-        }
-      });
-    }
-
-    // 1. The demo page lists the accounts to try, their shared password and the current codes.
-    step('the demo page lists the demo accounts, the password and a code for the admin', async () => {
-      adminCode = await demoCode(page, server.baseUrl, ADMIN_EMAIL);
-      await expectHeading(page, 'Demo accounts');
-      const table = page.getByRole('table', { name: 'Accounts, one per role' });
-      const emails = trimmed(await table.locator('tbody td:first-child code').allTextContents());
-      assert.ok(emails.length >= 2, `several demo accounts, got ${JSON.stringify(emails)}`);
-      assert.ok(emails.includes(ADMIN_EMAIL), `the admin is listed: ${JSON.stringify(emails)}`);
-      assert.ok(emails.includes('candidate@demo.sensate.test'), `a candidate is listed: ${JSON.stringify(emails)}`);
-      await page.locator('code', { hasText: DEMO_PASSWORD }).first().waitFor();
-    });
-
-    // 2. The admin's role requires two-factor sign-in: the password, then the code from /demo.
-    step('the demo admin signs in with the password and the code, landing on the dashboard', async () => {
-      await visit(page, `${server.baseUrl}/sign-in`);
-      await field(page, 'E-mail address').fill(ADMIN_EMAIL);
-      await field(page, 'Password').fill(DEMO_PASSWORD);
-      await navigate(page, () => button(page, 'Sign in').click());
-      assert.equal(path(page), '/sign-in/two-factor');
-
-      await field(page, 'Code').fill(adminCode.code);
-      await navigate(page, () => button(page, 'Continue').click());
-      assert.equal(path(page), '/dashboard');
-      await expectHeading(page, `Welcome, ${ADMIN_NAME}`);
-      const main = page.getByRole('main');
-      await main.getByRole('link', { name: 'People and invitations', exact: true }).waitFor();
-      await main.getByRole('link', { name: 'Audit log', exact: true }).waitFor();
-    });
-
-    // 3. The people page lists the demo people; an invitation to a bad address is refused with
-    //    the form kept and the error tied to the field; a good one is sent and listed as open.
-    step('the people page lists people and refuses an invitation to an invalid address', async () => {
-      await visit(page, `${server.baseUrl}/admin/people`);
-      await expectHeading(page, 'People');
-      const people = page.getByRole('region', { name: 'Table of people' });
-      await people.getByRole('cell', { name: 'candidate@demo.sensate.test', exact: true }).waitFor();
-
-      await field(page, 'E-mail address').fill('not-an-address');
-      await field(page, 'Role').selectOption({ label: 'Clinician' });
-      await navigate(page, () => button(page, 'Send invitation').click(), { status: 422 });
-      await expectFieldError(page, 'email-error');
-      await assertDescribedBy(field(page, 'E-mail address'), 'email-error');
-      assert.equal(await field(page, 'E-mail address').inputValue(), 'not-an-address');
-    });
-
-    step('inviting a clinician sends the invitation and lists it as open', async () => {
-      await field(page, 'E-mail address').fill(INVITEE_EMAIL);
-      await field(page, 'Role').selectOption({ label: 'Clinician' });
-      await navigate(page, () => button(page, 'Send invitation').click());
-      const url = new URL(page.url());
-      assert.equal(`${url.pathname}${url.search}`, '/admin/people?invited=link');
-      await page.getByRole('status').filter({ hasText: 'Invitation sent.' }).waitFor();
-      const open = page.getByRole('region', { name: 'Table of open invitations' });
-      await expectHeading(page, 'Open invitations');
-      const row = open.getByRole('row').filter({ has: page.getByRole('cell', { name: INVITEE_EMAIL, exact: true }) });
-      assert.equal(await row.count(), 1, `${INVITEE_EMAIL} is listed once under Open invitations`);
-      await row.getByRole('cell', { name: 'Clinician', exact: true }).waitFor();
-    });
-
-    // 4. The invitation e-mail shows in the demo mailbox; its link, opened by someone who is not
-    //    signed in, lets them choose a name and password (a mismatch first, with the name kept).
-    step('the demo mailbox shows the invitation with its link', async () => {
-      await visit(page, `${server.baseUrl}/demo/mailbox`);
-      await expectHeading(page, 'Demo mailbox');
-      const subject = 'You are invited to Sensate as Clinician';
-      const mail = page.getByRole('article', { name: subject }).filter({ hasText: `To ${INVITEE_EMAIL}` });
-      assert.equal(await mail.count(), 1, `one message "${subject}" to ${INVITEE_EMAIL}`);
-      const body = await mail.locator('.mail-body').textContent();
-      invitationLink = extractLink(body, '/invitations/');
-      assert.ok(invitationLink, `no /invitations/ link in the message:\n${body}`);
-      assert.ok(
-        invitationLink.startsWith(`${server.baseUrl}/invitations/`),
-        `the link ${invitationLink} should use SENSATE_PUBLIC_URL`,
-      );
-    });
-
-    step('the invitation link lets a newcomer create an account, refusing mismatched passwords', async () => {
-      const newcomer = await newContext(browser);
-      try {
-        const newcomerPage = await newcomer.newPage();
-        activePage = newcomerPage;
-        await visit(newcomerPage, invitationLink);
-        await expectHeading(newcomerPage, 'Accept your invitation');
-        await newcomerPage.getByText(INVITEE_EMAIL, { exact: true }).waitFor();
-
-        await field(newcomerPage, 'Your name').fill(INVITEE_NAME);
-        await field(newcomerPage, 'Password').fill(INVITEE_PASSWORD);
-        await field(newcomerPage, 'Repeat password').fill(`${INVITEE_PASSWORD} but different`);
-        await navigate(newcomerPage, () => button(newcomerPage, 'Create my account').click(), { status: 422 });
-        await expectFieldError(newcomerPage, 'password_confirm-error');
-        await assertDescribedBy(field(newcomerPage, 'Repeat password'), 'password_confirm-error');
-        assert.equal(await field(newcomerPage, 'Your name').inputValue(), INVITEE_NAME);
-        // Passwords are never sent back to the browser.
-        assert.equal(await field(newcomerPage, 'Password').inputValue(), '');
-
-        await field(newcomerPage, 'Password').fill(INVITEE_PASSWORD);
-        await field(newcomerPage, 'Repeat password').fill(INVITEE_PASSWORD);
-        await navigate(newcomerPage, () => button(newcomerPage, 'Create my account').click());
-        await expectHeading(newcomerPage, 'Welcome to Sensate');
-        await newcomerPage.getByText(INVITEE_EMAIL).first().waitFor();
-      } finally {
-        activePage = page;
-        await newcomer.close();
-      }
-    });
-
-    // 5. The audit log records the invitation; its action filter narrows the list; a date that
-    //    is not a date is refused with a message (typed into the URL: a date input cannot hold it).
-    step('the audit log lists events including the invitation', async () => {
-      await visit(page, `${server.baseUrl}/admin/audit`);
-      await expectHeading(page, 'Audit log');
-      const table = page.getByRole('table', { name: /^\d+ events$/ });
-      const caption = (await table.locator('caption').textContent()).trim();
-      assert.ok(Number.parseInt(caption, 10) > 0, `the caption counts the events: ${JSON.stringify(caption)}`);
-      const actions = trimmed(await table.locator('tbody td:nth-child(4) code').allTextContents());
-      assert.ok(actions.includes('admin.invited'), `an admin.invited event among ${JSON.stringify(actions)}`);
-    });
-
-    step('the audit log filters by the start of the action', async () => {
-      await field(page, 'Action starts with').fill('signin');
-      await navigate(page, () => button(page, 'Filter').click());
-      assert.equal(new URL(page.url()).searchParams.get('action'), 'signin');
-      assert.equal(await field(page, 'Action starts with').inputValue(), 'signin', 'the filter is kept');
-      const actions = trimmed(await page.locator('table tbody td:nth-child(4) code').allTextContents());
-      assert.ok(actions.length > 0, 'the admin signed in, so there are signin events');
-      const others = actions.filter((action) => !action.startsWith('signin'));
-      assert.deepEqual(others, [], 'every action shown starts with "signin"');
-    });
-
-    step('the audit log refuses a date that is not a date', async () => {
-      await visit(page, `${server.baseUrl}/admin/audit?from=yesterday`, { status: 422 });
-      await expectHeading(page, 'Audit log');
-      const problem = page.getByRole('alert').filter({ hasText: 'is not a date' });
-      await problem.waitFor();
-      assert.match(await problem.textContent(), /"yesterday" is not a date/);
-    });
-
-    // 6. The account page shows the account, that two-factor sign-in is on, the password form
-    //    (refusing a wrong current password) and this browser's session.
-    step('the account page shows two-factor on, this session, and refuses a wrong password', async () => {
-      await visit(page, `${server.baseUrl}/account/security`);
-      for (const heading of ['Account and security', 'Two-factor sign-in', 'Change your password', 'Where you are signed in']) {
-        await expectHeading(page, heading);
-      }
-      const mfa = page.getByRole('region', { name: 'Two-factor sign-in' });
-      await mfa.getByText('On', { exact: true }).waitFor();
-      const sessions = page.getByRole('region', { name: 'Table of your sessions' });
-      const current = sessions.getByRole('row').filter({ hasText: 'This device' });
-      assert.ok((await current.count()) >= 1, 'a session row is marked "This device"');
-
-      await field(page, 'Current password').fill('not the right password');
-      await field(page, 'New password').fill('a brand new long passphrase');
-      await field(page, 'Repeat new password').fill('a brand new long passphrase');
-      await navigate(page, () => button(page, 'Change password').click(), { status: 422 });
-      await expectFieldError(page, 'current_password-error');
-      await assertDescribedBy(field(page, 'Current password'), 'current_password-error');
-    });
-
-    // 7. A page that does not exist answers 404 with a page a person can read and leave.
-    step('a missing page answers 404 with "Page not found"', async () => {
-      await visit(page, `${server.baseUrl}/no-such-page`, { status: 404 });
-      await expectHeading(page, 'Page not found');
-      await page.getByRole('link', { name: 'Go to the home page' }).waitFor();
-    });
-
-    // 8. After signing out, asking for a password reset for a known address says to check the inbox.
-    step('signed out, asking for a password reset says to check the inbox', async () => {
-      const signOut = page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true });
-      await navigate(page, () => signOut.click());
-      assert.equal(path(page), '/');
-
-      await visit(page, `${server.baseUrl}/password/forgot`);
-      await expectHeading(page, 'Reset your password');
-      await field(page, 'E-mail address').fill(INVITEE_EMAIL);
-      await navigate(page, () => button(page, 'Send the link').click());
-      await expectHeading(page, 'Check your inbox');
-    });
+  before(async () => {
+    server = await startServer({ engine, args: ['--demo'] });
+    context = await newContext(getBrowser());
+    page = await context.newPage();
+    journey.server = server;
+    journey.activePage = page;
   });
-}
+
+  after(async () => {
+    await context?.close();
+    await server?.stop();
+  });
+
+    journey.step('the demo page lists the demo accounts, the password and a code for the admin', async () => {
+    adminCode = await demoCode(page, server.baseUrl, ADMIN_EMAIL);
+    await expectHeading(page, 'Demo accounts');
+    const table = page.getByRole('table', { name: 'Accounts, one per role' });
+    const emails = trimmed(await table.locator('tbody td:first-child code').allTextContents());
+    assert.ok(emails.length >= 2, `several demo accounts, got ${JSON.stringify(emails)}`);
+    assert.ok(emails.includes(ADMIN_EMAIL), `the admin is listed: ${JSON.stringify(emails)}`);
+    assert.ok(emails.includes('candidate@demo.sensate.test'), `a candidate is listed: ${JSON.stringify(emails)}`);
+    await page.locator('code', { hasText: DEMO_PASSWORD }).first().waitFor();
+  });
+
+  // 2. The admin's role requires two-factor sign-in: the password, then the code from /demo.
+  journey.step('the demo admin signs in with the password and the code, landing on the dashboard', async () => {
+    await visit(page, `${server.baseUrl}/sign-in`);
+    await field(page, 'E-mail address').fill(ADMIN_EMAIL);
+    await field(page, 'Password').fill(DEMO_PASSWORD);
+    await navigate(page, () => button(page, 'Sign in').click());
+    assert.equal(path(page), '/sign-in/two-factor');
+
+    await field(page, 'Code').fill(adminCode.code);
+    await navigate(page, () => button(page, 'Continue').click());
+    assert.equal(path(page), '/dashboard');
+    await expectHeading(page, `Welcome, ${ADMIN_NAME}`);
+    const main = page.getByRole('main');
+    await main.getByRole('link', { name: 'People and invitations', exact: true }).waitFor();
+    await main.getByRole('link', { name: 'Audit log', exact: true }).waitFor();
+  });
+
+  // 3. The people page lists the demo people; an invitation to a bad address is refused with
+  //    the form kept and the error tied to the field; a good one is sent and listed as open.
+  journey.step('the people page lists people and refuses an invitation to an invalid address', async () => {
+    await visit(page, `${server.baseUrl}/admin/people`);
+    await expectHeading(page, 'People');
+    const people = page.getByRole('region', { name: 'Table of people' });
+    await people.getByRole('cell', { name: 'candidate@demo.sensate.test', exact: true }).waitFor();
+
+    await field(page, 'E-mail address').fill('not-an-address');
+    await field(page, 'Role').selectOption({ label: 'Clinician' });
+    await navigate(page, () => button(page, 'Send invitation').click(), { status: 422 });
+    await expectFieldError(page, 'email-error');
+    await assertDescribedBy(field(page, 'E-mail address'), 'email-error');
+    assert.equal(await field(page, 'E-mail address').inputValue(), 'not-an-address');
+  });
+
+  journey.step('inviting a clinician sends the invitation and lists it as open', async () => {
+    await field(page, 'E-mail address').fill(INVITEE_EMAIL);
+    await field(page, 'Role').selectOption({ label: 'Clinician' });
+    await navigate(page, () => button(page, 'Send invitation').click());
+    const url = new URL(page.url());
+    assert.equal(`${url.pathname}${url.search}`, '/admin/people?invited=link');
+    await page.getByRole('status').filter({ hasText: 'Invitation sent.' }).waitFor();
+    const open = page.getByRole('region', { name: 'Table of open invitations' });
+    await expectHeading(page, 'Open invitations');
+    const row = open.getByRole('row').filter({ has: page.getByRole('cell', { name: INVITEE_EMAIL, exact: true }) });
+    assert.equal(await row.count(), 1, `${INVITEE_EMAIL} is listed once under Open invitations`);
+    await row.getByRole('cell', { name: 'Clinician', exact: true }).waitFor();
+  });
+
+  // 4. The invitation e-mail shows in the demo mailbox; its link, opened by someone who is not
+  //    signed in, lets them choose a name and password (a mismatch first, with the name kept).
+  journey.step('the demo mailbox shows the invitation with its link', async () => {
+    await visit(page, `${server.baseUrl}/demo/mailbox`);
+    await expectHeading(page, 'Demo mailbox');
+    const subject = 'You are invited to Sensate as Clinician';
+    const mail = page.getByRole('article', { name: subject }).filter({ hasText: `To ${INVITEE_EMAIL}` });
+    assert.equal(await mail.count(), 1, `one message "${subject}" to ${INVITEE_EMAIL}`);
+    const body = await mail.locator('.mail-body').textContent();
+    invitationLink = extractLink(body, '/invitations/');
+    assert.ok(invitationLink, `no /invitations/ link in the message:\n${body}`);
+    assert.ok(
+      invitationLink.startsWith(`${server.baseUrl}/invitations/`),
+      `the link ${invitationLink} should use SENSATE_PUBLIC_URL`,
+    );
+  });
+
+  journey.step('the invitation link lets a newcomer create an account, refusing mismatched passwords', async () => {
+    const newcomer = await newContext(getBrowser());
+    try {
+      const newcomerPage = await newcomer.newPage();
+      journey.activePage = newcomerPage;
+      await visit(newcomerPage, invitationLink);
+      await expectHeading(newcomerPage, 'Accept your invitation');
+      await newcomerPage.getByText(INVITEE_EMAIL, { exact: true }).waitFor();
+
+      await field(newcomerPage, 'Your name').fill(INVITEE_NAME);
+      await field(newcomerPage, 'Password').fill(INVITEE_PASSWORD);
+      await field(newcomerPage, 'Repeat password').fill(`${INVITEE_PASSWORD} but different`);
+      await navigate(newcomerPage, () => button(newcomerPage, 'Create my account').click(), { status: 422 });
+      await expectFieldError(newcomerPage, 'password_confirm-error');
+      await assertDescribedBy(field(newcomerPage, 'Repeat password'), 'password_confirm-error');
+      assert.equal(await field(newcomerPage, 'Your name').inputValue(), INVITEE_NAME);
+      // Passwords are never sent back to the browser.
+      assert.equal(await field(newcomerPage, 'Password').inputValue(), '');
+
+      await field(newcomerPage, 'Password').fill(INVITEE_PASSWORD);
+      await field(newcomerPage, 'Repeat password').fill(INVITEE_PASSWORD);
+      await navigate(newcomerPage, () => button(newcomerPage, 'Create my account').click());
+      await expectHeading(newcomerPage, 'Welcome to Sensate');
+      await newcomerPage.getByText(INVITEE_EMAIL).first().waitFor();
+    } finally {
+      journey.activePage = page;
+      await newcomer.close();
+    }
+  });
+
+  // 5. The audit log records the invitation; its action filter narrows the list; a date that
+  //    is not a date is refused with a message (typed into the URL: a date input cannot hold it).
+  journey.step('the audit log lists events including the invitation', async () => {
+    await visit(page, `${server.baseUrl}/admin/audit`);
+    await expectHeading(page, 'Audit log');
+    const table = page.getByRole('table', { name: /^\d+ events$/ });
+    const caption = (await table.locator('caption').textContent()).trim();
+    assert.ok(Number.parseInt(caption, 10) > 0, `the caption counts the events: ${JSON.stringify(caption)}`);
+    const actions = trimmed(await table.locator('tbody td:nth-child(4) code').allTextContents());
+    assert.ok(actions.includes('admin.invited'), `an admin.invited event among ${JSON.stringify(actions)}`);
+  });
+
+  journey.step('the audit log filters by the start of the action', async () => {
+    await field(page, 'Action starts with').fill('signin');
+    await navigate(page, () => button(page, 'Filter').click());
+    assert.equal(new URL(page.url()).searchParams.get('action'), 'signin');
+    assert.equal(await field(page, 'Action starts with').inputValue(), 'signin', 'the filter is kept');
+    const actions = trimmed(await page.locator('table tbody td:nth-child(4) code').allTextContents());
+    assert.ok(actions.length > 0, 'the admin signed in, so there are signin events');
+    const others = actions.filter((action) => !action.startsWith('signin'));
+    assert.deepEqual(others, [], 'every action shown starts with "signin"');
+  });
+
+  journey.step('the audit log refuses a date that is not a date', async () => {
+    await visit(page, `${server.baseUrl}/admin/audit?from=yesterday`, { status: 422 });
+    await expectHeading(page, 'Audit log');
+    const problem = page.getByRole('alert').filter({ hasText: 'is not a date' });
+    await problem.waitFor();
+    assert.match(await problem.textContent(), /"yesterday" is not a date/);
+  });
+
+  // 6. The account page shows the account, that two-factor sign-in is on, the password form
+  //    (refusing a wrong current password) and this browser's session.
+  journey.step('the account page shows two-factor on, this session, and refuses a wrong password', async () => {
+    await visit(page, `${server.baseUrl}/account/security`);
+    for (const heading of ['Account and security', 'Two-factor sign-in', 'Change your password', 'Where you are signed in']) {
+      await expectHeading(page, heading);
+    }
+    const mfa = page.getByRole('region', { name: 'Two-factor sign-in' });
+    await mfa.getByText('On', { exact: true }).waitFor();
+    const sessions = page.getByRole('region', { name: 'Table of your sessions' });
+    const current = sessions.getByRole('row').filter({ hasText: 'This device' });
+    assert.ok((await current.count()) >= 1, 'a session row is marked "This device"');
+
+    await field(page, 'Current password').fill('not the right password');
+    await field(page, 'New password').fill('a brand new long passphrase');
+    await field(page, 'Repeat new password').fill('a brand new long passphrase');
+    await navigate(page, () => button(page, 'Change password').click(), { status: 422 });
+    await expectFieldError(page, 'current_password-error');
+    await assertDescribedBy(field(page, 'Current password'), 'current_password-error');
+  });
+
+  // 7. A page that does not exist answers 404 with a page a person can read and leave.
+  journey.step('a missing page answers 404 with "Page not found"', async () => {
+    await visit(page, `${server.baseUrl}/no-such-page`, { status: 404 });
+    await expectHeading(page, 'Page not found');
+    await page.getByRole('link', { name: 'Go to the home page' }).waitFor();
+  });
+
+  // 8. After signing out, asking for a password reset for a known address says to check the inbox.
+  journey.step('signed out, asking for a password reset says to check the inbox', async () => {
+    const signOut = page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true });
+    await navigate(page, () => signOut.click());
+    assert.equal(path(page), '/');
+
+    await visit(page, `${server.baseUrl}/password/forgot`);
+    await expectHeading(page, 'Reset your password');
+    await field(page, 'E-mail address').fill(INVITEE_EMAIL);
+    await navigate(page, () => button(page, 'Send the link').click());
+    await expectHeading(page, 'Check your inbox');
+  });
+});
