@@ -8,9 +8,13 @@
 
 pub mod audit;
 pub mod email;
+pub mod evidence;
+pub mod hours;
 pub mod id;
 pub mod name;
 pub mod password;
+pub mod program;
+pub mod requirement;
 pub mod role;
 pub mod session;
 pub mod throttle;
