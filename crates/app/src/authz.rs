@@ -24,6 +24,8 @@ pub enum Permission<'a> {
     ViewAuditLog,
     /// Reach the role-specific parts of the dashboard (anything beyond one's own account).
     UseWorkspace,
+    /// Import new versions of the board lists and the credential programs.
+    ManagePrograms,
 }
 
 impl Permission<'_> {
@@ -35,6 +37,7 @@ impl Permission<'_> {
             Permission::InvitePerson { .. } => "invite_person",
             Permission::ViewAuditLog => "view_audit_log",
             Permission::UseWorkspace => "use_workspace",
+            Permission::ManagePrograms => "manage_programs",
         }
     }
 }
@@ -86,6 +89,14 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
                 Allow
             } else {
                 Deny("Only board administrators can read the audit log.")
+            }
+        }
+        // Rules decide who gets certified: only the board's administrators change them.
+        Permission::ManagePrograms => {
+            if actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only board administrators can import credential programs.")
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod mfa;
 pub mod password;
 pub mod people;
+pub mod programs;
 pub mod protected;
 pub mod random;
 pub mod sessions;

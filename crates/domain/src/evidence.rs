@@ -13,7 +13,7 @@ use crate::hours::Hours;
 use crate::program::{DegreeLevel, LogKind};
 
 /// A span of days, both ends included; an open end means "until further notice".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Period {
     pub from: Date,
     pub until: Option<Date>,
@@ -60,14 +60,14 @@ pub fn first_gap(periods: &[Period], from: Date, to: Date) -> Option<Date> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MembershipRecord {
     /// A membership type key from the board lists.
     pub kind: String,
     pub valid: Period,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DegreeRecord {
     pub level: DegreeLevel,
     pub institution: String,
@@ -78,7 +78,7 @@ pub struct DegreeRecord {
     pub documented: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LicenseRecord {
     /// A profession key from the board lists.
     pub profession: String,
@@ -88,7 +88,7 @@ pub struct LicenseRecord {
     pub documented: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct InsuranceRecord {
     pub carrier: String,
     pub valid: Period,
@@ -97,7 +97,7 @@ pub struct InsuranceRecord {
 }
 
 /// One entry in one of the candidate's hour logs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HourEntry {
     pub log: LogKind,
     pub date: Date,
@@ -109,7 +109,7 @@ pub struct HourEntry {
 }
 
 /// A supervision contract as far as the rules care.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ContractRecord {
     pub id: String,
     pub supervisor_name: String,
@@ -148,7 +148,7 @@ impl ContractRecord {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignOff {
     Pending,
@@ -156,7 +156,7 @@ pub enum SignOff {
     Rejected,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SupervisionFormat {
     Individual,
     /// A group session: `approved` by board staff beforehand, with `size` supervisees.
@@ -166,7 +166,7 @@ pub enum SupervisionFormat {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SupervisionEntry {
     pub contract_id: String,
     pub date: Date,
@@ -178,7 +178,7 @@ pub struct SupervisionEntry {
 }
 
 /// A credential the candidate already holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HeldCredential {
     pub program: String,
     pub valid: Period,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::evidence::{
-    ContractRecord, Evidence, HourEntry, SignOff, SupervisionEntry, SupervisionFormat, covered, first_gap,
+    ContractRecord, Evidence, HourEntry, Period, SignOff, SupervisionEntry, SupervisionFormat, covered, first_gap,
 };
 use crate::hours::Hours;
 use crate::program::{
@@ -129,6 +129,11 @@ impl Assessment {
 
 /// Judges `evidence` against `program` as of `on`. Entries dated after `on` are ignored.
 pub fn assess(program: &Program, evidence: &Evidence, on: Date) -> Assessment {
+    // Fix: judge the evidence in one canonical order. Before, same-day entries, several
+    // degrees or licenses and so on were read in the order the rows came in, so the same
+    // evidence could give shortfalls and notices in another order (and, past the notice
+    // limit, other notices).
+    let evidence = &canonical(evidence);
     let strict = Judge::new(program, evidence, on);
     // The same evidence as if every countersignature and document were in: what pending
     // verification would bring.
@@ -172,6 +177,22 @@ pub fn assess(program: &Program, evidence: &Evidence, on: Date) -> Assessment {
         on,
         results,
     }
+}
+
+/// The evidence with every list sorted, so that the assessment does not depend on the order
+/// of the rows.
+fn canonical(evidence: &Evidence) -> Evidence {
+    let mut evidence = evidence.clone();
+    evidence.memberships.sort();
+    evidence.degrees.sort();
+    evidence.licenses.sort();
+    evidence.insurance.sort();
+    evidence.hours.sort();
+    evidence.contracts.sort();
+    evidence.supervision.sort();
+    evidence.credentials.sort();
+    evidence.documents.sort();
+    evidence
 }
 
 fn hopeful(evidence: &Evidence) -> Evidence {
@@ -225,7 +246,7 @@ fn push_limited(notices: &mut Vec<String>, hidden: &mut usize, notice: String) {
 
 fn finish_notices(mut notices: Vec<String>, hidden: usize) -> Vec<String> {
     if hidden > 0 {
-        notices.push(format!("… and {hidden} more entries like these"));
+        notices.push(format!("… and {hidden} more like these"));
     }
     notices
 }
@@ -261,6 +282,20 @@ fn day(date: Date) -> String {
 fn month_name(year: i32, month: u8) -> String {
     let name = time::Month::try_from(month).map_or_else(|_| month.to_string(), |m| m.to_string());
     format!("{name} {year}")
+}
+
+/// "1 hour", "2.5 hours".
+fn hours_text(hours: Hours) -> String {
+    if hours == Hours::whole(1) {
+        "1 hour".to_owned()
+    } else {
+        format!("{hours} hours")
+    }
+}
+
+/// The verb after one thing or several: "1 hour does not count", "2 hours do not count".
+fn do_not(one: bool) -> &'static str {
+    if one { "does not" } else { "do not" }
 }
 
 fn plural(count: usize, one: &str, many: &str) -> String {
@@ -392,8 +427,9 @@ impl<'a> Judge<'a> {
                     &mut days.notices,
                     &mut hidden,
                     format!(
-                        "{when}: {} hours are not under a supervision contract and do not count",
-                        entry.hours
+                        "{when}: {} {} count because the session is not under any of your supervision contracts",
+                        hours_text(entry.hours),
+                        do_not(entry.hours == Hours::whole(1))
                     ),
                 );
                 continue;
@@ -402,7 +438,11 @@ impl<'a> Judge<'a> {
                 push_limited(
                     &mut days.notices,
                     &mut hidden,
-                    format!("{when}: {} hours do not count because {reason}", entry.hours),
+                    format!(
+                        "{when}: {} {} count because {reason}",
+                        hours_text(entry.hours),
+                        do_not(entry.hours == Hours::whole(1))
+                    ),
                 );
                 continue;
             }
@@ -413,8 +453,9 @@ impl<'a> Judge<'a> {
                         &mut days.notices,
                         &mut hidden,
                         format!(
-                            "{when}: {} hours of group supervision do not count because the group was not approved by the board",
-                            entry.hours
+                            "{when}: {} of group supervision {} count because the group was not approved by the board",
+                            hours_text(entry.hours),
+                            do_not(entry.hours == Hours::whole(1))
                         ),
                     );
                     continue;
@@ -424,8 +465,9 @@ impl<'a> Judge<'a> {
                         &mut days.notices,
                         &mut hidden,
                         format!(
-                            "{when}: {} hours of group supervision do not count because the group had {size} supervisees (at most {group_size_max})",
-                            entry.hours
+                            "{when}: {} of group supervision {} count because the group had {size} supervisees (at most {group_size_max})",
+                            hours_text(entry.hours),
+                            do_not(entry.hours == Hours::whole(1))
                         ),
                     );
                     continue;
@@ -448,9 +490,10 @@ impl<'a> Judge<'a> {
                 &mut days.notices,
                 &mut hidden,
                 format!(
-                    "{} dated after {} will count from their date",
+                    "{} dated after {} {} count yet",
                     plural(future, "session", "sessions"),
-                    day(self.on)
+                    day(self.on),
+                    do_not(future == 1)
                 ),
             );
         }
@@ -526,13 +569,14 @@ impl<'a> Judge<'a> {
             .map(|membership| membership.valid)
             .collect();
         let mut shortfalls = Vec::new();
-        if !covered(&accepted, self.on) {
+        let valid_today = covered(&accepted, self.on);
+        let latest_end = accepted
+            .iter()
+            .filter_map(|period| period.until)
+            .filter(|until| *until < self.on)
+            .max();
+        if !valid_today {
             let names: Vec<&str> = types.iter().map(|key| lists.membership_type_name(key)).collect();
-            let latest_end = accepted
-                .iter()
-                .filter_map(|period| period.until)
-                .filter(|until| *until < self.on)
-                .max();
             match latest_end {
                 Some(end) => shortfalls.push(format!(
                     "your membership ended on {}; renew it to stay in good standing",
@@ -549,6 +593,9 @@ impl<'a> Judge<'a> {
             && let Some(start) = self.supervision_start()
             && let Some(gap) = first_gap(&accepted, start, self.on)
             && gap < self.on
+            // Fix: when the membership is not valid today, a gap after its last day (or with
+            // no membership at all) is the lapse already told above; it was told twice.
+            && (valid_today || latest_end.is_some_and(|end| gap < end))
         {
             shortfalls.push(format!(
                 "your membership lapsed on {}; it must be held without a gap from the start of supervision ({}) until today",
@@ -585,29 +632,37 @@ impl<'a> Judge<'a> {
                 shortfalls.push(format!("{what} is dated in the future ({})", day(degree.awarded_on)));
                 continue;
             }
-            let mut level_fits = false;
-            for option in options.iter().filter(|option| degree.level >= option.level) {
-                level_fits = true;
-                let ready = add_years(degree.awarded_on, i32::from(option.years_after));
-                if ready > self.on {
+            // Fix: of the options the degree's level fits, only the one whose years are
+            // reached first matters. Before, a doctorate was told about "master's + 2" as
+            // well as "doctorate + 1", and a doctorate lacking only its transcript was told
+            // about years it did not need.
+            let soonest = options
+                .iter()
+                .filter(|option| degree.level >= option.level)
+                .map(|option| {
+                    (
+                        add_years(degree.awarded_on, i32::from(option.years_after)),
+                        option.years_after,
+                    )
+                })
+                .min();
+            match soonest {
+                None => {
+                    let wanted: Vec<String> = options.iter().map(|option| describe_option(*option)).collect();
                     shortfalls.push(format!(
-                        "{what} ({}): {} after the degree are reached on {}",
-                        day(degree.awarded_on),
-                        plural(usize::from(option.years_after), "year", "years"),
-                        day(ready)
+                        "{what} is not one of the accepted degrees ({})",
+                        wanted.join(" or ")
                     ));
-                } else if !degree.documented {
-                    shortfalls.push(format!("{what}: attach the transcript"));
-                } else {
-                    return Judgement::check(true, Vec::new());
                 }
-            }
-            if !level_fits {
-                let wanted: Vec<String> = options.iter().map(|option| describe_option(*option)).collect();
-                shortfalls.push(format!(
-                    "{what} is not one of the accepted degrees ({})",
-                    wanted.join(" or ")
-                ));
+                Some((ready, years)) if ready > self.on => shortfalls.push(format!(
+                    "{what} ({}): the {} after the degree {} reached on {}",
+                    day(degree.awarded_on),
+                    plural(usize::from(years), "year", "years"),
+                    if years == 1 { "is" } else { "are" },
+                    day(ready)
+                )),
+                Some(_) if !degree.documented => shortfalls.push(format!("{what}: attach the transcript")),
+                Some(_) => return Judgement::check(true, Vec::new()),
             }
         }
         shortfalls.dedup();
@@ -685,28 +740,44 @@ impl<'a> Judge<'a> {
                 )],
             );
         }
-        let mut shortfalls = Vec::new();
-        for credential in held {
-            if !credential.in_good_standing || !credential.valid.contains(self.on) {
-                shortfalls.push(format!(
+        // Fix: years are counted from the start of the unbroken run of good-standing periods
+        // that reaches today, so a renewal (a new period starting the day after the last)
+        // continues the same credential. Before, each period was judged alone and a renewed
+        // CST started again from zero years.
+        let standing: Vec<Period> = held
+            .iter()
+            .filter(|credential| credential.in_good_standing)
+            .map(|credential| credential.valid)
+            .collect();
+        if !covered(&standing, self.on) {
+            return Judgement::check(
+                false,
+                vec![format!(
                     "your {program} credential is not in good standing on {}",
                     day(self.on)
-                ));
-                continue;
-            }
-            let ready = add_years(credential.valid.from, i32::from(held_years));
-            if ready > self.on {
-                shortfalls.push(format!(
-                    "{program} held since {}; {} are reached on {}",
-                    day(credential.valid.from),
-                    plural(usize::from(held_years), "year", "years"),
-                    day(ready)
-                ));
-            } else {
-                return Judgement::check(true, Vec::new());
-            }
+                )],
+            );
         }
-        Judgement::check(false, shortfalls)
+        let since = standing
+            .iter()
+            .map(|period| period.from)
+            .filter(|from| first_gap(&standing, *from, self.on).is_none())
+            .min()
+            .unwrap_or(self.on);
+        let ready = add_years(since, i32::from(held_years));
+        if ready > self.on {
+            return Judgement::check(
+                false,
+                vec![format!(
+                    "{program} held since {}; {} {} reached on {}",
+                    day(since),
+                    plural(usize::from(held_years), "year", "years"),
+                    if held_years == 1 { "is" } else { "are" },
+                    day(ready)
+                )],
+            );
+        }
+        Judgement::check(true, Vec::new())
     }
 
     fn documents(&self, required: &[DocumentNeed]) -> Judgement {
@@ -773,9 +844,10 @@ impl<'a> Judge<'a> {
                     &mut notices,
                     &mut hidden,
                     format!(
-                        "{}: {} hours do not count because {reason}",
+                        "{}: {} {} count because {reason}",
                         day(entry.date),
-                        entry.hours
+                        hours_text(entry.hours),
+                        do_not(entry.hours == Hours::whole(1))
                     ),
                 ),
                 None => entries.push(entry),
@@ -786,9 +858,10 @@ impl<'a> Judge<'a> {
                 &mut notices,
                 &mut hidden,
                 format!(
-                    "{} dated after {} will count from their date",
+                    "{} dated after {} {} count yet",
                     plural(future, "entry", "entries"),
-                    day(self.on)
+                    day(self.on),
+                    do_not(future == 1)
                 ),
             );
         }
@@ -799,7 +872,8 @@ impl<'a> Judge<'a> {
             Some(max) => {
                 if taught_logged > max {
                     notices.push(format!(
-                        "{taught_logged} hours taught by your supervisor were logged; at most {max} count as training, and they do not count as supervision"
+                        "you logged {} taught by your supervisor; at most {max} count as training, and none of them count as supervision",
+                        hours_text(taught_logged)
                     ));
                 }
                 taught_logged.min(max)
@@ -819,8 +893,8 @@ impl<'a> Judge<'a> {
         let mut shortfalls = Vec::new();
         if counted < rule.total {
             shortfalls.push(format!(
-                "{} hours short of {} in {} ({} count)",
-                rule.total - counted,
+                "{} short of {} in {} ({} count)",
+                hours_text(rule.total - counted),
                 rule.total,
                 rule.log.words(),
                 counted
@@ -829,13 +903,14 @@ impl<'a> Judge<'a> {
         for (cap, logged_in_cap) in rule.caps.iter().zip(&counted_hours.capped_logged) {
             if *logged_in_cap > cap.max {
                 let names: Vec<&str> = cap.modes.iter().map(|mode| lists.mode_name(mode)).collect();
+                let excess = *logged_in_cap - cap.max;
                 let message = format!(
-                    "{}: {} hours logged, at most {} of the {} count (the other {} do not)",
+                    "{}: {} logged, at most {} of the {} count (the other {excess} {})",
                     names.join(" or "),
-                    logged_in_cap,
+                    hours_text(*logged_in_cap),
                     cap.max,
                     rule.total,
-                    *logged_in_cap - cap.max
+                    do_not(excess == Hours::whole(1))
                 );
                 if counted < rule.total {
                     shortfalls.push(message)
@@ -856,8 +931,8 @@ impl<'a> Judge<'a> {
                     .unwrap_or_default();
                 if have < minimum {
                     shortfalls.push(format!(
-                        "{} hours short in {} (needs {minimum}, has {have})",
-                        minimum - have,
+                        "{} short in {} (needs {minimum}, has {have})",
+                        hours_text(minimum - have),
                         item.name
                     ));
                 }
@@ -868,8 +943,10 @@ impl<'a> Judge<'a> {
                 &window,
                 span,
                 &entries.iter().map(|e| e.date).collect::<Vec<_>>(),
-                rule.log.words(),
+                (rule.log.words(), "entry", "entries"),
+                counted < rule.total,
                 &mut shortfalls,
+                &mut notices,
             );
         }
         Judgement {
@@ -897,14 +974,11 @@ impl<'a> Judge<'a> {
         let counted = tally.counted;
         let mut shortfalls = Vec::new();
         if sessions.is_empty() {
-            shortfalls.push(format!(
-                "no countersigned supervision yet ({} hours needed)",
-                rule.total
-            ));
+            shortfalls.push(format!("no supervision counts yet ({} hours needed)", rule.total));
         } else if counted < rule.total {
             shortfalls.push(format!(
-                "{} hours short of {} hours of supervision ({} count)",
-                rule.total - counted,
+                "{} short of {} hours of supervision ({} count)",
+                hours_text(rule.total - counted),
                 rule.total,
                 counted
             ));
@@ -918,24 +992,33 @@ impl<'a> Judge<'a> {
         };
         if tally.group_logged > rule.group_cap() {
             explain(format!(
-                "group supervision {} of {} hours is above the {}% cap by {} hours",
+                "group supervision {} of {} hours is above the {}% cap by {}",
                 tally.group_logged,
                 rule.total,
                 rule.group_share_percent,
-                tally.group_logged - rule.group_cap()
+                hours_text(tally.group_logged - rule.group_cap())
             ));
         }
         if let Some(max) = rule.month_max {
             for ((year, month), logged) in &tally.over_month {
                 explain(format!(
-                    "{}: {logged} hours logged, only {max} count in a calendar month",
-                    month_name(*year, *month)
+                    "{}: {} logged, only {max} count in a calendar month",
+                    month_name(*year, *month),
+                    hours_text(*logged)
                 ));
             }
         }
         if let Some(span) = rule.span {
             let dates: Vec<Date> = sessions.iter().map(|session| session.date).collect();
-            span_shortfalls(&window, span, &dates, "supervision", &mut shortfalls);
+            span_shortfalls(
+                &window,
+                span,
+                &dates,
+                ("supervision", "session", "sessions"),
+                counted < rule.total,
+                &mut shortfalls,
+                &mut notices,
+            );
         }
         if rule.primary_required
             && !self
@@ -1045,7 +1128,22 @@ fn best_window<T: Dated>(
     best.map_or_else(|| whole(0..0, 0), |(_, _, window)| window)
 }
 
-fn span_shortfalls(window: &Window, span: MonthSpan, all_dates: &[Date], what: &str, shortfalls: &mut Vec<String>) {
+/// What a span rule says about the chosen window. Too short a span is a shortfall. Entries
+/// outside the window are told as a shortfall while hours are short (they explain it), and
+/// otherwise as a notice.
+///
+/// Fix: they were always a shortfall, so a met requirement became unmet when an entry was
+/// added outside the window (old counseling hours, supervision continued after the 24
+/// months), against the rule that adding evidence never undoes a met requirement.
+fn span_shortfalls(
+    window: &Window,
+    span: MonthSpan,
+    all_dates: &[Date],
+    (what, one, many): (&str, &str, &str),
+    hours_short: bool,
+    shortfalls: &mut Vec<String>,
+    notices: &mut Vec<String>,
+) {
     let (Some(first), Some(last)) = (window.first, window.last) else {
         return;
     };
@@ -1061,14 +1159,21 @@ fn span_shortfalls(window: &Window, span: MonthSpan, all_dates: &[Date], what: &
         ));
     }
     let before = all_dates.iter().filter(|date| **date < first).count();
-    if window.beyond > 0 || before > 0 {
-        shortfalls.push(format!(
-            "{} outside the {}-month span from {} to {} do not count",
-            plural(window.beyond + before, "entry", "entries"),
+    let outside = window.beyond + before;
+    if outside > 0 {
+        let message = format!(
+            "{} outside the {}-month span from {} to {} {} count",
+            plural(outside, one, many),
             span.max_months,
             day(first),
-            day(add_months(first, i32::from(span.max_months)))
-        ));
+            day(add_months(first, i32::from(span.max_months))),
+            do_not(outside == 1)
+        );
+        if hours_short {
+            shortfalls.push(message);
+        } else {
+            notices.push(message);
+        }
     }
 }
 

@@ -53,18 +53,27 @@ fn the_four_shipped_programs_load() {
     let csc = parse_program(CSC, &lists, &[]).unwrap();
     assert_eq!(csc.kind, CredentialKind::Counselor);
     assert!(!csc.requires_license(), "counselors need no license");
-    assert_eq!(csc.hours_rule(LogKind::Counseling).unwrap().span.unwrap().max_months, 60);
+    assert_eq!(
+        csc.hours_rule(LogKind::Counseling).unwrap().span.unwrap().max_months,
+        60
+    );
     let cse = parse_program(CSE, &lists, &[]).unwrap();
     assert_eq!(cse.kind, CredentialKind::Educator);
 
     let supervisor = parse_program(CST_S, &lists, &[code("CST")]).unwrap();
-    assert!(matches!(&supervisor.requirement("cst").unwrap().rule, Rule::Credential { held_years: 2, .. }));
+    assert!(matches!(
+        &supervisor.requirement("cst").unwrap().rule,
+        Rule::Credential { held_years: 2, .. }
+    ));
 }
 
 #[test]
 fn definition_kind_is_told_apart() {
     let lists = lists();
-    assert!(matches!(parse_definition(LISTS, &BoardLists::default(), &[]), Ok(Definition::Lists(_))));
+    assert!(matches!(
+        parse_definition(LISTS, &BoardLists::default(), &[]),
+        Ok(Definition::Lists(_))
+    ));
     assert!(matches!(parse_definition(CST, &lists, &[]), Ok(Definition::Program(_))));
     assert!(parse_lists(CST).is_err());
     assert!(parse_program(LISTS, &lists, &[]).is_err());
@@ -98,7 +107,10 @@ fn an_unknown_area_is_refused_at_its_line() {
 fn negative_hours_are_refused() {
     let errors = refused("total = 60", "total = -60");
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with(&format!("line {}, requirement.training.total:", line_of("total = 60"))), "{errors:?}");
+    assert!(
+        errors[0].starts_with(&format!("line {}, requirement.training.total:", line_of("total = 60"))),
+        "{errors:?}"
+    );
     assert!(errors[0].contains("cannot be negative"), "{errors:?}");
 }
 
@@ -131,17 +143,28 @@ fn misspelt_fields_and_kinds_are_refused() {
         "{errors:?}"
     );
     let errors = refused("kind = \"insurance\"", "kind = \"insurence\"");
-    assert!(errors[0].contains("\"insurence\" is not a kind of requirement"), "{errors:?}");
+    assert!(
+        errors[0].contains("\"insurence\" is not a kind of requirement"),
+        "{errors:?}"
+    );
     let errors = refused("modes = [\"elearning\"]", "modes = [\"carrier_pigeon\"]");
-    assert!(errors[0].contains("\"carrier_pigeon\" is not a delivery mode in the board lists"), "{errors:?}");
+    assert!(
+        errors[0].contains("\"carrier_pigeon\" is not a delivery mode in the board lists"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn several_problems_are_all_reported_in_file_order() {
-    let text = CST.replacen("total = 10", "total = 0", 1).replacen("validity_years = 3", "validity_years = 0", 1);
+    let text = CST
+        .replacen("total = 10", "total = 0", 1)
+        .replacen("validity_years = 3", "validity_years = 0", 1);
     let errors = parse_program(&text, &lists(), &[]).unwrap_err();
     assert_eq!(errors.0.len(), 2, "{errors}");
-    assert!(errors.0[0].field == "validity_years" && errors.0[1].field == "requirement.sar.total", "{errors}");
+    assert!(
+        errors.0[0].field == "validity_years" && errors.0[1].field == "requirement.sar.total",
+        "{errors}"
+    );
     assert!(errors.0[0].line < errors.0[1].line);
 }
 
@@ -156,16 +179,29 @@ fn syntax_errors_name_the_line() {
 #[test]
 fn duplicate_keys_and_missing_fields_are_refused() {
     let errors = refused("key = \"insurance\"", "key = \"license\"");
-    assert!(errors.iter().any(|e| e.contains("the key \"license\" is used by two requirements")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("the key \"license\" is used by two requirements")),
+        "{errors:?}"
+    );
     let errors = refused("title = \"Code of ethics attestation\"\n", "");
-    assert!(errors.iter().any(|e| e.contains("requirement.ethics.title: \"title\" is required here")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("requirement.ethics.title: \"title\" is required here")),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn lists_refuse_duplicates_and_bad_keys() {
     let text = LISTS.replacen("key = \"development\"", "key = \"ethics\"", 1);
     let errors = parse_lists(&text).unwrap_err().to_string();
-    assert!(errors.contains("core_area[1].key: the core knowledge area \"ethics\" is listed twice"), "{errors}");
+    assert!(
+        errors.contains("core_area[1].key: the core knowledge area \"ethics\" is listed twice"),
+        "{errors}"
+    );
     let text = LISTS.replacen("key = \"development\"", "key = \"Development Stuff\"", 1);
     assert!(parse_lists(&text).unwrap_err().to_string().contains("is not a key"));
 }
@@ -177,6 +213,19 @@ fn lists_can_grow_beyond_fifteen_areas() {
     );
     let lists = parse_lists(&text).unwrap();
     assert_eq!(lists.core_areas.len(), 17);
-    let program = parse_program(&CST.replacen("total = 90\n", "total = 90\nmin_each = 3\n", 1), &lists, &[]).unwrap();
-    assert_eq!(program.hours_rule(LogKind::CoreKnowledge).unwrap().minimum_for("research").unwrap().to_string(), "3");
+    let program = parse_program(
+        &CST.replacen("total = 90\n", "total = 90\nmin_each = 3\n", 1),
+        &lists,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        program
+            .hours_rule(LogKind::CoreKnowledge)
+            .unwrap()
+            .minimum_for("research")
+            .unwrap()
+            .to_string(),
+        "3"
+    );
 }

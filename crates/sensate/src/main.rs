@@ -1,5 +1,6 @@
 //! `sensate`: the one binary. Subcommands serve the web application, migrate the database,
-//! create the first administrator, verify the audit log and rotate the keys.
+//! create the first administrator, verify the audit log, rotate the keys and import credential
+//! programs.
 
 mod config;
 mod serve;
@@ -57,6 +58,23 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage the credential programs and the board lists.
+    Programs {
+        #[command(subcommand)]
+        command: ProgramsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProgramsCommand {
+    /// Import a definition file (board lists or a program version). A file with any problem is
+    /// refused as a whole, with each problem's line and field (exit status 1).
+    Import {
+        /// The TOML file, such as programs/cst.toml.
+        file: PathBuf,
+    },
+    /// List the programs and the version of each in force today.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -160,6 +178,45 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        Command::Programs {
+            command: ProgramsCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = serve::open_app(&config, false).await?;
+            match app.import_definition_as_operator(&text).await {
+                Ok(outcome) => {
+                    println!("{}", outcome.describe());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(app::AppError::Validation(errors)) => {
+                    eprintln!("{} was refused; nothing was stored:", file.display());
+                    for (_, message) in errors.iter() {
+                        for line in message.lines() {
+                            eprintln!("  {}: {line}", file.display());
+                        }
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(app::AppError::Refused(reason)) => {
+                    eprintln!("{} was refused: {reason}", file.display());
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(error) => Err(anyhow::anyhow!("{error}")),
+            }
+        }
+        Command::Programs {
+            command: ProgramsCommand::List,
+        } => {
+            let app = serve::open_app(&config, false).await?;
+            let programs = app.programs().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            for program in programs {
+                println!(
+                    "{:<8} {:<12} in force since {}  {}",
+                    program.code, program.version, program.effective_from, program.name
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Keys {
             command: KeysCommand::Rotate,

@@ -56,8 +56,12 @@ pub async fn open_app(config: &Config, demo: bool) -> anyhow::Result<App> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.listen));
-    App::new(store, keys, config.app_config(&public_url, demo), app::Clock::system())
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    let app = App::new(store, keys, config.app_config(&public_url, demo), app::Clock::system())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.install_shipped_programs()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot install the shipped credential programs: {e}"))?;
+    Ok(app)
 }
 
 pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
@@ -136,6 +140,9 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
         Ok(app) => app,
         Err(error) => fail(&format!("cannot start: {error}")),
     };
+    if let Err(error) = app.install_shipped_programs().await {
+        fail(&format!("cannot install the shipped credential programs: {error}"));
+    }
     if demo {
         match app.demo_allowed().await {
             Ok(true) => {}

@@ -413,3 +413,27 @@ async fn demo_mode_is_refused_on_a_real_database() {
         server.logs()
     );
 }
+
+both_engines! {
+    async fn programs_import_refuses_a_broken_file_naming_the_line_and_stores_a_good_one(engine) {
+        let db = TestDb::new(engine).await;
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = include_str!("../../../programs/cst.toml");
+        let broken = shipped.replace("version = \"2025.T.1\"", "version = \"2026.T.1\"").replace("total = 60", "total = -60");
+        std::fs::write(dir.path().join("broken.toml"), &broken).unwrap();
+        let refused = sensate(dir.path(), &db.url, &["programs", "import", "broken.toml"]);
+        assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+        let line = shipped.lines().position(|l| l.contains("total = 60")).unwrap() + 1;
+        assert!(text(&refused).contains("broken.toml was refused; nothing was stored"), "{}", text(&refused));
+        assert!(text(&refused).contains(&format!("broken.toml: line {line}, requirement.training.total:")), "{}", text(&refused));
+
+        std::fs::write(dir.path().join("fixed.toml"), broken.replace("total = -60", "total = 65")).unwrap();
+        let imported = sensate(dir.path(), &db.url, &["programs", "import", "fixed.toml"]);
+        assert!(imported.status.success(), "{}", text(&imported));
+        assert!(text(&imported).contains("Certified Sex Therapist (CST) rule version 2026.T.1 imported."));
+        let listed = sensate(dir.path(), &db.url, &["programs", "list"]);
+        assert!(text(&listed).contains("CST-S"), "the shipped programs are installed: {}", text(&listed));
+        let stored = db.store.program_version("CST", "2026.T.1").await.unwrap().unwrap();
+        assert!(stored.source.contains("total = 65"));
+    }
+}

@@ -47,6 +47,7 @@ pub mod data_keys;
 mod error;
 pub mod migrate;
 pub mod outbox;
+pub mod programs;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

@@ -9,7 +9,10 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::{Db, Result, Store, StoreError};
 
 /// Every migration, in order. Add new files here; never edit one that has shipped.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "programs", include_str!("../migrations/0002_programs.sql")),
+];
 
 fn migrator() -> Migrator {
     let migrations = MIGRATIONS

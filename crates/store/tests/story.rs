@@ -334,3 +334,35 @@ both_engines! {
         db.store.ping().await.unwrap();
     }
 }
+
+both_engines! {
+    async fn program_versions_are_kept_whole_and_never_changed(engine) {
+        use store::programs::{Imported, NewProgramVersion};
+        let db = TestDb::new(engine).await;
+        let store = &db.store;
+        let at = Timestamp::now();
+        assert_eq!(store.insert_lists("L.1", "lists one", "{}", at, None).await.unwrap(), Imported::Added);
+        assert_eq!(store.insert_lists("L.1", "lists one", "{}", at, None).await.unwrap(), Imported::Unchanged);
+        assert!(matches!(store.insert_lists("L.1", "lists changed", "{}", at, None).await, Err(store::StoreError::Conflict)));
+        let later = Timestamp::new(at.get() + time::Duration::seconds(1));
+        store.insert_lists("L.2", "lists two", "{}", later, None).await.unwrap();
+        assert_eq!(store.current_lists().await.unwrap().unwrap().version, "L.2");
+
+        let version = |version: &'static str, from: &'static str, source: &'static str| NewProgramVersion {
+            code: "CST", version, name: "Certified Sex Therapist", kind: "therapist", effective_from: from,
+            source, parsed: "{}", imported_by: None,
+        };
+        assert_eq!(store.insert_program_version(&version("2025.T.1", "2025-01-01", "a"), at).await.unwrap(), Imported::Added);
+        assert_eq!(store.insert_program_version(&version("2026.T.1", "2026-07-01", "b"), at).await.unwrap(), Imported::Added);
+        assert_eq!(store.insert_program_version(&version("2026.T.1", "2026-07-01", "b"), at).await.unwrap(), Imported::Unchanged);
+        assert!(matches!(store.insert_program_version(&version("2026.T.1", "2026-07-01", "c"), at).await, Err(store::StoreError::Conflict)));
+        // The version in force is the latest effective on or before the day.
+        assert_eq!(store.program_in_force("CST", "2026-06-30").await.unwrap().unwrap().version, "2025.T.1");
+        assert_eq!(store.program_in_force("CST", "2026-07-01").await.unwrap().unwrap().version, "2026.T.1");
+        assert!(store.program_in_force("CST", "2024-12-31").await.unwrap().is_none());
+        assert!(store.program_in_force("CSC", "2026-07-01").await.unwrap().is_none());
+        let all = store.program_versions().await.unwrap();
+        assert_eq!(all.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(), ["2026.T.1", "2025.T.1"]);
+        assert_eq!(store.program_version("CST", "2025.T.1").await.unwrap().unwrap().source, "a");
+    }
+}

@@ -77,6 +77,12 @@ pub enum VaultError {
     #[error("unsupported sealed-data version {0}")]
     UnsupportedVersion(u8),
 
+    /// A streaming sealer or opener was used out of order: a chunk after the
+    /// last one, a chunk after a failure, a chunk of the wrong size, or more
+    /// chunks than the counter can number.
+    #[error("sealed stream: {0}")]
+    Stream(&'static str),
+
     /// The input was too large for the cipher to encrypt.
     #[error("encryption failed: input too large")]
     Encrypt,

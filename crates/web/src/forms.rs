@@ -79,3 +79,68 @@ impl FormPage for TokenOnly {
         WebError::Csrf.into_response()
     }
 }
+
+/// A file sent with a multipart form, read into memory (small files only: definition files).
+pub struct UploadedFile {
+    pub field: String,
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// A multipart form (one with a file input) whose anti-forgery token matched. Text fields are
+/// read into `T` exactly as [`Posted`] reads a plain form, so a stale token shows the form
+/// again with what was typed; files come beside it. The whole body stays within the router's
+/// body limit.
+pub struct PostedWithFiles<T>(pub T, pub Vec<UploadedFile>);
+
+impl<S: Send + Sync, T: FormPage> FromRequest<S> for PostedWithFiles<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let extensions = request.extensions().clone();
+        let mut multipart = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(|_| StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response())?;
+        let unreadable =
+            || WebError::BadRequest("The form could not be read. Go back and try again.".into()).into_response();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut files = Vec::new();
+        while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            match field.file_name().map(str::to_owned) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(|_| unreadable())?;
+                    // A file input left empty still sends a part with no name and no bytes.
+                    if !bytes.is_empty() || !file_name.is_empty() {
+                        files.push(UploadedFile {
+                            field: name,
+                            file_name: (!file_name.is_empty()).then_some(file_name),
+                            bytes: bytes.to_vec(),
+                        });
+                    }
+                }
+                None => pairs.push((name, field.text().await.map_err(|_| unreadable())?)),
+            }
+        }
+        let encoded = serde_urlencoded::to_string(&pairs).map_err(|_| unreadable())?;
+        let value: T = serde_urlencoded::from_str(&encoded).map_err(|_| unreadable())?;
+        let expected = extensions
+            .get::<RequestSession>()
+            .map(|s| s.csrf_token.clone())
+            .unwrap_or_default();
+        let given = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        if expected.is_empty() || !app::sessions::tokens_match(&expected, given) {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                FORM_LEVEL,
+                "This form had expired, so nothing was saved. We kept what you typed: choose the file again and send it again.",
+            );
+            return Err(value.rerender(PageContext::from_extensions(&extensions), errors));
+        }
+        Ok(PostedWithFiles(value, files))
+    }
+}

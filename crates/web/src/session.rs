@@ -61,12 +61,15 @@ pub fn session_cookie(state: &ServerState, token: &str) -> Option<HeaderValue> {
     set_cookie_value(state, state.session_cookie_name(), token, "Lax")
 }
 
+/// An HTML form post: plain, or multipart (a form with a file input). Only the `Posted` and
+/// `PostedWithFiles` extractors read these bodies, and both check the token; every other
+/// extractor refuses these content types.
 fn is_form(request: &Request) -> bool {
     request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded") || v.starts_with("multipart/form-data"))
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -12,6 +12,7 @@
 //! admin can replace. The rule engine that judges a candidate against a program is in
 //! [`crate::requirement`].
 
+mod describe;
 mod lists;
 mod parse;
 
@@ -65,7 +66,7 @@ impl From<ProgramCode> for String {
 
 impl std::fmt::Display for ProgramCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

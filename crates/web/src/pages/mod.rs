@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod demo;
 mod home;
+mod programs;
 
 use app::Actor;
 use app::sessions::{ActiveSession, SessionState};
@@ -27,6 +28,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(programs::routes())
         .merge(demo::routes())
 }
 

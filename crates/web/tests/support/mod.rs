@@ -60,6 +60,7 @@ impl TestApp {
             key_source: app::keys::KeySource::File(key_file),
         };
         let app = App::new(db.store.clone(), keys, config, clock.clone()).unwrap();
+        app.install_shipped_programs().await.unwrap();
         if options.load_demo {
             app.load_demo_if_empty().await.unwrap();
         }
@@ -134,6 +135,26 @@ impl TestApp {
             .await
             .unwrap();
         id
+    }
+}
+
+impl TestApp {
+    /// A signed-in browser for a new account with `roles`, two-factor sign-in already set up
+    /// when a role requires it.
+    pub async fn signed_in(&self, email: &str, roles: &[domain::Role]) -> Browser {
+        self.user(email, roles).await;
+        let browser = self.client();
+        let signed = browser.sign_in(email, PASSWORD).await;
+        if signed.location() == "/account/two-factor/setup" {
+            let setup = browser.get("/account/two-factor/setup").await;
+            let secret = element_text(&setup.body, "totp-secret");
+            let code = totp_code(&secret, email, self.app.now().get().unix_timestamp());
+            let enrolled = browser
+                .post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)])
+                .await;
+            assert_eq!(enrolled.status, 200, "enrolment: {}", enrolled.body);
+        }
+        browser
     }
 }
 
@@ -310,6 +331,29 @@ impl Browser {
             builder = builder.header(*name, *value);
         }
         let response = builder.body(body).send().await.unwrap();
+        self.finish(response).await
+    }
+
+    /// Posts a multipart form: text `fields` and `files` as (field, file name, bytes).
+    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, file_name, bytes) in files {
+            form = form.part(
+                name.to_string(),
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string()),
+            );
+        }
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         self.finish(response).await
     }
 
