@@ -45,11 +45,13 @@ macro_rules! with_pool {
 pub mod audit;
 pub mod data_keys;
 mod error;
+pub mod evidence;
 pub mod migrate;
 pub mod outbox;
 pub mod programs;
 pub mod sessions;
 pub mod settings;
+pub mod supervision;
 pub mod throttle;
 mod timestamp;
 pub mod tokens;

@@ -12,6 +12,7 @@ use crate::{Db, Result, Store, StoreError};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "programs", include_str!("../migrations/0002_programs.sql")),
+    (3, "evidence", include_str!("../migrations/0003_evidence.sql")),
 ];
 
 fn migrator() -> Migrator {

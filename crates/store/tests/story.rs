@@ -366,3 +366,107 @@ both_engines! {
         assert_eq!(store.program_version("CST", "2025.T.1").await.unwrap().unwrap().source, "a");
     }
 }
+
+fn hour_row(id: &str, fingerprint: &str) -> store::evidence::HourRow {
+    store::evidence::HourRow {
+        id: id.into(),
+        log: "core_knowledge".into(),
+        entry_date: "2026-03-02".into(),
+        hours_centi: 650,
+        mode: "elearning".into(),
+        provider: "Institute".into(),
+        title: "Course".into(),
+        split: "[[\"ethics\",650]]".into(),
+        document_id: None,
+        import_batch: Some("batch-1".into()),
+        fingerprint: fingerprint.into(),
+        created_at: at(0),
+    }
+}
+
+both_engines! {
+    async fn evidence_is_scoped_to_its_owner_and_imports_are_all_or_nothing(engine) {
+        use store::evidence::{EvidenceTable, LicenseRow};
+        let db = TestDb::new(engine).await;
+        let amara = add_user(&db, 1, "amara@example.org", &[Role::Candidate]).await.to_string();
+        let other = add_user(&db, 2, "other@example.org", &[Role::Candidate]).await.to_string();
+        let store = &db.store;
+
+        store.insert_hours(&amara, &[hour_row("h1", "f1"), hour_row("h2", "f2")]).await.unwrap();
+        // A batch with one row already on file is refused as a whole.
+        let again = store.insert_hours(&amara, &[hour_row("h3", "f3"), hour_row("h4", "f1")]).await;
+        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+        let hours = store.hours(&amara).await.unwrap();
+        assert_eq!(hours.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["h1", "h2"]);
+        assert_eq!(hours[0].hours_centi, 650);
+        // Another person may log the same course.
+        store.insert_hours(&other, &[hour_row("h5", "f1")]).await.unwrap();
+
+        let license = LicenseRow {
+            id: "l1".into(), profession: "psychology".into(), jurisdiction: "Ontario".into(), number: "P-1".into(),
+            valid_from: "2024-01-01".into(), valid_until: Some("2027-12-31".into()), document_id: None,
+        };
+        store.insert_license(&amara, &license, at(0)).await.unwrap();
+        assert!(matches!(store.delete_evidence(EvidenceTable::Licenses, &other, "l1").await, Err(StoreError::NotFound)), "not another's");
+        assert_eq!(store.licenses(&amara).await.unwrap().len(), 1);
+        store.delete_evidence(EvidenceTable::Hours, &amara, "h2").await.unwrap();
+        assert_eq!(store.hours(&amara).await.unwrap().len(), 1);
+
+        store.put_attestation(&amara, "2026-01-05", "I agree", at(0)).await.unwrap();
+        store.put_attestation(&amara, "2026-02-05", "I agree", at(1)).await.unwrap();
+        assert_eq!(store.attestation(&amara).await.unwrap().as_deref(), Some("2026-02-05"));
+        store.add_pursuit(&amara, "CST", at(0)).await.unwrap();
+        store.add_pursuit(&amara, "CST", at(1)).await.unwrap();
+        assert_eq!(store.pursuits(&amara).await.unwrap(), ["CST"]);
+    }
+
+    async fn a_contract_is_signed_by_its_addressee_and_sessions_are_decided_once(engine) {
+        use store::supervision::{ContractRow, GroupRow, SupervisionSessionRow};
+        let db = TestDb::new(engine).await;
+        let candidate = add_user(&db, 1, "cand@example.org", &[Role::Candidate]).await.to_string();
+        let supervisor = add_user(&db, 2, "sup@example.org", &[Role::Supervisor]).await.to_string();
+        let stranger = add_user(&db, 3, "stranger@example.org", &[Role::Supervisor]).await.to_string();
+        let store = &db.store;
+        let contract = ContractRow {
+            id: "c1".into(), candidate_id: candidate.clone(), supervisor_id: None, supervisor_email: "sup@example.org".into(),
+            program_code: "CST".into(), starts_on: "2026-01-01".into(), is_primary: true, notice_days: 30, terms: "terms".into(),
+            candidate_signed_at: Some(at(0)), supervisor_signed_at: None, declined_at: None, ended_by: None,
+            end_noticed_at: None, ends_on: None, end_reason: None, created_at: at(0),
+        };
+        store.insert_contract(&contract).await.unwrap();
+        assert_eq!(store.contracts_of_supervisor(&supervisor, "sup@example.org").await.unwrap().len(), 1, "seen by the invited address");
+        assert!(store.contracts_of_supervisor(&stranger, "stranger@example.org").await.unwrap().is_empty());
+        assert!(matches!(store.sign_contract_as_supervisor("c1", &stranger, "stranger@example.org", at(1)).await, Err(StoreError::Conflict)));
+        assert!(matches!(store.end_contract("c1", &candidate, "2026-03-01", "moving", at(1)).await, Err(StoreError::Conflict)), "unsigned contracts cannot be ended");
+        store.sign_contract_as_supervisor("c1", &supervisor, "sup@example.org", at(2)).await.unwrap();
+        let signed = store.contract("c1").await.unwrap().unwrap();
+        assert!(signed.is_signed());
+        assert_eq!(signed.supervisor_id.as_deref(), Some(supervisor.as_str()));
+        assert_eq!(signed.signed_at(), Some(at(2)));
+        assert!(matches!(store.sign_contract_as_supervisor("c1", &supervisor, "sup@example.org", at(3)).await, Err(StoreError::Conflict)), "signed once");
+
+        let group = GroupRow { id: "g1".into(), supervisor_id: supervisor.clone(), name: "Tuesday group".into(), size: 3, requested_at: at(0), decided_at: None, approved: false, decision_note: None };
+        store.insert_group(&group).await.unwrap();
+        assert_eq!(store.groups(Some(&supervisor)).await.unwrap().len(), 1);
+        assert_eq!(store.groups(None).await.unwrap().len(), 1);
+        assert!(store.groups(Some(&stranger)).await.unwrap().is_empty());
+        store.decide_group("g1", true, &stranger, "ok", at(1)).await.unwrap();
+        assert!(matches!(store.decide_group("g1", false, &stranger, "no", at(2)).await, Err(StoreError::Conflict)));
+        assert!(store.group("g1").await.unwrap().unwrap().approved);
+
+        let session = SupervisionSessionRow {
+            id: "s1".into(), contract_id: "c1".into(), session_date: "2026-02-03".into(), hours_centi: 150, format: "group".into(),
+            group_id: Some("g1".into()), counts_as_training: false, topic: "case formulation".into(), status: "pending".into(),
+            decided_at: None, reject_reason: None, created_at: at(3),
+        };
+        store.insert_supervision_session(&session).await.unwrap();
+        store.decide_supervision_session("s1", "rejected", Some("wrong date"), at(4)).await.unwrap();
+        assert!(matches!(store.decide_supervision_session("s1", "countersigned", None, at(5)).await, Err(StoreError::Conflict)));
+        let sessions = store.supervision_sessions(&["c1".to_owned()]).await.unwrap();
+        assert_eq!(sessions[0].reject_reason.as_deref(), Some("wrong date"));
+
+        store.end_contract("c1", &candidate, "2026-03-01", "moving", at(6)).await.unwrap();
+        assert!(matches!(store.end_contract("c1", &supervisor, "2026-04-01", "again", at(7)).await, Err(StoreError::Conflict)));
+        assert_eq!(store.contract("c1").await.unwrap().unwrap().ends_on.as_deref(), Some("2026-03-01"));
+    }
+}
