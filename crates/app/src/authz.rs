@@ -26,6 +26,11 @@ pub enum Permission<'a> {
     UseWorkspace,
     /// Import new versions of the board lists and the credential programs.
     ManagePrograms,
+    /// Record one's own evidence (memberships, degrees, licenses, hours) towards a credential.
+    ManageOwnEvidence,
+    /// See a person's evidence and progress. `supervises` is whether the viewer has a
+    /// supervision contract with that person (as their supervisor).
+    ViewEvidence { owner: &'a UserId, supervises: bool },
 }
 
 impl Permission<'_> {
@@ -38,6 +43,8 @@ impl Permission<'_> {
             Permission::ViewAuditLog => "view_audit_log",
             Permission::UseWorkspace => "use_workspace",
             Permission::ManagePrograms => "manage_programs",
+            Permission::ManageOwnEvidence => "manage_own_evidence",
+            Permission::ViewEvidence { .. } => "view_evidence",
         }
     }
 }
@@ -97,6 +104,25 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
                 Allow
             } else {
                 Deny("Only board administrators can import credential programs.")
+            }
+        }
+        // Candidates work towards a credential; so do supervisors (towards the supervisor
+        // credential and renewals).
+        Permission::ManageOwnEvidence => {
+            if actor.has_role(Role::Candidate) || actor.has_role(Role::Supervisor) {
+                Allow
+            } else {
+                Deny("Only candidates and supervisors keep a credential file.")
+            }
+        }
+        // Relationship: a file is seen by its owner, by the owner's supervisors, and by the
+        // board's staff; never by another candidate or another supervisor's supervisee.
+        Permission::ViewEvidence { owner, supervises } => {
+            let staff = actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin);
+            if *owner == &actor.user_id || staff || (*supervises && actor.has_role(Role::Supervisor)) {
+                Allow
+            } else {
+                Deny("That credential file is not yours to see.")
             }
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod api;
 mod assets;
+mod chart;
 mod context;
 mod error;
 mod forms;

@@ -65,7 +65,10 @@ both_engines! {
         assert_eq!(conflict.status, 422);
         assert!(conflict.contains("already exists with different content"));
         let again = admin.post_multipart("/admin/programs", &[("csrf", &form.csrf()), ("definition", &fixed)], &[]).await;
-        assert!(again.location().contains("already+imported"), "{}", again.location());
+        assert!(again.location().ends_with("&new=0"), "{}", again.location());
+        assert!(admin.get(&again.location()).await.contains("was already imported; nothing changed."));
+        let forged = admin.get("/admin/programs?imported=CST&version=9.9.9&new=1").await;
+        assert!(!forged.contains("imported."), "a notice is only shown for a real version");
 
         let actions = t.audit_actions().await;
         assert!(actions.iter().any(|(a, s)| a == "program.imported" && s == "success"), "{actions:?}");

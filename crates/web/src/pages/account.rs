@@ -52,8 +52,8 @@ fn cards_for(roles: &[Role]) -> Vec<Card> {
         let card = match role {
             Role::Candidate => Card {
                 title: "Your credential",
-                text: "Your application file, logs of courses, training, clinical hours and supervision, and your progress against the program's rules will appear here.",
-                links: vec![],
+                text: "Log courses, training, clinical hours and supervision, keep your licenses and insurance on file, and see your progress against the program's rules.",
+                links: vec![("Open your credential file", "/portal")],
             },
             Role::Supervisor => Card {
                 title: "Supervision",

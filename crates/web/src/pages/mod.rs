@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod demo;
 mod home;
+mod portal;
 mod programs;
 
 use app::Actor;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(programs::routes())
+        .merge(portal::routes())
         .merge(demo::routes())
 }
 

@@ -185,10 +185,14 @@ impl FormPage for ImportInput {
     }
 }
 
+/// What the page says after an import: which definition, and whether it was new. Only facts
+/// that the page checks against the store are shown, never text taken from the URL.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct AdminQuery {
     imported: String,
+    version: String,
+    new: String,
 }
 
 async fn admin_page(
@@ -222,9 +226,34 @@ async fn admin(
     axum::extract::Query(query): axum::extract::Query<AdminQuery>,
 ) -> Result<Response, WebError> {
     let mut page_data = admin_page(&state, ctx, &signed_in, &meta, ImportInput::default()).await?;
-    if !query.imported.is_empty() {
-        page_data.notice = Some(query.imported);
-    }
+    let app = app(&state)?;
+    let added = query.new == "1";
+    page_data.notice = if query.imported == "lists" {
+        let lists = app.board_lists().await?;
+        (lists.version == query.version).then(|| {
+            app::programs::ImportOutcome::Lists {
+                version: lists.version,
+                added,
+            }
+            .describe()
+        })
+    } else if !query.imported.is_empty() {
+        match app.program(&query.imported, Some(&query.version)).await {
+            Ok(view) => Some(
+                app::programs::ImportOutcome::Program {
+                    code: view.program.code.to_string(),
+                    version: view.program.version,
+                    name: view.program.name,
+                    added,
+                }
+                .describe(),
+            ),
+            Err(AppError::NotFound) => None,
+            Err(error) => return Err(error.into()),
+        }
+    } else {
+        None
+    };
     page(&page_data)
 }
 
@@ -264,8 +293,19 @@ async fn import(
         .await
     {
         Ok(outcome) => {
-            let notice = crate::error::urlencode(&outcome.describe());
-            Ok(Redirect::to(&format!("/admin/programs?imported={notice}")).into_response())
+            let (what, version, added) = match &outcome {
+                app::programs::ImportOutcome::Lists { version, added } => ("lists".to_owned(), version, added),
+                app::programs::ImportOutcome::Program {
+                    code, version, added, ..
+                } => (code.clone(), version, added),
+            };
+            let target = format!(
+                "/admin/programs?imported={}&version={}&new={}",
+                crate::error::urlencode(&what),
+                crate::error::urlencode(version),
+                u8::from(*added)
+            );
+            Ok(Redirect::to(&target).into_response())
         }
         Err(AppError::Validation(errors)) => {
             let problems: Vec<String> = errors
