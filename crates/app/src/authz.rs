@@ -31,6 +31,30 @@ pub enum Permission<'a> {
     /// See a person's evidence and progress. `supervises` is whether the viewer has a
     /// supervision contract with that person (as their supervisor).
     ViewEvidence { owner: &'a UserId, supervises: bool },
+    /// Download one of `owner`'s documents. `shared_by_contract` is whether the viewer is the
+    /// other party of a supervision contract with the owner and the document is of a kind the
+    /// contract requires both parties to show each other.
+    ViewDocument {
+        owner: &'a UserId,
+        shared_by_contract: bool,
+    },
+    /// Act as the supervisor of one contract: sign or decline it, countersign or reject its
+    /// sessions. `is_contract_supervisor` is whether the contract names the actor.
+    SuperviseContract { is_contract_supervisor: bool },
+    /// Log sessions under a contract, as its candidate.
+    LogSupervision { is_contract_candidate: bool },
+    /// End a contract with notice: either party may.
+    EndContract { is_party: bool },
+    /// Ask the board to approve a supervision group.
+    RequestSupervisionGroup,
+    /// Approve or refuse supervision groups.
+    ApproveSupervisionGroups,
+    /// Prepare and submit an application; only its candidate may.
+    ApplyForCredential { is_own: bool },
+    /// Endorse a candidate's application: their primary supervisor for that credential.
+    EndorseApplication { is_primary_supervisor: bool },
+    /// Record an application fee as paid or waived, and see the queue of applications.
+    ManageApplications,
 }
 
 impl Permission<'_> {
@@ -45,6 +69,15 @@ impl Permission<'_> {
             Permission::ManagePrograms => "manage_programs",
             Permission::ManageOwnEvidence => "manage_own_evidence",
             Permission::ViewEvidence { .. } => "view_evidence",
+            Permission::ViewDocument { .. } => "view_document",
+            Permission::SuperviseContract { .. } => "supervise_contract",
+            Permission::LogSupervision { .. } => "log_supervision",
+            Permission::EndContract { .. } => "end_contract",
+            Permission::RequestSupervisionGroup => "request_supervision_group",
+            Permission::ApproveSupervisionGroups => "approve_supervision_groups",
+            Permission::ApplyForCredential { .. } => "apply_for_credential",
+            Permission::EndorseApplication { .. } => "endorse_application",
+            Permission::ManageApplications => "manage_applications",
         }
     }
 }
@@ -123,6 +156,78 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
                 Allow
             } else {
                 Deny("That credential file is not yours to see.")
+            }
+        }
+        // Relationship: a document is seen by its owner and the board's staff, and by the other
+        // party of a supervision contract for the documents that contract asks for.
+        Permission::ViewDocument {
+            owner,
+            shared_by_contract,
+        } => {
+            let staff = actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin);
+            if *owner == &actor.user_id || staff || *shared_by_contract {
+                Allow
+            } else {
+                Deny("That document is not yours to see.")
+            }
+        }
+        // Relationship: only the supervisor a contract names acts for it, and only while they
+        // hold the supervisor role.
+        Permission::SuperviseContract { is_contract_supervisor } => {
+            if *is_contract_supervisor && actor.has_role(Role::Supervisor) {
+                Allow
+            } else {
+                Deny("You are not the supervisor of that contract.")
+            }
+        }
+        Permission::LogSupervision { is_contract_candidate } => {
+            if *is_contract_candidate {
+                Allow
+            } else {
+                Deny("That supervision contract is not yours.")
+            }
+        }
+        Permission::EndContract { is_party } => {
+            if *is_party {
+                Allow
+            } else {
+                Deny("Only the candidate and the supervisor of a contract can end it.")
+            }
+        }
+        Permission::RequestSupervisionGroup => {
+            if actor.has_role(Role::Supervisor) {
+                Allow
+            } else {
+                Deny("Only supervisors run supervision groups.")
+            }
+        }
+        Permission::ApproveSupervisionGroups => {
+            if actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only board staff approve supervision groups.")
+            }
+        }
+        Permission::ApplyForCredential { is_own } => {
+            if *is_own && (actor.has_role(Role::Candidate) || actor.has_role(Role::Supervisor)) {
+                Allow
+            } else {
+                Deny("That application is not yours.")
+            }
+        }
+        // Relationship: the endorsement is the primary supervisor's word on their supervisee.
+        Permission::EndorseApplication { is_primary_supervisor } => {
+            if *is_primary_supervisor && actor.has_role(Role::Supervisor) {
+                Allow
+            } else {
+                Deny("Only the candidate's primary supervisor can endorse this application.")
+            }
+        }
+        Permission::ManageApplications => {
+            if actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only board staff handle applications.")
             }
         }
     }

@@ -49,7 +49,19 @@ const PEOPLE: &[DemoPerson] = &[
         email: "candidate@demo.sensate.test",
         name: "Jordan Lee",
         roles: &[Role::Candidate],
-        about: "Counsellor working towards the sex therapist credential",
+        about: "Counsellor who has just started towards the sex therapist credential",
+    },
+    DemoPerson {
+        email: "halfway@demo.sensate.test",
+        name: "Alex Moreno",
+        roles: &[Role::Candidate],
+        about: "Candidate half-way to the sex therapist credential, sessions waiting for Dr. Marsh",
+    },
+    DemoPerson {
+        email: "ready@demo.sensate.test",
+        name: "Taylor Brooks",
+        roles: &[Role::Candidate],
+        about: "Candidate who meets every requirement and can apply",
     },
     DemoPerson {
         email: "clinician@demo.sensate.test",
@@ -138,6 +150,7 @@ impl App {
                 self.store().enable_totp(&id, 0, &[], now).await?;
             }
         }
+        self.load_demo_credentialing(&meta).await?;
         self.record(
             AuditActor::default(),
             AuditEvent::success("demo.loaded").detail(format!("{} accounts", PEOPLE.len())),

@@ -33,6 +33,9 @@ pub enum AppError {
     InvalidLink,
     #[error("{0}")]
     Refused(String),
+    /// An action that waits on several things the person (or others) must do first, listed.
+    #[error("not yet: {}", .0.join("; "))]
+    Blocked(Vec<String>),
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]

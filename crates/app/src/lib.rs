@@ -7,13 +7,17 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod accounts;
+pub mod application;
 pub mod audit;
 pub mod authz;
 pub mod clock;
 pub mod context;
 pub mod demo;
+mod demo_credentialing;
+pub mod documents;
 mod error;
 pub mod evidence;
+pub mod hours_import;
 pub mod keys;
 pub mod mail;
 pub mod mfa;
@@ -25,6 +29,7 @@ pub mod protected;
 pub mod random;
 pub mod sessions;
 pub mod signin;
+pub mod supervision;
 mod throttle;
 
 use std::path::PathBuf;
@@ -53,6 +58,31 @@ pub struct AppConfig {
     pub mail: mail::MailConfig,
     /// Where the key ring was loaded from, so rotation and reloads use the same source.
     pub key_source: keys::KeySource,
+    pub files: FilesConfig,
+}
+
+/// Where uploaded documents are stored, and how large one may be.
+#[derive(Debug, Clone)]
+pub struct FilesConfig {
+    /// A directory path, or a URL (`file:///…`, `memory:///`, `s3://…` with the S3 build).
+    pub location: String,
+    pub max_upload_bytes: u64,
+}
+
+impl FilesConfig {
+    fn open(&self) -> AppResult<files::FileStore> {
+        let opened = if self.location.contains("://") {
+            files::FileStore::from_url(&self.location, std::iter::empty::<(String, String)>())
+        } else {
+            files::FileStore::local(std::path::Path::new(&self.location))
+        };
+        opened.map_err(|error| {
+            AppError::internal(anyhow::anyhow!(
+                "cannot open the file store at {}: {error}",
+                self.location
+            ))
+        })
+    }
 }
 
 /// The application: cheap to clone, shared by every request.
@@ -68,11 +98,13 @@ struct Inner {
     passwords: password::PasswordHasher,
     clock: Clock,
     mail_signal: tokio::sync::Notify,
+    files: files::FileStore,
 }
 
 impl App {
     pub fn new(store: Store, keys: KeyRing, config: AppConfig, clock: Clock) -> AppResult<App> {
         let passwords = password::PasswordHasher::new()?;
+        let files = config.files.open()?;
         Ok(App {
             inner: Arc::new(Inner {
                 store,
@@ -81,12 +113,18 @@ impl App {
                 passwords,
                 clock,
                 mail_signal: tokio::sync::Notify::new(),
+                files,
             }),
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The encrypted document store (only `documents` reads and writes it).
+    pub(crate) fn files(&self) -> &files::FileStore {
+        &self.inner.files
     }
 
     pub fn config(&self) -> &AppConfig {

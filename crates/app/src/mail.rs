@@ -101,6 +101,19 @@ pub enum Mail<'a> {
         enabled: bool,
         security: String,
     },
+    /// A candidate asks a supervisor to sign a supervision contract. No details beyond names.
+    SupervisionRequested {
+        candidate: &'a str,
+        program: &'a str,
+        link: String,
+    },
+    /// Something happened in a supervision relationship that the other party should look at
+    /// (a contract signed, declined or ended, sessions to countersign, a session rejected).
+    SupervisionUpdate {
+        name: &'a str,
+        what: String,
+        link: String,
+    },
 }
 
 impl Mail<'_> {
@@ -161,6 +174,20 @@ impl Mail<'_> {
                     ),
                 )
             }
+            Mail::SupervisionRequested {
+                candidate,
+                program,
+                link,
+            } => (
+                format!("{candidate} asks you to supervise them"),
+                format!(
+                    "Hello,\n\n{candidate} asks you to be their supervisor towards the {program} credential and has signed a supervision contract in Sensate ({board}).\n\nRead and sign it, or decline it, here:\n\n{link}"
+                ),
+            ),
+            Mail::SupervisionUpdate { name, what, link } => (
+                "Supervision: something needs your attention".into(),
+                format!("Hello {name},\n\n{what}\n\nSee it in Sensate: {link}"),
+            ),
         }
     }
 }

@@ -117,6 +117,14 @@ impl App {
         )))
     }
 
+    /// The subject's data key (created on first use, like [`App::seal`] does), for the one
+    /// caller that encrypts with it outside this module: `documents`, which streams uploads
+    /// through the vault's stream format and audits each upload and download itself. An
+    /// erased subject gives the same `Refused` as [`App::open`].
+    pub(crate) async fn subject_data_key(&self, subject: &Subject) -> AppResult<DataKey> {
+        self.data_key(subject).await
+    }
+
     /// Seals `plaintext` under the subject's key and records the write.
     pub async fn seal(
         &self,

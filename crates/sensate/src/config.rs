@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub smtp_username: Option<String>,
     pub smtp_password: Option<String>,
     pub smtp_security: Option<String>,
+    pub files_url: Option<String>,
+    pub max_upload_mb: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -46,6 +48,10 @@ pub struct Config {
     pub json_logs: bool,
     pub mail_from: String,
     pub smtp: Option<Smtp>,
+    /// Where uploaded documents are kept (encrypted): a directory, or a URL the file store
+    /// understands (`file://…`, or `s3://…` in builds with S3 support).
+    pub files_url: String,
+    pub max_upload_mb: u64,
 }
 
 #[derive(Clone)]
@@ -196,8 +202,15 @@ impl Config {
                 .or(file.mail_from)
                 .unwrap_or_else(|| "Sensate <no-reply@sensate.invalid>".into()),
             smtp,
+            files_url: env("SENSATE_FILES_URL")
+                .or(file.files_url)
+                .unwrap_or_else(|| data_dir.join("files").display().to_string()),
+            max_upload_mb: env_parse("SENSATE_MAX_UPLOAD_MB")?.or(file.max_upload_mb).unwrap_or(20),
             data_dir,
         };
+        if !(1..=200).contains(&config.max_upload_mb) {
+            bail!("max_upload_mb must be between 1 and 200");
+        }
         if config.session_idle_minutes < 1 || config.session_absolute_hours < 1 {
             bail!("session timeouts must be at least 1 minute (idle) and 1 hour (absolute)");
         }
@@ -238,6 +251,10 @@ impl Config {
                 transport,
             },
             key_source: self.key_source().0,
+            files: app::FilesConfig {
+                location: self.files_url.clone(),
+                max_upload_bytes: self.max_upload_mb * 1024 * 1024,
+            },
         }
     }
 
@@ -287,6 +304,8 @@ mod tests {
                 password: Some("smtpsecret".into()),
                 security: app::mail::SmtpSecurity::None,
             }),
+            files_url: "f".into(),
+            max_upload_mb: 20,
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("dbsecret") && !shown.contains("smtpsecret"), "{shown}");

@@ -42,6 +42,7 @@ macro_rules! with_pool {
     };
 }
 
+pub mod applications;
 pub mod audit;
 pub mod data_keys;
 mod error;

@@ -210,7 +210,8 @@ impl TestDb {
 
 impl TestDb {
     /// Runs raw SQL against the test database (tests that tamper with rows on purpose).
-    pub async fn execute(&self, sql: &'static str) -> u64 {
+    pub async fn execute(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
         with_pool!(self.store, write, |pool| {
             sqlx::query(sql).execute(pool).await.expect("raw SQL").rows_affected()
         })

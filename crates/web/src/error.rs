@@ -82,6 +82,15 @@ impl WebError {
                 plain(StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.")
             }
             WebError::App(AppError::Throttled(message)) => plain(StatusCode::TOO_MANY_REQUESTS, "throttled", &message),
+            // Handlers show the list themselves; this is the fallback (and the API's answer).
+            WebError::App(AppError::Blocked(missing)) => ErrorInfo {
+                fields: missing.into_iter().map(|item| ("_form".to_owned(), item)).collect(),
+                ..plain(
+                    StatusCode::CONFLICT,
+                    "blocked",
+                    "This cannot be done yet; the list says what is missing.",
+                )
+            },
             WebError::App(error @ (AppError::InvalidCredentials | AppError::InvalidLink | AppError::Refused(_))) => {
                 plain(StatusCode::BAD_REQUEST, "refused", &error.to_string())
             }

@@ -57,8 +57,8 @@ fn cards_for(roles: &[Role]) -> Vec<Card> {
             },
             Role::Supervisor => Card {
                 title: "Supervision",
-                text: "Your supervisees, supervision contracts and the hours waiting for your countersignature will appear here. You see only the people you supervise.",
-                links: vec![],
+                text: "Your supervisees, supervision contracts and the hours waiting for your countersignature. You see only the people you supervise.",
+                links: vec![("Open your supervisees", "/supervision")],
             },
             Role::CommitteeReviewer => Card {
                 title: "Committee review",

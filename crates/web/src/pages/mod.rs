@@ -3,11 +3,15 @@
 
 mod account;
 mod admin;
+mod applications;
 mod auth;
 mod demo;
+mod documents;
 mod home;
+mod hours_import;
 mod portal;
 mod programs;
+mod supervision;
 
 use app::Actor;
 use app::sessions::{ActiveSession, SessionState};
@@ -31,6 +35,10 @@ pub fn routes() -> Router<ServerState> {
         .merge(admin::routes())
         .merge(programs::routes())
         .merge(portal::routes())
+        .merge(applications::routes())
+        .merge(supervision::routes())
+        .merge(documents::routes())
+        .merge(hours_import::routes())
         .merge(demo::routes())
 }
 

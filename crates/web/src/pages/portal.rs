@@ -209,6 +209,9 @@ struct SectionPage {
     groups: Vec<FieldGroup>,
     errors: FieldErrors,
     notice: Option<String>,
+    /// For records that take a document: its kind and the `attach_to` prefix.
+    attach_kind: &'static str,
+    attach_prefix: String,
 }
 
 fn list_options(items: &[domain::program::ListItem], prompt: &str) -> Vec<(String, String)> {
@@ -459,6 +462,10 @@ async fn section_page(
         groups: form_groups(kind, &lists, values),
         errors: FieldErrors::new(),
         notice: None,
+        attach_kind: app::documents::kind_for(kind.table()).unwrap_or(""),
+        attach_prefix: app::documents::attach_value(kind.table(), "")
+            .map(|value| value.trim_end_matches(':').to_owned())
+            .unwrap_or_default(),
     })
 }
 
@@ -804,7 +811,7 @@ struct RequirementBar {
 
 #[derive(Template)]
 #[template(path = "portal_progress.html")]
-struct ProgressPage {
+pub(super) struct ProgressPage {
     ctx: PageContext,
     code: String,
     name: String,
@@ -815,6 +822,10 @@ struct ProgressPage {
     bars: Vec<RequirementBar>,
     chart: String,
     legend: Vec<(&'static str, &'static str, String)>,
+    application: Option<ApplicationPanel>,
+    missing: Vec<String>,
+    fee: String,
+    just_submitted: bool,
 }
 
 fn bars(report: &ProgressReport) -> Vec<RequirementBar> {
@@ -852,17 +863,34 @@ fn bars(report: &ProgressReport) -> Vec<RequirementBar> {
         .collect()
 }
 
-async fn progress(
-    State(state): State<ServerState>,
+/// The application part of the progress page.
+struct ApplicationPanel {
+    id: String,
+    submitted: bool,
+    submitted_at: String,
+    version: String,
+    endorsed_by: Option<String>,
+    primary_supervisor: Option<String>,
+    fee: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProgressQuery {
+    submitted: String,
+}
+
+/// The progress page for `code`; `missing` lists what blocked a submission just tried.
+pub(super) async fn progress_page(
+    state: &ServerState,
     ctx: PageContext,
-    SignedIn(session): SignedIn,
-    Meta(meta): Meta,
-    Path(code): Path<String>,
-) -> Result<Response, WebError> {
-    let app = app(&state)?;
-    let report = app
-        .progress(&session.actor, &session.actor.user_id, &code, &meta)
-        .await?;
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    code: &str,
+    missing: Vec<String>,
+) -> Result<ProgressPage, WebError> {
+    let app = app(state)?;
+    let report = app.progress(actor, &actor.user_id, code, meta).await?;
     let rules_note = match report.rules_fixed_on {
         Some(day) => format!(
             "Rule version {} applies: it was in force when your first supervision contract was signed ({day}).",
@@ -880,7 +908,19 @@ async fn progress(
         .iter()
         .filter(|r| r.status == Status::Met)
         .count();
-    page(&ProgressPage {
+    let application = app
+        .application_for(actor, code, meta)
+        .await?
+        .map(|view| ApplicationPanel {
+            id: view.row.id.clone(),
+            submitted: view.row.status == "submitted",
+            submitted_at: view.row.submitted_at.map(super::when).unwrap_or_default(),
+            version: view.row.program_version.clone(),
+            endorsed_by: view.endorsed_by_name.clone(),
+            primary_supervisor: view.primary_supervisor.clone(),
+            fee: view.row.fee_status.clone(),
+        });
+    Ok(ProgressPage {
         ctx,
         code: report.program.code.to_string(),
         name: report.program.name.clone(),
@@ -891,5 +931,22 @@ async fn progress(
         bars: bars(&report),
         chart,
         legend: crate::chart::legend(&report.program),
+        application,
+        missing,
+        fee: report.program.fee.display(),
+        just_submitted: false,
     })
+}
+
+async fn progress(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(code): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ProgressQuery>,
+) -> Result<Response, WebError> {
+    let mut data = progress_page(&state, ctx, &session.actor, &meta, &code, Vec::new()).await?;
+    data.just_submitted = query.submitted == "1";
+    page(&data)
 }

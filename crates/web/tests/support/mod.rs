@@ -58,6 +58,10 @@ impl TestApp {
                 },
             },
             key_source: app::keys::KeySource::File(key_file),
+            files: app::FilesConfig {
+                location: keys_dir.path().join("files").display().to_string(),
+                max_upload_bytes: 20 * 1024 * 1024,
+            },
         };
         let app = App::new(db.store.clone(), keys, config, clock.clone()).unwrap();
         app.install_shipped_programs().await.unwrap();
@@ -308,6 +312,21 @@ impl Browser {
             .await
             .unwrap();
         self.finish(response).await
+    }
+
+    /// A GET whose body is kept as bytes (downloads): (status, headers, body).
+    pub async fn get_bytes(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.absorb(&response);
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().await.unwrap().to_vec())
     }
 
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
