@@ -797,12 +797,30 @@ impl App {
                 warnings.push(format!("Your insurance with {} {tense} on {until}: sessions after that date do not count for your supervisees.", policy.carrier));
             }
         }
-        Ok(SupervisorDesk {
-            contracts,
-            pending,
-            groups,
-            warnings,
-        })
+        // A supervisee's license lapsing also stops their hours counting: say so here too.
+        for contract in contracts.iter().filter(|c| c.row.is_signed() && c.row.declined_at.is_none()) {
+            let ended = contract.row.ends_on.as_deref().and_then(parse_day).is_some_and(|end| end < today);
+            if ended {
+                continue;
+            }
+            let latest = self
+                .store()
+                .licenses(&contract.row.candidate_id)
+                .await?
+                .into_iter()
+                .filter_map(|license| license.valid_until.as_deref().and_then(parse_day))
+                .max();
+            if let Some(until) = latest
+                && until <= soon
+            {
+                let tense = if until < today { "expired" } else { "expires" };
+                warnings.push(format!(
+                    "{}'s license {tense} on {until}: their clinical and supervision hours after that date do not count.",
+                    contract.candidate_name
+                ));
+            }
+        }
+        Ok(SupervisorDesk { contracts, pending, groups, warnings })
     }
 
     /// A supervisor asks the board to approve a group.

@@ -235,5 +235,15 @@ both_engines! {
         let desk = t.app.supervisor_desk(&actor(&theirs, "theirs@example.org"), &meta).await.unwrap();
         assert!(desk.contracts.is_empty() && desk.pending.is_empty());
         assert!(desk.warnings.iter().any(|w| w.contains("supervisor credential is not current")));
+
+        // A supervisee's license running out mid-contract is flagged on the supervisor's desk.
+        t.db.store.sign_contract_as_supervisor("c-mine-0000000001", mine.as_str(), "mine@example.org", t.app.now()).await.unwrap();
+        let until = t.app.today() + time::Duration::days(10);
+        t.db.store.insert_license(amara.as_str(), &store::evidence::LicenseRow {
+            id: app::random::id().unwrap(), profession: "psychology".into(), jurisdiction: "Ontario".into(), number: "P-9".into(),
+            valid_from: "2020-01-01".into(), valid_until: Some(until.to_string()), document_id: None,
+        }, t.app.now()).await.unwrap();
+        let desk = t.app.supervisor_desk(&actor(&mine, "mine@example.org"), &meta).await.unwrap();
+        assert!(desk.warnings.iter().any(|w| w.contains(&format!("license expires on {until}: their clinical and supervision hours after that date do not count"))), "{:?}", desk.warnings);
     }
 }
