@@ -798,8 +798,16 @@ impl App {
             }
         }
         // A supervisee's license lapsing also stops their hours counting: say so here too.
-        for contract in contracts.iter().filter(|c| c.row.is_signed() && c.row.declined_at.is_none()) {
-            let ended = contract.row.ends_on.as_deref().and_then(parse_day).is_some_and(|end| end < today);
+        for contract in contracts
+            .iter()
+            .filter(|c| c.row.is_signed() && c.row.declined_at.is_none())
+        {
+            let ended = contract
+                .row
+                .ends_on
+                .as_deref()
+                .and_then(parse_day)
+                .is_some_and(|end| end < today);
             if ended {
                 continue;
             }
@@ -820,7 +828,12 @@ impl App {
                 ));
             }
         }
-        Ok(SupervisorDesk { contracts, pending, groups, warnings })
+        Ok(SupervisorDesk {
+            contracts,
+            pending,
+            groups,
+            warnings,
+        })
     }
 
     /// A supervisor asks the board to approve a group.
