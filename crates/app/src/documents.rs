@@ -369,6 +369,46 @@ impl App {
             .collect())
     }
 
+    /// The documents each party of a contract shows the other (license, insurance face sheet,
+    /// CV, proof of membership, supervisor certificate, the signed contract): the candidate's,
+    /// then the supervisor's. Only those the viewer may download are listed.
+    pub async fn contract_documents(
+        &self,
+        actor: &Actor,
+        contract_id: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<(Vec<DocumentRecord>, Vec<DocumentRecord>)> {
+        let contract = self.contract_for(actor, contract_id, meta).await?.row;
+        let mut sides = Vec::new();
+        for party in [Some(contract.candidate_id.as_str()), contract.supervisor_id.as_deref()] {
+            let Some(owner) = party.and_then(|id| UserId::parse(id).ok()) else {
+                sides.push(Vec::new());
+                continue;
+            };
+            let shared = owner != actor.user_id && self.has_contract_with(actor, &owner).await?;
+            let documents = self.store().documents_of(owner.as_str()).await?;
+            sides.push(
+                documents
+                    .into_iter()
+                    .filter(|document| CONTRACT_SHARED_KINDS.contains(&document.kind.as_str()))
+                    .filter(|document| {
+                        let shared_by_contract = shared && CONTRACT_SHARED_KINDS.contains(&document.kind.as_str());
+                        decide(
+                            actor,
+                            &Permission::ViewDocument {
+                                owner: &owner,
+                                shared_by_contract,
+                            },
+                        ) == Decision::Allow
+                    })
+                    .collect(),
+            );
+        }
+        let supervisor = sides.pop().unwrap_or_default();
+        let candidate = sides.pop().unwrap_or_default();
+        Ok((candidate, supervisor))
+    }
+
     /// Whether `viewer` and `owner` are the two parties of a supervision contract that was not
     /// declined and has not ended: `viewer` supervising `owner` (or invited to), or `owner`
     /// supervising `viewer`.

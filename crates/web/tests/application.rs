@@ -61,6 +61,15 @@ both_engines! {
         let desk = marsh.get("/supervision").await;
         assert!(desk.contains("Applications to endorse"), "{}", desk.body);
         assert!(desk.contains("Sessions to countersign (3)"), "Alex's three sessions wait: {}", desk.body);
+        // The contract page shows what each party shows the other, and nothing else.
+        let contract_id = t.db.store.contracts_of_candidate(&actor(&t, "ready@demo.sensate.test").await.user_id.to_string()).await.unwrap()[0].id.clone();
+        let contract = taylor.get(&format!("/supervision/contracts/{contract_id}")).await;
+        assert!(contract.contains("License: license-certificate.pdf"), "{}", contract.body);
+        let link = contract.body.split("<a href=\"/documents/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        assert_eq!(taylor.get(&format!("/documents/{link}")).await.status, 200, "the candidate may download the supervisor's license");
+        let seen_by_marsh = marsh.get(&format!("/supervision/contracts/{contract_id}")).await;
+        assert!(seen_by_marsh.contains("Insurance face sheet: insurance-face-sheet.pdf"));
+        assert!(!seen_by_marsh.contains("transcript-msw.pdf"), "the transcript is not shared by the contract");
         let endorsed = marsh.post(&format!("/supervision/applications/{application_id}/endorse"), &[("csrf", &desk.csrf())]).await;
         assert_eq!(endorsed.location(), "/supervision?done=endorsed");
 

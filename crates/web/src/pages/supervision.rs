@@ -467,6 +467,9 @@ struct ContractPage {
     viewer_is_supervisor: bool,
     can_sign: bool,
     can_end: bool,
+    /// The documents each party shows the other: (id, kind, file name).
+    candidate_documents: Vec<(String, String, String)>,
+    supervisor_documents: Vec<(String, String, String)>,
     errors: FieldErrors,
 }
 
@@ -483,6 +486,16 @@ async fn contract_data(
     let viewer_is_supervisor = view.row.supervisor_id.as_deref() == Some(me);
     let viewer_is_party = viewer_is_supervisor || view.row.candidate_id == me;
     let open = view.row.declined_at.is_none();
+    let lists = app.board_lists().await?;
+    let (candidate_documents, supervisor_documents) = app.contract_documents(actor, id, meta).await?;
+    let describe = |documents: Vec<store::evidence::DocumentRecord>| {
+        documents
+            .into_iter()
+            .map(|d| (d.id, lists.document_kind_name(&d.kind).to_owned(), d.file_name))
+            .collect::<Vec<_>>()
+    };
+    let candidate_documents = describe(candidate_documents);
+    let supervisor_documents = describe(supervisor_documents);
     Ok(ContractPage {
         line: contract_line(&view, app.today()),
         terms: view.row.terms.clone(),
@@ -492,6 +505,8 @@ async fn contract_data(
         viewer_is_supervisor,
         can_sign: viewer_is_supervisor && open && view.row.supervisor_signed_at.is_none(),
         can_end: viewer_is_party && view.row.is_signed() && view.row.ends_on.is_none(),
+        candidate_documents,
+        supervisor_documents,
         errors: FieldErrors::new(),
         ctx,
     })
