@@ -45,26 +45,16 @@ impl App {
                 && contract.declined_at.is_none()
                 && let Some(supervisor) = contract.supervisor_id
             {
-                {
-                    let name = match UserId::parse(&supervisor).ok() {
-                        Some(id) => self
-                            .store()
-                            .user_by_id(&id)
-                            .await?
-                            .map(|u| u.display_name)
-                            .unwrap_or_default(),
-                        None => String::new(),
-                    };
-                    return Ok(Some((supervisor, name)));
-                }
+                let name = self.name_of(Some(&supervisor)).await?;
+                return Ok(Some((supervisor, name)));
             }
         }
         Ok(None)
     }
 
     async fn application_view(&self, row: ApplicationRow) -> AppResult<ApplicationView> {
-        let endorsed_by_name = match row.endorsed_by.as_deref().and_then(|id| UserId::parse(id).ok()) {
-            Some(id) => self.store().user_by_id(&id).await?.map(|u| u.display_name),
+        let endorsed_by_name = match row.endorsed_by.as_deref() {
+            Some(id) => Some(self.name_of(Some(id)).await?),
             None => None,
         };
         let primary_supervisor = self
@@ -138,28 +128,9 @@ impl App {
                 "{} is preparing an application for {} and asks for your endorsement.",
                 actor.display_name, report.program.name
             );
-            self.notify(&supervisor, what, "/supervision").await?;
+            self.tell_party(&supervisor, what, "/supervision").await?;
         }
         Ok(row)
-    }
-
-    async fn notify(&self, user_id: &str, what: String, path: &str) -> AppResult<()> {
-        let Some(user) = UserId::parse(user_id).ok() else {
-            return Ok(());
-        };
-        let Some(user) = self.store().user_by_id(&user).await? else {
-            return Ok(());
-        };
-        let link = format!("{}{path}", self.config().public_url);
-        self.send_mail(
-            user.email.as_str(),
-            crate::mail::Mail::SupervisionUpdate {
-                name: &user.display_name,
-                what,
-                link,
-            },
-        )
-        .await
     }
 
     /// Draft applications of the supervisor's supervisees that wait for their endorsement.
@@ -183,15 +154,7 @@ impl App {
                     && application.status == "draft"
                     && application.endorsed_at.is_none()
                 {
-                    let name = match UserId::parse(&application.candidate_id).ok() {
-                        Some(id) => self
-                            .store()
-                            .user_by_id(&id)
-                            .await?
-                            .map(|u| u.display_name)
-                            .unwrap_or_default(),
-                        None => String::new(),
-                    };
+                    let name = self.name_of(Some(&application.candidate_id)).await?;
                     waiting.push((application, name));
                 }
             }
@@ -227,7 +190,7 @@ impl App {
             meta,
         )
         .await?;
-        self.notify(
+        self.tell_party(
             &application.candidate_id,
             format!("{} endorsed your application.", actor.display_name),
             "/portal",
@@ -245,15 +208,7 @@ impl App {
         let mut drafts = Vec::new();
         for status in ["draft", "submitted"] {
             for application in self.store().applications_in(status).await? {
-                let name = match UserId::parse(&application.candidate_id).ok() {
-                    Some(id) => self
-                        .store()
-                        .user_by_id(&id)
-                        .await?
-                        .map(|u| u.display_name)
-                        .unwrap_or_default(),
-                    None => String::new(),
-                };
+                let name = self.name_of(Some(&application.candidate_id)).await?;
                 drafts.push((application, name));
             }
         }

@@ -128,7 +128,7 @@ fn hours_of(centi: i64) -> Hours {
 }
 
 impl App {
-    async fn name_of(&self, id: Option<&str>) -> AppResult<String> {
+    pub(crate) async fn name_of(&self, id: Option<&str>) -> AppResult<String> {
         let Some(id) = id.and_then(|id| UserId::parse(id).ok()) else {
             return Ok(String::new());
         };
@@ -458,7 +458,7 @@ impl App {
     }
 
     /// E-mails a party a short notice with a link (never any protected detail).
-    async fn tell_party(&self, user_id: &str, what: String, path: &str) -> AppResult<()> {
+    pub(crate) async fn tell_party(&self, user_id: &str, what: String, path: &str) -> AppResult<()> {
         let Some(user) = UserId::parse(user_id).ok() else {
             return Ok(());
         };

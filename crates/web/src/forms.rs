@@ -18,6 +18,20 @@ use crate::{BODY_LIMIT, WebError};
 /// The key under which a problem with the whole form (not one field) is reported.
 pub const FORM_LEVEL: &str = "_form";
 
+/// Whether a posted form's `csrf` field carries this session's anti-forgery token.
+fn form_token_matches(extensions: &axum::http::Extensions, pairs: &[(String, String)]) -> bool {
+    let expected = extensions
+        .get::<RequestSession>()
+        .map(|s| s.csrf_token.clone())
+        .unwrap_or_default();
+    let given = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    !expected.is_empty() && app::sessions::tokens_match(&expected, given)
+}
+
 /// A form that can show itself again with problems named.
 pub trait FormPage: DeserializeOwned + Send + 'static {
     fn rerender(self, ctx: PageContext, errors: FieldErrors) -> Response;
@@ -47,17 +61,7 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for Posted<T> {
         let value: T = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
             WebError::BadRequest("The form could not be read. Go back and try again.".into()).into_response()
         })?;
-        let expected = parts
-            .extensions
-            .get::<RequestSession>()
-            .map(|s| s.csrf_token.clone())
-            .unwrap_or_default();
-        let given = pairs
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default();
-        if expected.is_empty() || !app::sessions::tokens_match(&expected, given) {
+        if !form_token_matches(&parts.extensions, &pairs) {
             let mut errors = FieldErrors::new();
             errors.add(
                 FORM_LEVEL,
@@ -124,16 +128,7 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for PostedWithFiles<T> {
         }
         let encoded = serde_urlencoded::to_string(&pairs).map_err(|_| unreadable())?;
         let value: T = serde_urlencoded::from_str(&encoded).map_err(|_| unreadable())?;
-        let expected = extensions
-            .get::<RequestSession>()
-            .map(|s| s.csrf_token.clone())
-            .unwrap_or_default();
-        let given = pairs
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default();
-        if expected.is_empty() || !app::sessions::tokens_match(&expected, given) {
+        if !form_token_matches(&extensions, &pairs) {
             let mut errors = FieldErrors::new();
             errors.add(
                 FORM_LEVEL,
