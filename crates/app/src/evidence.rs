@@ -239,7 +239,10 @@ pub fn check_hours(input: &HourInput, lists: &BoardLists, today: Date) -> Result
             } else if allotted != hours {
                 errors.add(
                     "split",
-                    format!("The {what} hours add up to {allotted}, not the entry's {hours} hours."),
+                    format!(
+                        "The {what} hours add up to {allotted}, not the entry's {}.",
+                        hours.phrase()
+                    ),
                 );
             }
         }

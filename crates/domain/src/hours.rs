@@ -118,6 +118,15 @@ impl Hours {
         Hours(((u64::from(self.0) * u64::from(share_percent)) / 100) as u32)
     }
 
+    /// The amount with its unit, as a sentence needs it: "1 hour", "0.5 hours", "12 hours".
+    pub fn phrase(self) -> String {
+        if self == Hours::whole(1) {
+            "1 hour".to_owned()
+        } else {
+            format!("{self} hours")
+        }
+    }
+
     /// This amount as a fraction of `of` (for progress bars), between 0 and 1.
     pub fn fraction_of(self, of: Hours) -> f64 {
         if of.0 == 0 {
@@ -195,6 +204,9 @@ mod tests {
         assert_eq!(Hours::from_centi(1250).to_string(), "12.5");
         assert_eq!(Hours::from_centi(25).to_string(), "0.25");
         assert_eq!(Hours::from_centi(5).to_string(), "0.05");
+        assert_eq!(Hours::whole(1).phrase(), "1 hour");
+        assert_eq!(Hours::from_centi(50).phrase(), "0.5 hours");
+        assert_eq!(Hours::whole(12).phrase(), "12 hours");
     }
 
     #[test]

@@ -41,8 +41,8 @@ fn app(state: &ServerState) -> Result<&app::App, WebError> {
     state.app().ok_or(WebError::NotReady)
 }
 
-fn hours_text(centi: i64) -> String {
-    Hours::from_centi(u32::try_from(centi).unwrap_or(0)).to_string()
+fn hours_of(centi: i64) -> Hours {
+    Hours::from_centi(u32::try_from(centi).unwrap_or(0))
 }
 
 /// A contract as a table row.
@@ -74,6 +74,8 @@ struct SessionLine {
     id: String,
     date: String,
     hours: String,
+    /// "1 hour", "2.5 hours": for sentences and headings.
+    hours_phrase: String,
     candidate: String,
     supervisor: String,
     format: String,
@@ -91,7 +93,8 @@ fn session_line(view: &SessionView) -> SessionLine {
     SessionLine {
         id: view.row.id.clone(),
         date: view.row.session_date.clone(),
-        hours: hours_text(view.row.hours_centi),
+        hours: hours_of(view.row.hours_centi).to_string(),
+        hours_phrase: hours_of(view.row.hours_centi).phrase(),
         candidate: view.candidate_name.clone(),
         supervisor: view.supervisor_name.clone(),
         format,
@@ -157,8 +160,8 @@ async fn candidate_data(
         .collect();
     Ok(CandidatePage {
         ctx,
-        countersigned: app::supervision::total_hours(&sessions, "countersigned").to_string(),
-        pending: app::supervision::total_hours(&sessions, "pending").to_string(),
+        countersigned: app::supervision::total_hours(&sessions, "countersigned").phrase(),
+        pending: app::supervision::total_hours(&sessions, "pending").phrase(),
         contracts: contracts.iter().map(|c| contract_line(c, today)).collect(),
         signed,
         sessions: sessions.iter().rev().map(session_line).collect(),
