@@ -265,6 +265,8 @@ impl App {
             let title = match log {
                 LogKind::Clinical => "Individual and couples therapy for sexual concerns".to_owned(),
                 LogKind::Sar => "Sexual Attitude Reassessment seminar".to_owned(),
+                LogKind::CoreKnowledge => format!("Core knowledge module {}", n + 1),
+                LogKind::Training => format!("Sex-therapy training module {}", n + 1),
                 _ => format!("{} module {}", log.words(), n + 1),
             };
             let checked = CheckedHours {

@@ -166,10 +166,16 @@ impl App {
             });
         }
         let contract_ids: Vec<String> = contracts.iter().map(|c| c.id.clone()).collect();
+        // Each group is read once, however many sessions it had.
+        let mut groups: std::collections::HashMap<String, Option<store::supervision::GroupRow>> =
+            std::collections::HashMap::new();
         for session in store.supervision_sessions(&contract_ids).await? {
             let format = match &session.group_id {
-                Some(group) if session.format == "group" => {
-                    let group = store.group(group).await?;
+                Some(group_id) if session.format == "group" => {
+                    if !groups.contains_key(group_id) {
+                        groups.insert(group_id.clone(), store.group(group_id).await?);
+                    }
+                    let group = groups.get(group_id).cloned().flatten();
                     SupervisionFormat::Group {
                         approved: group.as_ref().is_some_and(|g| g.approved),
                         size: group.map_or(0, |g| u32::try_from(g.size).unwrap_or(u32::MAX)),
