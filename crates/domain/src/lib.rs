@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod audit;
+pub mod credential_number;
 pub mod email;
 pub mod evidence;
 pub mod hours;
