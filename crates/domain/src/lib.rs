@@ -18,6 +18,7 @@ pub mod program;
 pub mod requirement;
 pub mod role;
 pub mod session;
+pub mod status_list;
 pub mod throttle;
 pub mod validation;
 
