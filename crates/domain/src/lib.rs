@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod credential_number;
+pub mod credential_status;
 pub mod email;
 pub mod evidence;
 pub mod hours;
