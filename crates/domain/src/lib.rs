@@ -16,6 +16,7 @@ pub mod id;
 pub mod name;
 pub mod password;
 pub mod program;
+pub mod renewal;
 pub mod requirement;
 pub mod role;
 pub mod session;
