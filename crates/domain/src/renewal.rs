@@ -64,6 +64,25 @@ pub struct RenewalAssessment {
     pub notices: Vec<String>,
 }
 
+impl RenewalRule {
+    /// The rule in plain words, for the program pages.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{} continuing-education credits per renewal, at least {} of them board-approved; renewal opens {} months before expiry.",
+            self.credits, self.approved_min, self.opens_months_before
+        )];
+        for method in &self.methods {
+            let rate = if method.rate_percent == 100 {
+                "1 credit per hour".to_owned()
+            } else {
+                format!("{}% of a credit per hour", method.rate_percent)
+            };
+            lines.push(format!("{}: {rate}, at most {}.", method.name, credits(method.cap)));
+        }
+        lines
+    }
+}
+
 /// "1 credit", "2.5 credits".
 fn credits(amount: Hours) -> String {
     if amount == Hours::whole(1) {

@@ -229,3 +229,28 @@ fn lists_can_grow_beyond_fifteen_areas() {
         "3"
     );
 }
+
+#[test]
+fn renewal_rules_are_data_too() {
+    let cst = parse_program(CST, &lists(), &[]).unwrap();
+    let renewal = cst.renewal.expect("the shipped CST file has renewal rules");
+    assert_eq!(renewal.credits.to_string(), "20");
+    assert_eq!(renewal.approved_min.to_string(), "5");
+    assert_eq!(renewal.methods.len(), 4);
+    assert_eq!(renewal.methods[0].rate_percent, 50);
+    let errors = refused("approved_min = 5", "approved_min = 25");
+    assert!(
+        errors[0].contains("renewal.approved_min: the approved minimum (25) is above the credits needed (20)"),
+        "{errors:?}"
+    );
+    let errors = refused("rate_percent = 100, cap = 15", "rate_percent = 100, cap = 25");
+    assert!(
+        errors[0].contains("renewal.methods[3].cap: the cap (25 credits) is above the credits needed (20)"),
+        "{errors:?}"
+    );
+    // A definition without renewal rules (written before them) still loads.
+    let start = CST.find("[renewal]").unwrap();
+    let end = start + CST[start..].find("\n]\n").unwrap() + 3;
+    let without = format!("{}{}", &CST[..start], &CST[end..]);
+    assert_eq!(parse_program(&without, &lists(), &[]).unwrap().renewal, None);
+}

@@ -32,6 +32,33 @@ fn form_token_matches(extensions: &axum::http::Extensions, pairs: &[(String, Str
     !expected.is_empty() && app::sessions::tokens_match(&expected, given)
 }
 
+/// How much of an oversized form is read and thrown away before answering 413. Answering while
+/// the browser is still sending makes it see a reset connection instead of the message.
+const OVERSIZE_DRAIN: usize = 4 * 1024 * 1024;
+
+/// Reads a form body within [`BODY_LIMIT`]. A larger body is refused with 413, after reading
+/// (and discarding) up to [`OVERSIZE_DRAIN`] more, so the answer reaches the sender.
+async fn read_form_body(body: axum::body::Body) -> Result<Vec<u8>, StatusCode> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
+        if bytes.len() + chunk.len() > BODY_LIMIT {
+            let mut drained = 0;
+            while drained < OVERSIZE_DRAIN {
+                match stream.next().await {
+                    Some(Ok(more)) => drained += more.len(),
+                    _ => break,
+                }
+            }
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 /// A form that can show itself again with problems named.
 pub trait FormPage: DeserializeOwned + Send + 'static {
     fn rerender(self, ctx: PageContext, errors: FieldErrors) -> Response;
@@ -53,9 +80,7 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for Posted<T> {
         if !is_form {
             return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
         }
-        let bytes = axum::body::to_bytes(body, BODY_LIMIT)
-            .await
-            .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        let bytes = read_form_body(body).await.map_err(IntoResponse::into_response)?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| WebError::BadRequest("The form could not be read.".into()).into_response())?;
         let value: T = serde_urlencoded::from_bytes(&bytes).map_err(|_| {

@@ -25,6 +25,8 @@ both_engines! {
         assert!(cst.contains("At most 75 of the 90 hours by eLearning (self-paced)."));
         assert!(cst.contains("At most 6 hours count in any calendar month."));
         assert!(cst.contains("2025.T.1"));
+        assert!(cst.contains("20 continuing-education credits per renewal, at least 5 of them board-approved"));
+        assert!(cst.contains("CE not approved by the board: 50% of a credit per hour, at most 5 credits."));
         assert_eq!(visitor.get("/programs/NOPE").await.status, 404);
         assert_eq!(visitor.get("/programs/CST/1999.X.9").await.status, 404);
     }

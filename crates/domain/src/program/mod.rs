@@ -236,6 +236,9 @@ pub struct Program {
     pub validity_years: u8,
     pub fee: Fee,
     pub requirements: Vec<Requirement>,
+    /// How the credential is renewed; absent in definitions written before renewal rules.
+    #[serde(default)]
+    pub renewal: Option<crate::renewal::RenewalRule>,
     /// The board lists this version was checked against, kept with it so a candidate judged
     /// by an old version still sees the area names of that version.
     pub lists: BoardLists,

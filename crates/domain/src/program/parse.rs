@@ -626,6 +626,7 @@ fn program_from(
         .integer_in(&mut root, "validity_years", 1..=10, true)
         .map(|years| years as u8);
     let fee = fee_from(&mut reader, &mut root);
+    let renewal = renewal_from(&mut reader, &mut root);
 
     let mut requirements: Vec<Requirement> = Vec::new();
     let tables = reader.tables(&mut root, "requirement");
@@ -698,11 +699,73 @@ fn program_from(
             validity_years,
             fee,
             requirements,
+            renewal,
             lists: lists.clone(),
         }),
         _ => None,
     };
     reader.finish(program)
+}
+
+/// The optional `[renewal]` table: credits, the approved minimum, when renewal opens, and
+/// the other methods with their conversion rate and cap.
+fn renewal_from(reader: &mut Reader<'_>, root: &mut Fields<'_, '_>) -> Option<crate::renewal::RenewalRule> {
+    let mut fields = reader.table(root, "renewal")?;
+    let credits = reader.hours(&mut fields, "credits", true);
+    let approved_min = reader.hours(&mut fields, "approved_min", true);
+    // Renewal opens some months before expiry; two years is the longest that makes sense.
+    let opens = reader.integer_in(&mut fields, "opens_months_before", 1..=24, true);
+    if let (Some(credits), Some(approved)) = (credits, approved_min)
+        && approved > credits
+    {
+        reader.error(
+            fields.span_of("approved_min"),
+            fields.path_to("approved_min"),
+            format!("the approved minimum ({approved}) is above the credits needed ({credits})"),
+        );
+    }
+    let mut methods: Vec<crate::renewal::RenewalMethod> = Vec::new();
+    for (index, (span, table)) in reader.tables(&mut fields, "methods").into_iter().enumerate() {
+        let mut method = Fields::of(table, span, format!("{}[{index}]", fields.path_to("methods")));
+        let key = reader.string(&mut method, "key");
+        let name = reader.string(&mut method, "name");
+        let rate = reader.integer_in(&mut method, "rate_percent", 1..=100, true);
+        let cap = reader.hours(&mut method, "cap", true);
+        reader.refuse_unknown(&method, "a renewal method");
+        if let (Some(cap), Some(credits)) = (cap, credits)
+            && cap > credits
+        {
+            reader.error(
+                method.span_of("cap"),
+                method.path_to("cap"),
+                format!("the cap ({cap} credits) is above the credits needed ({credits})"),
+            );
+        }
+        if let Some(key) = &key
+            && (!is_key(key) || methods.iter().any(|other| other.key == *key))
+        {
+            reader.error(
+                method.span_of("key"),
+                method.path_to("key"),
+                format!("\"{key}\" is not a new key"),
+            );
+        }
+        if let (Some(key), Some(name), Some(rate), Some(cap)) = (key, name, rate, cap) {
+            methods.push(crate::renewal::RenewalMethod {
+                key,
+                name,
+                rate_percent: rate as u32,
+                cap,
+            });
+        }
+    }
+    reader.refuse_unknown(&fields, "the renewal rules");
+    Some(crate::renewal::RenewalRule {
+        credits: credits?,
+        approved_min: approved_min?,
+        opens_months_before: opens? as u16,
+        methods,
+    })
 }
 
 fn table_span(table: &DeTable<'_>) -> Range<usize> {
