@@ -83,6 +83,22 @@ impl RenewalRule {
     }
 }
 
+/// Whether a renewal falls in the random audit sample. The choice is a keyed hash of the
+/// renewal's id, so it is reproducible (the same seed and id always give the same answer, and
+/// the log can show why) yet not predictable without the seed, which the board keeps per
+/// cycle. `percent` of renewals are chosen on average.
+pub fn in_audit_sample(seed: &str, renewal_id: &str, percent: u8) -> bool {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(seed.as_bytes())
+        .chain_update([0u8])
+        .chain_update(renewal_id.as_bytes())
+        .finalize();
+    let draw = u16::from_be_bytes([digest[0], digest[1]]);
+    // 65,536 equally likely draws; the first `percent`% of them are in the sample.
+    u32::from(draw) * 100 < u32::from(percent.min(100)) * 65_536
+}
+
 /// "1 credit", "2.5 credits".
 fn credits(amount: Hours) -> String {
     if amount == Hours::whole(1) {
@@ -252,6 +268,23 @@ mod tests {
             result.notices,
             ["3 hours of \"astrology\" are not a way of earning credits for this credential"]
         );
+    }
+
+    #[test]
+    fn the_audit_sample_is_reproducible_and_about_the_right_size() {
+        let ids: Vec<String> = (0..10_000).map(|n| format!("renewal-{n:05}")).collect();
+        let chosen: Vec<&String> = ids.iter().filter(|id| in_audit_sample("cycle-2026", id, 10)).collect();
+        assert!(
+            (850..=1150).contains(&chosen.len()),
+            "{} of 10,000 chosen",
+            chosen.len()
+        );
+        let again: Vec<&String> = ids.iter().filter(|id| in_audit_sample("cycle-2026", id, 10)).collect();
+        assert_eq!(chosen, again, "the same seed chooses the same renewals");
+        let other: Vec<&String> = ids.iter().filter(|id| in_audit_sample("cycle-2027", id, 10)).collect();
+        assert_ne!(chosen, other, "another cycle's seed chooses others");
+        assert!(!ids.iter().any(|id| in_audit_sample("s", id, 0)));
+        assert!(ids.iter().all(|id| in_audit_sample("s", id, 100)));
     }
 
     proptest! {
