@@ -23,6 +23,7 @@ mod error;
 mod file;
 mod key_id;
 mod ring;
+mod signing;
 mod stream;
 mod text;
 
@@ -31,6 +32,7 @@ pub use error::VaultError;
 pub use file::{create_key_file, load_key_file, load_or_create_key_file, save_key_file};
 pub use key_id::KeyId;
 pub use ring::{KeyRing, WrappedKey};
+pub use signing::{JwsError, PublicJwk, SigningKey, VerifiedJws, jwk_public_key, verify_jws};
 pub use stream::{
     STREAM_CHUNK_LEN, STREAM_HEADER_LEN, STREAM_SEALED_CHUNK_LEN, STREAM_TAG_LEN, StreamOpener, StreamSealer,
     sealed_stream_len, stream_plaintext_len,
