@@ -18,6 +18,7 @@ pub mod documents;
 mod error;
 pub mod evidence;
 pub mod hours_import;
+pub mod issuer;
 pub mod keys;
 pub mod mail;
 pub mod mfa;

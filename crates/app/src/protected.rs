@@ -16,6 +16,10 @@ impl Subject {
     pub fn user(id: &domain::UserId) -> Subject {
         Subject(format!("user:{id}"))
     }
+    /// The board as issuer: its signing keys.
+    pub fn issuer() -> Subject {
+        Subject("issuer".to_owned())
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -143,6 +143,9 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
     if let Err(error) = app.install_shipped_programs().await {
         fail(&format!("cannot install the shipped credential programs: {error}"));
     }
+    if let Err(error) = app.ensure_signing_key().await {
+        fail(&format!("cannot create the credential-signing key: {error}"));
+    }
     if demo {
         match app.demo_allowed().await {
             Ok(true) => {}

@@ -52,6 +52,7 @@ pub mod outbox;
 pub mod programs;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod supervision;
 pub mod throttle;
 mod timestamp;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "programs", include_str!("../migrations/0002_programs.sql")),
     (3, "evidence", include_str!("../migrations/0003_evidence.sql")),
+    (4, "signing_keys", include_str!("../migrations/0004_signing_keys.sql")),
 ];
 
 fn migrator() -> Migrator {

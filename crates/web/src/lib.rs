@@ -18,6 +18,7 @@ mod ops;
 mod pages;
 mod session;
 mod state;
+mod trust;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +36,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .merge(ops::routes())
+        .merge(trust::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -181,8 +181,9 @@ both_engines! {
         // key file when it meets the new key id.
         let key_file = t.keys_dir.path().join("master.key");
         let report = app::keys::rotate(&t.db.store, &app::keys::KeySource::File(key_file.clone())).await.unwrap();
-        assert_eq!(report.rewrapped, 1);
-        assert_eq!(t.db.store.data_key_counts().await.unwrap(), vec![(report.new_key.clone(), 1)]);
+        // The user's data key and the issuer's (which seals the credential-signing key).
+        assert_eq!(report.rewrapped, 2);
+        assert_eq!(t.db.store.data_key_counts().await.unwrap(), vec![(report.new_key.clone(), 2)]);
         let ring = vault::load_key_file(&key_file).unwrap();
         assert_eq!(ring.active_id().as_str(), report.new_key);
         assert_eq!(ring.ids().count(), 2, "the previous key stays for servers and backups");

@@ -65,6 +65,7 @@ impl TestApp {
         };
         let app = App::new(db.store.clone(), keys, config, clock.clone()).unwrap();
         app.install_shipped_programs().await.unwrap();
+        app.ensure_signing_key().await.unwrap();
         if options.load_demo {
             app.load_demo_if_empty().await.unwrap();
         }
