@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod audit;
+pub mod badge;
 pub mod credential_number;
 pub mod credential_status;
 pub mod email;
