@@ -54,3 +54,112 @@ both_engines! {
         assert!(actions.iter().any(|(a, _)| a == "protected.read"), "using the secret is audited");
     }
 }
+
+/// The Python with PyJWT that scripts/test prepares (tests/independent/requirements.txt).
+/// Outside CI a developer without it is told loudly and the check is skipped; in CI it fails.
+fn independent_python() -> Option<String> {
+    match std::env::var("SENSATE_INDEPENDENT_PYTHON") {
+        Ok(python) if !python.is_empty() => Some(python),
+        _ if std::env::var("CI").is_ok_and(|ci| ci == "true" || ci == "1") => {
+            panic!(
+                "SENSATE_INDEPENDENT_PYTHON is not set: CI must check credentials with the independent verifier (scripts/test sets it)"
+            )
+        }
+        _ => {
+            eprintln!(
+                "!!! SKIPPING the independent VC-JWT check: set SENSATE_INDEPENDENT_PYTHON (scripts/test does) !!!"
+            );
+            None
+        }
+    }
+}
+
+/// Runs the independent verifier; returns its exit success and its JSON answer.
+fn independent_verify(
+    python: &str,
+    dir: &std::path::Path,
+    token: &str,
+    jwks: &str,
+    list: Option<&str>,
+) -> (bool, serde_json::Value) {
+    std::fs::write(dir.join("token.jwt"), token).unwrap();
+    std::fs::write(dir.join("jwks.json"), jwks).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/independent/verify_vc_jwt.py");
+    let mut command = std::process::Command::new(python);
+    command
+        .arg(script)
+        .arg(dir.join("token.jwt"))
+        .arg(dir.join("jwks.json"));
+    if let Some(list) = list {
+        std::fs::write(dir.join("list.jwt"), list).unwrap();
+        command.arg(dir.join("list.jwt"));
+    }
+    let output = command.output().unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "verifier said: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.success(), answer)
+}
+
+both_engines! {
+    async fn an_independent_verifier_accepts_the_badge_and_reads_its_status_bit(engine) {
+        let Some(python) = independent_python() else { return };
+        let t = TestApp::start(engine).await;
+        let meta = app::RequestMeta::default();
+        let did = t.app.issuer_did();
+        let base = t.base.clone();
+        let now = time::OffsetDateTime::now_utc();
+        let index = 94_567;
+        let facts = domain::badge::BadgeFacts {
+            issuer_did: did.clone(), issuer_name: "Test Board".into(), issuer_url: base.clone(),
+            verification_url: format!("{base}/verify/CST-2026-000123-46"), credential_number: "CST-2026-000123-46".into(),
+            holder_name: "Taylor Brooks".into(), holder_id: None, program_code: "CST".into(), program_name: "Certified Sex Therapist".into(),
+            program_description: "Psychotherapy for sexual concerns.".into(), criteria_url: format!("{base}/programs/CST/2025.T.1"),
+            rule_version: "2025.T.1".into(), valid_from: now - time::Duration::days(1), valid_until: now + time::Duration::days(1000), issued_at: now,
+            revocation: domain::badge::StatusEntry { list_url: format!("{base}/status/revocation/1"), index },
+            suspension: domain::badge::StatusEntry { list_url: format!("{base}/status/suspension/1"), index },
+        };
+        let credential = domain::badge::open_badge_credential(&facts);
+        let token = t.app.sign_as_issuer("vc+jwt", &serde_json::to_vec(&credential).unwrap(), &meta).await.unwrap();
+        let jwks = t.client().get("/.well-known/jwks.json").await.body;
+
+        // A status-list credential with the bit clear, then set (revoked).
+        let list_token = |revoked: bool| {
+            let mut list = domain::status_list::StatusList::new(domain::status_list::MIN_ENTRIES).unwrap();
+            list.set(index, revoked).unwrap();
+            serde_json::json!({
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "id": format!("{base}/status/revocation/1"),
+                "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+                "issuer": {"id": did}, "iss": did,
+                "nbf": (now - time::Duration::days(1)).unix_timestamp(), "exp": (now + time::Duration::days(1)).unix_timestamp(),
+                "credentialSubject": {"id": format!("{base}/status/revocation/1#list"), "type": "BitstringStatusList", "statusPurpose": "revocation", "encodedList": list.encode()},
+            })
+        };
+        let active = t.app.sign_as_issuer("vc+jwt", &serde_json::to_vec(&list_token(false)).unwrap(), &meta).await.unwrap();
+        let revoked = t.app.sign_as_issuer("vc+jwt", &serde_json::to_vec(&list_token(true)).unwrap(), &meta).await.unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let (ok, answer) = independent_verify(&python, dir.path(), &token, &jwks, Some(&active));
+        assert!(ok, "{answer}");
+        assert_eq!(answer["verified"], true);
+        assert_eq!(answer["types"], serde_json::json!(["VerifiableCredential", "OpenBadgeCredential"]));
+        assert_eq!(answer["revoked"], false);
+        let (ok, answer) = independent_verify(&python, dir.path(), &token, &jwks, Some(&revoked));
+        assert!(ok && answer["revoked"] == true, "the bit flips: {answer}");
+
+        // A forged payload is refused by the independent verifier too.
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut altered = credential.clone();
+        altered["credentialSubject"]["name"] = serde_json::json!("Someone Else");
+        use base64::Engine as _;
+        let forged = format!("{}.{}.{}", parts[0], base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&altered).unwrap()), parts[2]);
+        let (ok, answer) = independent_verify(&python, dir.path(), &forged, &jwks, None);
+        assert!(!ok, "{answer}");
+        assert!(answer["reason"].as_str().unwrap().contains("Signature"), "{answer}");
+    }
+}
