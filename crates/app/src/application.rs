@@ -115,6 +115,11 @@ impl App {
             submitted_at: None,
             snapshot_sealed: None,
             created_at: self.now(),
+            decision: None,
+            decided_by: None,
+            decided_at: None,
+            decision_sealed: None,
+            state_since: Some(self.now()),
         };
         self.store().insert_application(&row).await?;
         self.record(

@@ -34,9 +34,12 @@ pub enum Permission<'a> {
     /// Download one of `owner`'s documents. `shared_by_contract` is whether the viewer is the
     /// other party of a supervision contract with the owner and the document is of a kind the
     /// contract requires both parties to show each other.
+    /// `reviews_owner` is whether the viewer is an assigned, unconflicted committee reviewer
+    /// of an application by the owner.
     ViewDocument {
         owner: &'a UserId,
         shared_by_contract: bool,
+        reviews_owner: bool,
     },
     /// Act as the supervisor of one contract: sign or decline it, countersign or reject its
     /// sessions. `is_contract_supervisor` is whether the contract names the actor.
@@ -53,8 +56,24 @@ pub enum Permission<'a> {
     ApplyForCredential { is_own: bool },
     /// Endorse a candidate's application: their primary supervisor for that credential.
     EndorseApplication { is_primary_supervisor: bool },
-    /// Record an application fee as paid or waived, and see the queue of applications.
+    /// Record an application fee as paid or waived, assign reviewers, ask candidates for more
+    /// information: the board staff's part of the review.
     ManageApplications,
+    /// Open the frozen application and its documents under review. `is_assigned`: the actor
+    /// holds a live assignment to it; `is_conflicted`: the actor has a conflict of interest
+    /// with the candidate (supervises them, or declared one).
+    OpenReviewPacket { is_assigned: bool, is_conflicted: bool },
+    /// Recommend on an application, as one of its assigned reviewers.
+    RecommendOnApplication { is_assigned: bool },
+    /// Declare conflicts of interest and see one's review assignments.
+    DeclareConflict,
+    /// Decide an application (and see the review queue): the committee chair or staff,
+    /// never with a conflict of interest.
+    DecideApplication { is_conflicted: bool },
+    /// Suspend, revoke, reinstate credentials and undo such an action made in error.
+    ManageCredentials,
+    /// Download a credential's certificate and signed badge: its holder, or staff.
+    DownloadCredential { is_holder: bool },
 }
 
 impl Permission<'_> {
@@ -78,6 +97,12 @@ impl Permission<'_> {
             Permission::ApplyForCredential { .. } => "apply_for_credential",
             Permission::EndorseApplication { .. } => "endorse_application",
             Permission::ManageApplications => "manage_applications",
+            Permission::OpenReviewPacket { .. } => "open_review_packet",
+            Permission::RecommendOnApplication { .. } => "recommend_on_application",
+            Permission::DeclareConflict => "declare_conflict",
+            Permission::DecideApplication { .. } => "decide_application",
+            Permission::ManageCredentials => "manage_credentials",
+            Permission::DownloadCredential { .. } => "download_credential",
         }
     }
 }
@@ -163,9 +188,10 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
         Permission::ViewDocument {
             owner,
             shared_by_contract,
+            reviews_owner,
         } => {
             let staff = actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin);
-            if *owner == &actor.user_id || staff || *shared_by_contract {
+            if *owner == &actor.user_id || staff || *shared_by_contract || *reviews_owner {
                 Allow
             } else {
                 Deny("That document is not yours to see.")
@@ -228,6 +254,63 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
                 Allow
             } else {
                 Deny("Only board staff handle applications.")
+            }
+        }
+        // Relationship: a packet is for the staff, the chair and the reviewers assigned to it;
+        // a conflict of interest shuts out everyone, whatever their role.
+        Permission::OpenReviewPacket {
+            is_assigned,
+            is_conflicted,
+        } => {
+            let staff = actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin);
+            let reviewer = *is_assigned && actor.has_role(Role::CommitteeReviewer);
+            if *is_conflicted {
+                Deny("You have a conflict of interest with this candidate, so you cannot see this application.")
+            } else if staff || actor.has_role(Role::CommitteeChair) || reviewer {
+                Allow
+            } else {
+                Deny(
+                    "Only the reviewers assigned to this application, the committee chair and board staff can open it.",
+                )
+            }
+        }
+        Permission::RecommendOnApplication { is_assigned } => {
+            if *is_assigned && actor.has_role(Role::CommitteeReviewer) {
+                Allow
+            } else {
+                Deny("Only the reviewers assigned to this application can recommend on it.")
+            }
+        }
+        Permission::DeclareConflict => {
+            if actor.has_role(Role::CommitteeReviewer) || actor.has_role(Role::CommitteeChair) {
+                Allow
+            } else {
+                Deny("Only members of the certification committee review applications.")
+            }
+        }
+        Permission::DecideApplication { is_conflicted } => {
+            let staff = actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin);
+            if *is_conflicted {
+                Deny("You have a conflict of interest with this candidate, so you cannot decide this application.")
+            } else if staff || actor.has_role(Role::CommitteeChair) {
+                Allow
+            } else {
+                Deny("Only the committee chair and board staff decide applications.")
+            }
+        }
+        // A sanction changes a professional's public standing: board staff only.
+        Permission::ManageCredentials => {
+            if actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only board staff change the status of credentials.")
+            }
+        }
+        Permission::DownloadCredential { is_holder } => {
+            if *is_holder || actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only the holder can download this credential.")
             }
         }
     }

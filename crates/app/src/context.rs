@@ -30,9 +30,11 @@ impl Actor {
 
     /// The role recorded in the audit log: the most powerful one held.
     pub fn primary_role(&self) -> Option<Role> {
-        const ORDER: [Role; 8] = [
+        const ORDER: [Role; 10] = [
             Role::BoardAdmin,
             Role::BoardStaff,
+            Role::CommitteeChair,
+            Role::EthicsCommittee,
             Role::CommitteeReviewer,
             Role::Clinician,
             Role::Supervisor,

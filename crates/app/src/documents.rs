@@ -326,11 +326,13 @@ impl App {
         let shared_by_contract = owner != actor.user_id
             && CONTRACT_SHARED_KINDS.contains(&record.kind.as_str())
             && self.has_contract_with(actor, &owner).await?;
+        let reviews_owner = owner != actor.user_id && self.reviews_candidate(actor, &owner).await?;
         self.authorize(
             actor,
             Permission::ViewDocument {
                 owner: &owner,
                 shared_by_contract,
+                reviews_owner,
             },
             meta,
         )
@@ -363,6 +365,7 @@ impl App {
                 let permission = Permission::ViewDocument {
                     owner,
                     shared_by_contract,
+                    reviews_owner: false,
                 };
                 decide(actor, &permission) == Decision::Allow
             })
@@ -398,6 +401,7 @@ impl App {
                             &Permission::ViewDocument {
                                 owner: &owner,
                                 shared_by_contract,
+                                reviews_owner: false,
                             },
                         ) == Decision::Allow
                     })

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod authz;
 pub mod clock;
 pub mod context;
+pub mod credential;
 pub mod demo;
 mod demo_credentialing;
 pub mod documents;
@@ -28,6 +29,7 @@ pub mod programs;
 pub mod progress;
 pub mod protected;
 pub mod random;
+pub mod review;
 pub mod sessions;
 pub mod signin;
 pub mod supervision;
@@ -100,6 +102,7 @@ struct Inner {
     clock: Clock,
     mail_signal: tokio::sync::Notify,
     files: files::FileStore,
+    status_lists: credential::StatusListCache,
 }
 
 impl App {
@@ -115,12 +118,18 @@ impl App {
                 clock,
                 mail_signal: tokio::sync::Notify::new(),
                 files,
+                status_lists: credential::StatusListCache::default(),
             }),
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The signed status lists last served (see `credential::App::status_list`).
+    pub(crate) fn status_list_cache(&self) -> &credential::StatusListCache {
+        &self.inner.status_lists
     }
 
     /// The encrypted document store (only `documents` reads and writes it).

@@ -114,6 +114,14 @@ pub enum Mail<'a> {
         what: String,
         link: String,
     },
+    /// Something happened to an application for certification or a credential (assigned for
+    /// review, more information asked, a decision ready to read, a status change). The
+    /// message names no outcome or reason: those are read in Sensate after signing in.
+    ApplicationUpdate {
+        name: &'a str,
+        what: String,
+        link: String,
+    },
 }
 
 impl Mail<'_> {
@@ -187,6 +195,10 @@ impl Mail<'_> {
             Mail::SupervisionUpdate { name, what, link } => (
                 "Supervision: something needs your attention".into(),
                 format!("Hello {name},\n\n{what}\n\nSee it in Sensate: {link}"),
+            ),
+            Mail::ApplicationUpdate { name, what, link } => (
+                "Certification: something needs your attention".into(),
+                format!("Hello {name},\n\n{what}\n\nSign in to see it: {link}"),
             ),
         }
     }

@@ -12,6 +12,10 @@ pub enum Role {
     Supervisor,
     /// A member of the certification committee who peer-reviews applications.
     CommitteeReviewer,
+    /// The chair of the certification committee, who decides applications once reviewed.
+    CommitteeChair,
+    /// A member of the ethics committee, who handles complaints and proposes sanctions.
+    EthicsCommittee,
     /// The board's staff, who run the review workbench.
     BoardStaff,
     /// The board's administrators, who manage people, programs and the audit log.
@@ -29,10 +33,12 @@ pub enum Role {
 pub struct UnknownRole;
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 10] = [
         Role::Candidate,
         Role::Supervisor,
         Role::CommitteeReviewer,
+        Role::CommitteeChair,
+        Role::EthicsCommittee,
         Role::BoardStaff,
         Role::BoardAdmin,
         Role::Clinician,
@@ -45,6 +51,8 @@ impl Role {
             Role::Candidate => "candidate",
             Role::Supervisor => "supervisor",
             Role::CommitteeReviewer => "committee_reviewer",
+            Role::CommitteeChair => "committee_chair",
+            Role::EthicsCommittee => "ethics_committee",
             Role::BoardStaff => "board_staff",
             Role::BoardAdmin => "board_admin",
             Role::Clinician => "clinician",
@@ -63,6 +71,8 @@ impl Role {
             Role::Candidate => "Candidate or certified professional",
             Role::Supervisor => "Supervisor",
             Role::CommitteeReviewer => "Committee reviewer",
+            Role::CommitteeChair => "Committee chair",
+            Role::EthicsCommittee => "Ethics committee member",
             Role::BoardStaff => "Board staff",
             Role::BoardAdmin => "Board administrator",
             Role::Clinician => "Clinician",
@@ -76,7 +86,12 @@ impl Role {
     pub fn requires_mfa(self) -> bool {
         matches!(
             self,
-            Role::BoardStaff | Role::BoardAdmin | Role::CommitteeReviewer | Role::Clinician
+            Role::BoardStaff
+                | Role::BoardAdmin
+                | Role::CommitteeReviewer
+                | Role::CommitteeChair
+                | Role::EthicsCommittee
+                | Role::Clinician
         )
     }
 
@@ -117,6 +132,8 @@ mod tests {
             mandatory,
             vec![
                 Role::CommitteeReviewer,
+                Role::CommitteeChair,
+                Role::EthicsCommittee,
                 Role::BoardStaff,
                 Role::BoardAdmin,
                 Role::Clinician

@@ -11,7 +11,7 @@ pub struct ApplicationRow {
     pub candidate_id: String,
     pub program_code: String,
     pub program_version: String,
-    /// `draft` or `submitted`.
+    /// `draft`, `submitted`, `in_review`, `information_requested` or `decided`.
     pub status: String,
     /// `unpaid`, `paid` or `waived`.
     pub fee_status: String,
@@ -22,10 +22,19 @@ pub struct ApplicationRow {
     pub submitted_at: Option<Timestamp>,
     pub snapshot_sealed: Option<Vec<u8>>,
     pub created_at: Timestamp,
+    /// `approved` or `denied`, once decided.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    /// The reasons for the decision, sealed under the candidate's data key.
+    pub decision_sealed: Option<Vec<u8>>,
+    /// When the application entered its current state (the queue's age).
+    pub state_since: Option<Timestamp>,
 }
 
 const COLUMNS: &str = "id, candidate_id, program_code, program_version, status, fee_status, fee_recorded_by, \
-     fee_recorded_at, endorsed_by, endorsed_at, submitted_at, snapshot_sealed, created_at";
+     fee_recorded_at, endorsed_by, endorsed_at, submitted_at, snapshot_sealed, created_at, decision, decided_by, \
+     decided_at, decision_sealed, state_since";
 
 macro_rules! application_from_row {
     ($row:expr) => {{
@@ -44,6 +53,11 @@ macro_rules! application_from_row {
             submitted_at: row.try_get("submitted_at")?,
             snapshot_sealed: row.try_get("snapshot_sealed")?,
             created_at: row.try_get("created_at")?,
+            decision: row.try_get("decision")?,
+            decided_by: row.try_get("decided_by")?,
+            decided_at: row.try_get("decided_at")?,
+            decision_sealed: row.try_get("decision_sealed")?,
+            state_since: row.try_get("state_since")?,
         })
     }};
 }
@@ -52,8 +66,8 @@ impl Store {
     pub async fn insert_application(&self, application: &ApplicationRow) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query(
-                "INSERT INTO applications (id, candidate_id, program_code, program_version, status, fee_status, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO applications (id, candidate_id, program_code, program_version, status, fee_status, created_at, \
+                 state_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
             )
             .bind(&application.id)
             .bind(&application.candidate_id)
@@ -154,7 +168,7 @@ impl Store {
     pub async fn submit_application(&self, id: &str, snapshot_sealed: &[u8], at: Timestamp) -> Result<()> {
         let changed = with_pool!(self, write, |pool| {
             sqlx::query(
-                "UPDATE applications SET status = 'submitted', snapshot_sealed = $1, submitted_at = $2 \
+                "UPDATE applications SET status = 'submitted', snapshot_sealed = $1, submitted_at = $2, state_since = $2 \
                  WHERE id = $3 AND status = 'draft' AND endorsed_at IS NOT NULL AND fee_status <> 'unpaid'",
             )
             .bind(snapshot_sealed)

@@ -44,12 +44,14 @@ macro_rules! with_pool {
 
 pub mod applications;
 pub mod audit;
+pub mod credentials;
 pub mod data_keys;
 mod error;
 pub mod evidence;
 pub mod migrate;
 pub mod outbox;
 pub mod programs;
+pub mod review;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;

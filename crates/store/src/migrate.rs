@@ -14,6 +14,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "programs", include_str!("../migrations/0002_programs.sql")),
     (3, "evidence", include_str!("../migrations/0003_evidence.sql")),
     (4, "signing_keys", include_str!("../migrations/0004_signing_keys.sql")),
+    (
+        5,
+        "review_and_credentials",
+        include_str!("../migrations/0005_review_and_credentials.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -25,6 +25,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/me/sessions", get(my_sessions))
         .route("/me/sessions/{id}", delete(end_session))
         .route("/audit/events", get(audit_events))
+        .route("/credentials/{number}", get(credential))
 }
 
 #[derive(OpenApi)]
@@ -34,8 +35,17 @@ pub fn routes() -> Router<ServerState> {
         version = "1",
         description = "Credentialing, verification, referral and practice for the sex-therapy field."
     ),
-    paths(me, update_me, my_sessions, end_session, audit_events),
-    components(schemas(Me, MeUpdate, SessionInfo, AuditEvent, AuditPage, ApiError))
+    paths(me, update_me, my_sessions, end_session, audit_events, credential),
+    components(schemas(
+        Me,
+        MeUpdate,
+        SessionInfo,
+        AuditEvent,
+        AuditPage,
+        ApiError,
+        CredentialRecord,
+        CredentialType
+    ))
 )]
 pub struct ApiDoc;
 
@@ -281,4 +291,75 @@ async fn audit_events(
         })
         .collect();
     Ok(Json(AuditPage { total, events }))
+}
+
+/// What a credential is.
+#[derive(Serialize, ToSchema)]
+pub struct CredentialType {
+    /// The program's code: `CST`, `CSC`, `CSE`, `CST-S`.
+    code: String,
+    name: String,
+    /// `therapist`, `counselor`, `educator` or `supervisor`.
+    kind: Option<String>,
+    /// What this kind of professional does, in one line.
+    explanation: String,
+    /// The rule version the holder was judged by.
+    rule_version: String,
+}
+
+/// A credential as the public register shows it.
+#[derive(Serialize, ToSchema)]
+pub struct CredentialRecord {
+    /// The credential number, with its check digits (`CST-2026-000123-46`).
+    number: String,
+    /// The holder's name as certified.
+    holder: String,
+    credential: CredentialType,
+    /// `active`, `expired`, `lapsed`, `suspended` or `revoked`, worked out today.
+    status: String,
+    status_explanation: String,
+    /// First and last day of validity (ISO 8601 dates).
+    valid_from: String,
+    valid_until: String,
+    /// The board's public notice of a sanction, if any.
+    public_notice: Option<String>,
+    verification_url: String,
+}
+
+impl CredentialRecord {
+    fn of(view: app::credential::PublicCredential, public_url: &str) -> CredentialRecord {
+        CredentialRecord {
+            verification_url: format!("{public_url}/verify/{}", view.number),
+            number: view.number,
+            holder: view.holder_name,
+            credential: CredentialType {
+                code: view.program_code,
+                name: view.program_name,
+                kind: view.kind.map(|k| k.as_str().to_owned()),
+                explanation: view.kind_explanation.to_owned(),
+                rule_version: view.rule_version,
+            },
+            status: view.status.as_str().to_owned(),
+            status_explanation: view.status.explanation().to_owned(),
+            valid_from: view.valid_from.to_string(),
+            valid_until: view.valid_until.to_string(),
+            public_notice: view.public_notice,
+        }
+    }
+}
+
+/// Public verification of one credential by number. Rate-limited per client address.
+#[utoipa::path(get, path = "/api/v1/credentials/{number}", tag = "verification",
+    params(("number" = String, Path, description = "Credential number, e.g. CST-2026-000123-46")),
+    responses((status = 200, body = CredentialRecord), (status = 404, body = ApiError),
+        (status = 422, body = ApiError), (status = 429, body = ApiError)))]
+async fn credential(
+    State(state): State<ServerState>,
+    Meta(meta): Meta,
+    Path(number): Path<String>,
+) -> Result<Json<CredentialRecord>, WebError> {
+    state.count_lookup(&meta)?;
+    let app = app(&state)?;
+    let view = app.verify_number(&number).await?;
+    Ok(Json(CredentialRecord::of(view, &app.config().public_url)))
 }

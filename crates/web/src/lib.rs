@@ -13,6 +13,7 @@ mod context;
 mod error;
 mod forms;
 mod headers;
+mod lookup_limit;
 mod metrics;
 mod ops;
 mod pages;

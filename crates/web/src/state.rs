@@ -47,6 +47,7 @@ struct Inner {
     metrics: Metrics,
     not_ready: RwLock<String>,
     board_name: RwLock<String>,
+    lookups: crate::lookup_limit::LookupLimiter,
 }
 
 impl ServerState {
@@ -59,8 +60,19 @@ impl ServerState {
                 metrics: Metrics::default(),
                 not_ready: RwLock::new("starting".into()),
                 board_name: RwLock::new(String::new()),
+                lookups: crate::lookup_limit::LookupLimiter::default(),
             }),
         }
+    }
+
+    /// Counts a public lookup from the request's client address; refused over the limit.
+    pub fn count_lookup(&self, meta: &app::RequestMeta) -> Result<(), crate::WebError> {
+        let address = meta.client_addr.as_deref().unwrap_or("unknown");
+        self.inner.lookups.check(address).map_err(|wait| {
+            crate::WebError::App(app::AppError::Throttled(format!(
+                "Too many lookups from your address. Try again in {wait} seconds."
+            )))
+        })
     }
 
     /// Called once the database is migrated and the keys are loaded.

@@ -234,6 +234,9 @@ pub struct Program {
     pub effective_from: Date,
     /// How long an issued credential is valid before it must be renewed.
     pub validity_years: u8,
+    /// How many committee reviewers must recommend before an application is decided.
+    #[serde(default = "default_reviewers")]
+    pub reviewers: u8,
     pub fee: Fee,
     pub requirements: Vec<Requirement>,
     /// How the credential is renewed; absent in definitions written before renewal rules.
@@ -242,6 +245,11 @@ pub struct Program {
     /// The board lists this version was checked against, kept with it so a candidate judged
     /// by an old version still sees the area names of that version.
     pub lists: BoardLists,
+}
+
+/// Two peer reviewers unless a definition says otherwise.
+fn default_reviewers() -> u8 {
+    2
 }
 
 impl Program {

@@ -625,6 +625,10 @@ fn program_from(
     let validity_years = reader
         .integer_in(&mut root, "validity_years", 1..=10, true)
         .map(|years| years as u8);
+    // Peer review needs at least one reviewer; a committee rarely has more than seven.
+    let reviewers = reader
+        .integer_in(&mut root, "reviewers", 1..=7, false)
+        .map_or(2, |count| count as u8);
     let fee = fee_from(&mut reader, &mut root);
     let renewal = renewal_from(&mut reader, &mut root);
 
@@ -697,6 +701,7 @@ fn program_from(
             summary,
             effective_from,
             validity_years,
+            reviewers,
             fee,
             requirements,
             renewal,

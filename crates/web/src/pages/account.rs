@@ -52,8 +52,11 @@ fn cards_for(roles: &[Role]) -> Vec<Card> {
         let card = match role {
             Role::Candidate => Card {
                 title: "Your credential",
-                text: "Log courses, training, clinical hours and supervision, keep your licenses and insurance on file, and see your progress against the program's rules.",
-                links: vec![("Open your credential file", "/portal")],
+                text: "Log courses, training, clinical hours and supervision, keep your licenses and insurance on file, and see your progress against the program's rules. Once certified, download your certificate and digital badge.",
+                links: vec![
+                    ("Open your credential file", "/portal"),
+                    ("Your credentials", "/portal/credentials"),
+                ],
             },
             Role::Supervisor => Card {
                 title: "Supervision",
@@ -62,13 +65,27 @@ fn cards_for(roles: &[Role]) -> Vec<Card> {
             },
             Role::CommitteeReviewer => Card {
                 title: "Committee review",
-                text: "Applications assigned to you for peer review will appear here, once you have declared any conflicts of interest.",
+                text: "Applications assigned to you for peer review, and the conflicts of interest you declared.",
+                links: vec![("Your reviews", "/review")],
+            },
+            Role::CommitteeChair => Card {
+                title: "Committee chair",
+                text: "Applications with their recommendations, ready for your decision.",
+                links: vec![("Review queue", "/admin/review")],
+            },
+            Role::EthicsCommittee => Card {
+                title: "Ethics committee",
+                text: "Complaints about certified professionals and the cases you handle will appear here.",
                 links: vec![],
             },
             Role::BoardStaff => Card {
                 title: "Board workbench",
-                text: "Manage the people of the board and invite reviewers, supervisors and referring providers.",
-                links: vec![("People and invitations", "/admin/people")],
+                text: "Review applications, manage credentials and their status, and invite reviewers, supervisors and referring providers.",
+                links: vec![
+                    ("Review queue", "/admin/review"),
+                    ("Credentials", "/admin/credentials"),
+                    ("People and invitations", "/admin/people"),
+                ],
             },
             Role::BoardAdmin => Card {
                 title: "Administration",

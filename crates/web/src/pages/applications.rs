@@ -16,7 +16,6 @@ use crate::{ServerState, WebError};
 
 pub fn routes() -> Router<ServerState> {
     Router::new()
-        .route("/portal/applications/{code}", post(start))
         .route("/portal/applications/{id}/submit", post(submit))
         .route("/supervision/applications/{id}/endorse", post(endorse))
         .route("/admin/applications", get(queue))
@@ -27,7 +26,7 @@ fn app(state: &ServerState) -> Result<&app::App, WebError> {
     state.app().ok_or(WebError::NotReady)
 }
 
-async fn start(
+pub(super) async fn start(
     State(state): State<ServerState>,
     SignedIn(session): SignedIn,
     Meta(meta): Meta,

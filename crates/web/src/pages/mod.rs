@@ -5,13 +5,16 @@ mod account;
 mod admin;
 mod applications;
 mod auth;
+mod credentials;
 mod demo;
 mod documents;
 mod home;
 mod hours_import;
 mod portal;
 mod programs;
+mod review;
 mod supervision;
+mod verify;
 
 use app::Actor;
 use app::sessions::{ActiveSession, SessionState};
@@ -36,6 +39,9 @@ pub fn routes() -> Router<ServerState> {
         .merge(programs::routes())
         .merge(portal::routes())
         .merge(applications::routes())
+        .merge(review::routes())
+        .merge(credentials::routes())
+        .merge(verify::routes())
         .merge(supervision::routes())
         .merge(documents::routes())
         .merge(hours_import::routes())
