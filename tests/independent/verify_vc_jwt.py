@@ -67,7 +67,11 @@ def main(argv):
             list_token = open(argv[3], encoding="utf-8").read().strip()
             _, list_claims = verify(list_token, jwks)
             entry = next(s for s in claims["credentialStatus"] if s["statusPurpose"] == "revocation")
+            if list_claims.get("id") != entry["statusListCredential"]:
+                raise ValueError("the status list is not the one the credential points at")
             subject = list_claims["credentialSubject"]
+            if subject.get("statusPurpose") != "revocation":
+                raise ValueError("the status list is not a revocation list")
             result["revoked"] = bool(status_bit(subject["encodedList"], int(entry["statusListIndex"])))
     except Exception as error:  # every failure is a refusal, said plainly
         print(json.dumps({"verified": False, "reason": f"{type(error).__name__}: {error}"}))

@@ -106,57 +106,58 @@ fn independent_verify(
 }
 
 both_engines! {
-    async fn an_independent_verifier_accepts_the_badge_and_reads_its_status_bit(engine) {
+    async fn an_independent_verifier_accepts_an_issued_badge_and_reads_its_status_bit(engine) {
         let Some(python) = independent_python() else { return };
         let t = TestApp::start(engine).await;
         let meta = app::RequestMeta::default();
-        let did = t.app.issuer_did();
-        let base = t.base.clone();
-        let now = time::OffsetDateTime::now_utc();
-        let index = 94_567;
-        let facts = domain::badge::BadgeFacts {
-            issuer_did: did.clone(), issuer_name: "Test Board".into(), issuer_url: base.clone(),
-            verification_url: format!("{base}/verify/CST-2026-000123-46"), credential_number: "CST-2026-000123-46".into(),
-            holder_name: "Taylor Brooks".into(), holder_id: None, program_code: "CST".into(), program_name: "Certified Sex Therapist".into(),
-            program_description: "Psychotherapy for sexual concerns.".into(), criteria_url: format!("{base}/programs/CST/2025.T.1"),
-            rule_version: "2025.T.1".into(), valid_from: now - time::Duration::days(1), valid_until: now + time::Duration::days(1000), issued_at: now,
-            revocation: domain::badge::StatusEntry { list_url: format!("{base}/status/revocation/1"), index },
-            suspension: domain::badge::StatusEntry { list_url: format!("{base}/status/suspension/1"), index },
-        };
-        let credential = domain::badge::open_badge_credential(&facts);
-        let token = t.app.sign_as_issuer("vc+jwt", &serde_json::to_vec(&credential).unwrap(), &meta).await.unwrap();
-        let jwks = t.client().get("/.well-known/jwks.json").await.body;
+        let holder = t.signed_in("holder@practice.test", &[domain::Role::Candidate]).await;
+        let holder_id = t.actor("holder@practice.test").await.user_id;
+        let today = t.app.today();
+        let credential = t.app.record_existing_credential(&holder_id, "CSE", today - time::Duration::days(30), today + time::Duration::days(1000)).await.unwrap();
+        let number = credential.number.clone();
 
-        // A status-list credential with the bit clear, then set (revoked).
-        let list_token = |revoked: bool| {
-            let mut list = domain::status_list::StatusList::new(domain::status_list::MIN_ENTRIES).unwrap();
-            list.set(index, revoked).unwrap();
-            serde_json::json!({
-                "@context": ["https://www.w3.org/ns/credentials/v2"],
-                "id": format!("{base}/status/revocation/1"),
-                "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-                "issuer": {"id": did}, "iss": did,
-                "nbf": (now - time::Duration::days(1)).unix_timestamp(), "exp": (now + time::Duration::days(1)).unix_timestamp(),
-                "credentialSubject": {"id": format!("{base}/status/revocation/1#list"), "type": "BitstringStatusList", "statusPurpose": "revocation", "encodedList": list.encode()},
-            })
-        };
-        let active = t.app.sign_as_issuer("vc+jwt", &serde_json::to_vec(&list_token(false)).unwrap(), &meta).await.unwrap();
-        let revoked = t.app.sign_as_issuer("vc+jwt", &serde_json::to_vec(&list_token(true)).unwrap(), &meta).await.unwrap();
+        // The holder downloads the badge; the verifier fetches keys and the status list.
+        let (status, _, token) = holder.get_bytes(&format!("/portal/credentials/{number}/badge.jwt")).await;
+        assert_eq!(status, 200);
+        let token = String::from_utf8(token).unwrap();
+        let visitor = t.client();
+        let jwks = visitor.get("/.well-known/jwks.json").await.body;
+        use base64::Engine as _;
+        let claims: serde_json::Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        let list_url = claims["credentialStatus"][0]["statusListCredential"].as_str().unwrap().to_owned();
+        let list_path = list_url.strip_prefix(&t.base).unwrap().to_owned();
+        assert_eq!(list_path, "/status/revocation/1");
+        let active = visitor.get(&list_path).await;
+        assert_eq!(active.status, 200);
+        assert_eq!(active.header("content-type"), "application/vc+jwt");
+        assert_eq!(active.header("cache-control"), "public, no-cache");
+        let etag = active.header("etag");
+        let unchanged = visitor.request(reqwest::Method::GET, &list_path, &[("if-none-match", &etag)], Vec::new()).await;
+        assert_eq!(unchanged.status, 304, "an unchanged list revalidates without a body");
 
         let dir = tempfile::tempdir().unwrap();
-        let (ok, answer) = independent_verify(&python, dir.path(), &token, &jwks, Some(&active));
+        let (ok, answer) = independent_verify(&python, dir.path(), &token, &jwks, Some(&active.body));
         assert!(ok, "{answer}");
         assert_eq!(answer["verified"], true);
         assert_eq!(answer["types"], serde_json::json!(["VerifiableCredential", "OpenBadgeCredential"]));
         assert_eq!(answer["revoked"], false);
-        let (ok, answer) = independent_verify(&python, dir.path(), &token, &jwks, Some(&revoked));
+
+        // Staff revoke it: the served list flips at once and the verifier reads the bit.
+        t.user("registrar@board.test", &[domain::Role::BoardStaff]).await;
+        let registrar = t.actor("registrar@board.test").await;
+        t.app.change_credential_status(&registrar, &number, app::credential::StatusAction::Revoke, "Ethics case 2026-3.", "Revoked after an ethics committee finding.", &meta).await.unwrap();
+        let revoked = visitor.request(reqwest::Method::GET, &list_path, &[("if-none-match", &etag)], Vec::new()).await;
+        assert_eq!(revoked.status, 200, "the list changed, so the old validator no longer matches");
+        assert_ne!(revoked.header("etag"), etag);
+        let (ok, answer) = independent_verify(&python, dir.path(), &token, &jwks, Some(&revoked.body));
         assert!(ok && answer["revoked"] == true, "the bit flips: {answer}");
+        let page = visitor.get(&format!("/verify/{number}")).await;
+        assert!(page.contains(">revoked<") && page.contains("Revoked after an ethics committee finding."), "{}", page.body);
 
         // A forged payload is refused by the independent verifier too.
         let parts: Vec<&str> = token.split('.').collect();
-        let mut altered = credential.clone();
+        let mut altered = claims.clone();
         altered["credentialSubject"]["name"] = serde_json::json!("Someone Else");
-        use base64::Engine as _;
         let forged = format!("{}.{}.{}", parts[0], base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&altered).unwrap()), parts[2]);
         let (ok, answer) = independent_verify(&python, dir.path(), &forged, &jwks, None);
         assert!(!ok, "{answer}");

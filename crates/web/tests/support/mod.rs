@@ -144,6 +144,28 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The `Actor` of an existing account, as if signed in with two-factor sign-in done: for
+    /// calling the application directly where a test sets the scene.
+    pub async fn actor(&self, email: &str) -> app::Actor {
+        let user = self
+            .db
+            .store
+            .user_by_email(&domain::EmailAddress::parse(email).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        app::Actor {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            roles: user.roles.clone(),
+            session_id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
+            mfa_enabled: true,
+            email_verified: true,
+            is_demo: user.is_demo,
+        }
+    }
+
     /// A signed-in browser for a new account with `roles`, two-factor sign-in already set up
     /// when a role requires it.
     pub async fn signed_in(&self, email: &str, roles: &[domain::Role]) -> Browser {

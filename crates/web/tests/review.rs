@@ -1,0 +1,201 @@
+//! Committee review over HTTP, on the demo's ready candidate (Taylor Brooks): staff assign two
+//! reviewers, one declares a conflict and is replaced, reviewers recommend, staff ask for more
+//! information, the candidate answers, the chair approves; the credential is issued and the
+//! candidate reads the letter and downloads the certificate and the signed badge; the public
+//! verification page and API say "active", then "revoked" with the notice after staff revoke
+//! it. Every refusal on the way is checked. Both engines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use domain::Role;
+use store::both_engines;
+use support::{Options, TestApp};
+
+const DEMO_PASSWORD: &str = "demo-sensate-2026";
+const TAYLOR: &str = "ready@demo.sensate.test";
+
+/// Taylor's application, submitted (prepared, endorsed by Dr. Marsh, fee paid).
+async fn submitted_application(t: &TestApp) -> String {
+    let meta = app::RequestMeta::default();
+    let taylor = t.actor(TAYLOR).await;
+    let row = t.app.start_application(&taylor, "CST", &meta).await.unwrap();
+    let marsh = t.actor("supervisor@demo.sensate.test").await;
+    t.app.endorse_application(&marsh, &row.id, &meta).await.unwrap();
+    let staff = t.actor("staff@demo.sensate.test").await;
+    t.app.record_fee(&staff, &row.id, false, &meta).await.unwrap();
+    t.app.submit_application(&taylor, &row.id, &meta).await.unwrap();
+    row.id
+}
+
+fn assignment_of(page: &str) -> String {
+    page.split("/review/assignments/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+both_engines! {
+    async fn an_application_goes_from_submission_to_a_verified_credential(engine) {
+        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true }).await;
+        let id = submitted_application(&t).await;
+        let staff = t.signed_in("clerk@board.test", &[Role::BoardStaff]).await;
+        let first = t.signed_in("first@board.test", &[Role::CommitteeReviewer]).await;
+        let second = t.signed_in("second@board.test", &[Role::CommitteeReviewer]).await;
+        let third = t.signed_in("third@board.test", &[Role::CommitteeReviewer]).await;
+        let chair = t.signed_in("chair@board.test", &[Role::CommitteeChair]).await;
+        let ids: Vec<String> = futures_util::future::join_all(["first@board.test", "second@board.test", "third@board.test"].map(|e| t.actor(e)))
+            .await.into_iter().map(|a| a.user_id.to_string()).collect();
+
+        // The queue shows the application waiting for reviewers.
+        let queue = staff.get("/admin/review").await;
+        assert_eq!(queue.status, 200, "{}", queue.body);
+        assert!(queue.contains("Submitted, waiting for reviewers") && queue.contains("Assign reviewers"), "{}", queue.body);
+        let filtered = staff.get("/admin/review?state=decided").await;
+        assert!(filtered.contains("No applications match."));
+        // Nobody else sees the queue or the packet.
+        assert_eq!(first.get("/admin/review").await.status, 403);
+        assert_eq!(first.get(&format!("/review/applications/{id}")).await.status, 403, "not assigned yet");
+
+        let packet = format!("/review/applications/{id}");
+        for reviewer in [&ids[0], &ids[1]] {
+            let assigned = staff.submit(&packet, &format!("{packet}/assign"), &[("reviewer", reviewer)]).await;
+            assert_eq!(assigned.status, 303, "{}", assigned.body);
+        }
+        let again = staff.submit(&packet, &format!("{packet}/assign"), &[("reviewer", &ids[0])]).await;
+        assert_eq!(again.status, 422);
+        assert!(again.contains("is already reviewing this application"));
+        assert!(t.last_mail("first@board.test").await.1.contains("You were asked to review an application"));
+
+        // The second reviewer declares a conflict from their desk, without opening the packet.
+        let desk = second.get("/review").await;
+        assert!(desk.contains("Taylor Brooks"), "{}", desk.body);
+        let conflict = second.submit("/review", &format!("/review/assignments/{}/conflict", assignment_of(&desk.body)), &[("reason", "colleague"), ("note", "We share a practice.")]).await;
+        assert_eq!(conflict.location(), "/review?done=conflict");
+        let refused = second.get(&packet).await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.contains("conflict of interest"), "{}", refused.body);
+        // Staff see the withdrawal and cannot assign them again; the reason is given.
+        let seen = staff.get(&packet).await;
+        assert!(seen.contains("Withdrawn: declared a conflict of interest"), "{}", seen.body);
+        assert!(seen.contains("conflict (Declared a conflict: We work together or did recently.)"), "{}", seen.body);
+        let blocked = staff.submit(&packet, &format!("{packet}/assign"), &[("reviewer", &ids[1])]).await;
+        assert_eq!(blocked.status, 422);
+        assert!(blocked.contains("cannot review this application"), "{}", blocked.body);
+        assert_eq!(staff.submit(&packet, &format!("{packet}/assign"), &[("reviewer", &ids[2])]).await.status, 303);
+
+        // No decision without the recommendations.
+        let early = chair.submit(&packet, &format!("{packet}/decide"), &[("decision", "approve"), ("reasons", "All requirements are met.")]).await;
+        assert_eq!(early.status, 422);
+        assert!(early.contains("This application needs 2 recommendations before a decision; it has 0."), "{}", early.body);
+        assert!(early.contains("All requirements are met."), "what the chair typed is kept");
+
+        // The first reviewer recommends; a reason is required and what was typed is kept.
+        let opened = first.get(&packet).await;
+        assert!(opened.contains("Requirements, as judged at submission"), "{}", opened.body);
+        let document = opened.body.split("<a href=\"/documents/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        assert_eq!(first.get_bytes(&format!("/documents/{document}")).await.0, 200, "an assigned reviewer reads the documents");
+        assert_eq!(second.get_bytes(&format!("/documents/{document}")).await.0, 403, "a conflicted reviewer does not");
+        let short = first.submit(&packet, &format!("{packet}/recommend"), &[("recommendation", "approve"), ("comments", "ok")]).await;
+        assert_eq!(short.status, 422);
+        assert!(short.contains("Write your reasons"));
+        let done = first.submit(&packet, &format!("{packet}/recommend"), &[("recommendation", "approve"), ("comments", "Hours, supervision and documents are complete and consistent.")]).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        // The third reviewer does not see the first one's opinion before giving their own.
+        let blind = third.get(&packet).await;
+        assert!(blind.contains("Has recommended; you will see it once you have made yours."), "{}", blind.body);
+        assert!(!blind.contains("Hours, supervision and documents are complete"));
+
+        // Staff ask for more information; reviewing pauses.
+        let asked = staff.submit(&packet, &format!("{packet}/request-information"), &[("request", "Please send the signed letter from your second supervisor.")]).await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let paused = third.submit(&packet, &format!("{packet}/recommend"), &[("recommendation", "approve"), ("comments", "Complete application, approve.")]).await;
+        assert_eq!(paused.status, 422);
+        assert!(paused.contains("This application is not in review now (more information requested)."), "{}", paused.body);
+
+        // The candidate answers in their portal, with a document from their file.
+        let taylor = t.client();
+        taylor.sign_in(TAYLOR, DEMO_PASSWORD).await;
+        let mine = taylor.get(&format!("/portal/applications/{id}")).await;
+        assert!(mine.contains("Please send the signed letter from your second supervisor."), "{}", mine.body);
+        assert!(!mine.contains("Hours, supervision and documents are complete"), "reviewers' comments stay with the committee");
+        let empty = taylor.post(&format!("/portal/applications/{id}/answer"), &[("csrf", &mine.csrf()), ("answer", "")]).await;
+        assert_eq!(empty.status, 422);
+        assert!(empty.contains("Write your answer or attach a document."));
+        let own_doc = mine.body.split("name=\"document-").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let field = format!("document-{own_doc}");
+        let answered = taylor.post(&format!("/portal/applications/{id}/answer"), &[("csrf", &mine.csrf()), ("answer", "Attached is the letter from Dr. Marsh."), (&field, "1")]).await;
+        assert_eq!(answered.location(), format!("/portal/applications/{id}?done=answered"));
+        let history = staff.get(&packet).await;
+        assert!(history.contains("Candidate answered") && history.contains("Attached is the letter from Dr. Marsh."), "{}", history.body);
+
+        assert_eq!(third.submit(&packet, &format!("{packet}/recommend"), &[("recommendation", "approve"), ("comments", "Complete application, approve.")]).await.status, 303);
+        // A reviewer cannot decide; the chair can.
+        let not_chair = third.submit(&packet, &format!("{packet}/decide"), &[("decision", "approve"), ("reasons", "Looks complete to me.")]).await;
+        assert_eq!(not_chair.status, 403);
+        let decided = chair.submit(&packet, &format!("{packet}/decide"), &[("decision", "approve"), ("reasons", "Every requirement is met and both reviewers recommend approval.")]).await;
+        assert_eq!(decided.status, 303, "{}", decided.body);
+
+        // The candidate is told, reads the letter, and downloads the credential.
+        assert!(t.last_mail(TAYLOR).await.1.contains("decided on your application"));
+        assert!(!t.last_mail(TAYLOR).await.1.contains("approved"), "the e-mail names no outcome");
+        let letter = taylor.get(&format!("/portal/applications/{id}/letter")).await;
+        assert!(letter.contains("approved it"), "{}", letter.body);
+        let number = letter.body.split("Your credential number is ").nth(1).unwrap().split('.').next().unwrap().to_owned();
+        assert!(domain::credential_number::CredentialNumber::parse(&number).is_ok(), "{number}");
+        let (status, headers, pdf) = taylor.get_bytes(&format!("/portal/applications/{id}/letter.pdf")).await;
+        assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/pdf"));
+        assert!(pdf.starts_with(b"%PDF-"));
+        for size in ["wall", "wallet"] {
+            let (status, headers, pdf) = taylor.get_bytes(&format!("/portal/credentials/{number}/certificate.pdf?size={size}")).await;
+            assert_eq!(status, 200);
+            assert_eq!(headers["cache-control"], "no-store");
+            assert!(pdf.starts_with(b"%PDF-") && pdf.windows(number.len()).any(|w| w == number.as_bytes()), "{size}");
+        }
+        let (status, headers, jwt) = taylor.get_bytes(&format!("/portal/credentials/{number}/badge.jwt")).await;
+        assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/vc+jwt"));
+        let jwt = String::from_utf8(jwt).unwrap();
+        // Someone else's credential cannot be downloaded.
+        let alex = t.client();
+        alex.sign_in("halfway@demo.sensate.test", DEMO_PASSWORD).await;
+        assert_eq!(alex.get_bytes(&format!("/portal/credentials/{number}/badge.jwt")).await.0, 403);
+
+        // Public verification: the page, the API and the uploaded badge all say active.
+        let public = t.client();
+        let page = public.get(&format!("/verify/{number}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.contains("Taylor Brooks") && page.contains(">active<"), "{}", page.body);
+        assert!(page.contains("A licensed mental-health or medical clinician"), "the credential is explained");
+        let api = public.get_json(&format!("/api/v1/credentials/{number}")).await;
+        let json: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+        assert_eq!(json["status"], "active");
+        assert_eq!(json["credential"]["kind"], "therapist");
+        let form = public.get("/verify").await;
+        let checked = public.post_multipart("/verify/check", &[("csrf", &form.csrf()), ("token", "")], &[("file", &format!("{number}.jwt"), jwt.clone().into_bytes())]).await;
+        assert_eq!(checked.status, 200, "{}", checked.body);
+        assert!(checked.contains("The signature is valid") && checked.contains(">active<"), "{}", checked.body);
+        let by_name = public.get("/verify?q=taylor").await;
+        assert!(by_name.contains(&number));
+
+        // Staff revoke it with a public notice; everything says revoked at once.
+        let admin_page = format!("/admin/credentials/{number}");
+        let no_notice = staff.submit(&admin_page, &format!("{admin_page}/status"), &[("action", "revoke"), ("reason", "Ethics case 2026-7."), ("notice", "")]).await;
+        assert_eq!(no_notice.status, 422);
+        assert!(no_notice.contains("Write the public notice"));
+        let revoked = staff.submit(&admin_page, &format!("{admin_page}/status"), &[("action", "revoke"), ("reason", "Ethics case 2026-7."), ("notice", "Revoked after an ethics committee finding.")]).await;
+        assert_eq!(revoked.status, 303, "{}", revoked.body);
+        let page = public.get(&format!("/verify/{number}")).await;
+        assert!(page.contains(">revoked<") && page.contains("Revoked after an ethics committee finding."), "{}", page.body);
+        let json: serde_json::Value = serde_json::from_str(&public.get_json(&format!("/api/v1/credentials/{number}")).await.body).unwrap();
+        assert_eq!(json["status"], "revoked");
+        assert_eq!(json["public_notice"], "Revoked after an ethics committee finding.");
+
+        let actions = t.audit_actions().await;
+        for action in ["review.assigned", "review.conflict_declared", "review.packet_opened", "review.recommended", "review.information_requested", "review.information_given", "review.decided", "credential.issued", "credential.revoked", "access.denied"] {
+            assert!(actions.iter().any(|(a, _)| a == action), "{action}");
+        }
+    }
+}
