@@ -74,6 +74,10 @@ pub enum Permission<'a> {
     ManageCredentials,
     /// Download a credential's certificate and signed badge: its holder, or staff.
     DownloadCredential { is_holder: bool },
+    /// Log credits towards and submit the renewal of a credential: only its holder.
+    RenewCredential { is_holder: bool },
+    /// See the reminders the lifecycle job sent.
+    ViewReminders,
 }
 
 impl Permission<'_> {
@@ -103,6 +107,8 @@ impl Permission<'_> {
             Permission::DecideApplication { .. } => "decide_application",
             Permission::ManageCredentials => "manage_credentials",
             Permission::DownloadCredential { .. } => "download_credential",
+            Permission::RenewCredential { .. } => "renew_credential",
+            Permission::ViewReminders => "view_reminders",
         }
     }
 }
@@ -311,6 +317,21 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
                 Allow
             } else {
                 Deny("Only the holder can download this credential.")
+            }
+        }
+        // Renewal is the holder's own statement of their continuing education.
+        Permission::RenewCredential { is_holder } => {
+            if *is_holder {
+                Allow
+            } else {
+                Deny("Only the holder can renew this credential.")
+            }
+        }
+        Permission::ViewReminders => {
+            if actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only board staff see the reminders sent.")
             }
         }
     }

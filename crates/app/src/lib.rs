@@ -29,6 +29,8 @@ pub mod programs;
 pub mod progress;
 pub mod protected;
 pub mod random;
+pub mod lifecycle;
+pub mod renewal;
 pub mod review;
 pub mod sessions;
 pub mod signin;

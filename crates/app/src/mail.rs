@@ -122,6 +122,13 @@ pub enum Mail<'a> {
         what: String,
         link: String,
     },
+    /// A reminder from the lifecycle job: a credential about to end, or a membership ended.
+    CredentialReminder {
+        name: &'a str,
+        subject: String,
+        what: String,
+        link: String,
+    },
 }
 
 impl Mail<'_> {
@@ -196,6 +203,15 @@ impl Mail<'_> {
                 "Supervision: something needs your attention".into(),
                 format!("Hello {name},\n\n{what}\n\nSee it in Sensate: {link}"),
             ),
+            Mail::CredentialReminder {
+                name,
+                subject,
+                what,
+                link,
+            } => (
+                subject.clone(),
+                format!("Hello {name},\n\n{what}\n\nSee it in Sensate: {link}"),
+            ),
             Mail::ApplicationUpdate { name, what, link } => (
                 "Certification: something needs your attention".into(),
                 format!("Hello {name},\n\n{what}\n\nSign in to see it: {link}"),
@@ -245,8 +261,16 @@ fn html_body(subject: &str, text: &str, own_site: Option<&str>) -> String {
 impl App {
     /// Queues a message; the sender delivers it shortly after.
     pub async fn send_mail(&self, to: &str, mail: Mail<'_>) -> AppResult<()> {
+        let email = self.compose_mail(to, mail)?;
+        self.store().enqueue_email(&email, self.now()).await?;
+        self.wake_mail_sender();
+        Ok(())
+    }
+
+    /// A message ready for the outbox (for callers that queue it in their own transaction).
+    pub(crate) fn compose_mail(&self, to: &str, mail: Mail<'_>) -> AppResult<OutgoingEmail> {
         let (subject, text) = mail.render(&self.config().board_name);
-        let email = OutgoingEmail {
+        Ok(OutgoingEmail {
             id: crate::random::new_id::<RecordId>()?,
             recipient: to.to_owned(),
             body_html: Some(html_body(
@@ -256,10 +280,12 @@ impl App {
             )),
             subject,
             body_text: text,
-        };
-        self.store().enqueue_email(&email, self.now()).await?;
+        })
+    }
+
+    /// Tells the sender there is mail to deliver.
+    pub(crate) fn wake_mail_sender(&self) {
         self.inner.mail_signal.notify_one();
-        Ok(())
     }
 
     /// Delivers due messages until the process ends: wakes when a message is queued, and

@@ -30,6 +30,10 @@ pub struct RenewalRule {
     pub approved_min: Hours,
     /// Months before expiry when renewal opens.
     pub opens_months_before: u16,
+    /// Months after expiry during which an expired credential may still be renewed
+    /// (reinstatement); after that the holder applies again. 0: no grace.
+    #[serde(default)]
+    pub reinstate_within_months: u16,
     pub methods: Vec<RenewalMethod>,
 }
 
@@ -71,6 +75,12 @@ impl RenewalRule {
             "{} continuing-education credits per renewal, at least {} of them board-approved; renewal opens {} months before expiry.",
             self.credits, self.approved_min, self.opens_months_before
         )];
+        if self.reinstate_within_months > 0 {
+            lines.push(format!(
+                "An expired credential can be reinstated by renewing within {} months after it ends; after that, apply again.",
+                self.reinstate_within_months
+            ));
+        }
         for method in &self.methods {
             let rate = if method.rate_percent == 100 {
                 "1 credit per hour".to_owned()
@@ -194,6 +204,7 @@ mod tests {
             credits: Hours::whole(20),
             approved_min: Hours::whole(5),
             opens_months_before: 6,
+            reinstate_within_months: 12,
             methods: vec![
                 method("non_approved_ce", "Non-approved CE", 50, 5),
                 method("supervision_received", "Supervision received", 100, 5),

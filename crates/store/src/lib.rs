@@ -51,6 +51,7 @@ pub mod evidence;
 pub mod migrate;
 pub mod outbox;
 pub mod programs;
+pub mod renewals;
 pub mod review;
 pub mod sessions;
 pub mod settings;

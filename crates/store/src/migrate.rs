@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "review_and_credentials",
         include_str!("../migrations/0005_review_and_credentials.sql"),
     ),
+    (
+        6,
+        "renewals_and_reminders",
+        include_str!("../migrations/0006_renewals_and_reminders.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -720,6 +720,10 @@ fn renewal_from(reader: &mut Reader<'_>, root: &mut Fields<'_, '_>) -> Option<cr
     let approved_min = reader.hours(&mut fields, "approved_min", true);
     // Renewal opens some months before expiry; two years is the longest that makes sense.
     let opens = reader.integer_in(&mut fields, "opens_months_before", 1..=24, true);
+    // Reinstatement after expiry: optional, at most three years of grace.
+    let reinstate = reader
+        .integer_in(&mut fields, "reinstate_within_months", 0..=36, false)
+        .unwrap_or(0);
     if let (Some(credits), Some(approved)) = (credits, approved_min)
         && approved > credits
     {
@@ -769,6 +773,7 @@ fn renewal_from(reader: &mut Reader<'_>, root: &mut Fields<'_, '_>) -> Option<cr
         credits: credits?,
         approved_min: approved_min?,
         opens_months_before: opens? as u16,
+        reinstate_within_months: reinstate as u16,
         methods,
     })
 }

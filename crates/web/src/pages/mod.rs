@@ -12,6 +12,7 @@ mod home;
 mod hours_import;
 mod portal;
 mod programs;
+mod renewal;
 mod review;
 mod supervision;
 mod verify;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(review::routes())
         .merge(credentials::routes())
         .merge(verify::routes())
+        .merge(renewal::routes())
         .merge(supervision::routes())
         .merge(documents::routes())
         .merge(hours_import::routes())
