@@ -36,10 +36,9 @@ import {
   trimmed,
   useBrowser,
 } from '../support/journey.mjs';
+import { DEMO_PASSWORD, expectStatus, signIn, tableRows } from '../support/demo.mjs';
 import { extractLink, startServer } from '../support/server.mjs';
-import { STEP_SECONDS, timeStep, waitForStepAfter } from '../support/totp.mjs';
 
-const DEMO_PASSWORD = 'demo-sensate-2026';
 const ADMIN_EMAIL = 'admin@demo.sensate.test';
 const STAFF_EMAIL = 'staff@demo.sensate.test';
 const SUPERVISOR_EMAIL = 'supervisor@demo.sensate.test';
@@ -192,49 +191,6 @@ function minimalPdf(title) {
 }
 
 const getBrowser = useBrowser();
-
-/**
- * Reads the code valid now for a demo account from the /demo page (visited, so checked too).
- * A code read in the last seconds of its step may have expired by the time it is typed, so
- * then it waits for the next step first.
- */
-async function demoCode(page, baseUrl, email) {
-  if (Date.now() / 1000 - timeStep() * STEP_SECONDS > STEP_SECONDS - 5) await waitForStepAfter(timeStep());
-  await visit(page, `${baseUrl}/demo`);
-  const row = page.getByRole('row').filter({ has: page.locator('td:first-child code', { hasText: email }) });
-  assert.equal(await row.count(), 1, `one row on /demo for ${email}`);
-  const code = (await row.locator('td:nth-child(2) code').textContent()).trim();
-  assert.match(code, /^\d{6}$/, `the code shown for ${email}`);
-  return code;
-}
-
-/** Signs in at /sign-in (with a code from /demo when the role needs one); lands on /dashboard. */
-async function signIn(page, baseUrl, email, password, { withCode = false } = {}) {
-  const code = withCode ? await demoCode(page, baseUrl, email) : undefined;
-  await visit(page, `${baseUrl}/sign-in`);
-  await field(page, 'E-mail address').fill(email);
-  await field(page, 'Password').fill(password);
-  await navigate(page, () => button(page, 'Sign in').click());
-  if (withCode) {
-    assert.equal(path(page), '/sign-in/two-factor');
-    await field(page, 'Code').fill(code);
-    await navigate(page, () => button(page, 'Continue').click());
-  }
-  assert.equal(path(page), '/dashboard', `${email} lands on the dashboard`);
-}
-
-/** Waits for the page's "status" message containing `text`. */
-async function expectStatus(page, text) {
-  await page.getByRole('status').filter({ hasText: text }).first().waitFor();
-}
-
-/** The rows of a table region, each as an array of trimmed cell texts. */
-async function tableRows(region) {
-  const rows = region.getByRole('row').filter({ has: region.page().getByRole('cell') });
-  const result = [];
-  for (const row of await rows.all()) result.push(trimmed(await row.getByRole('cell').allTextContents()));
-  return result;
-}
 
 /** Fills a portal section's form: `values` maps labels to text (inputs) or option labels (selects). */
 async function fillForm(page, values) {
