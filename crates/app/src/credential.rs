@@ -312,7 +312,8 @@ impl App {
             reason: "Recorded from the board's earlier register.".into(),
             public_notice: None,
             actor_id: None,
-            at: self.now(),
+            // The history shows when it was issued, not when it was typed in.
+            at: store::Timestamp::new(start_of(valid_from)),
         };
         self.store().insert_issued_credential(&credential, &event).await?;
         Ok(credential)

@@ -2,8 +2,10 @@
 //! database by `sensate serve --demo`. Demo accounts are marked as such and refused when the
 //! server runs without `--demo`.
 
+use domain::credential_status::CredentialStatus;
 use domain::{EmailAddress, Role, UserId};
 use store::users::NewUser;
+use time::Date;
 
 use crate::audit::{AuditActor, AuditEvent};
 use crate::protected::{Field, Subject};
@@ -34,10 +36,28 @@ const PEOPLE: &[DemoPerson] = &[
         about: "Board staff: runs the review workbench",
     },
     DemoPerson {
-        email: "reviewer@demo.sensate.test",
+        email: "reviewer1@demo.sensate.test",
         name: "Dr. Samuel Okafor",
         roles: &[Role::CommitteeReviewer],
-        about: "Certification committee reviewer",
+        about: "Certification committee reviewer: has recommended approving Sam Whitaker's application",
+    },
+    DemoPerson {
+        email: "reviewer2@demo.sensate.test",
+        name: "Dr. Grace Adeyemi",
+        roles: &[Role::CommitteeReviewer],
+        about: "Certification committee reviewer: Sam Whitaker's application waits for her recommendation",
+    },
+    DemoPerson {
+        email: "reviewer3@demo.sensate.test",
+        name: "Dr. Amara Nwosu",
+        roles: &[Role::CommitteeReviewer],
+        about: "Certification committee reviewer with no assignments yet",
+    },
+    DemoPerson {
+        email: "chair@demo.sensate.test",
+        name: "Dr. Lena Fischer",
+        roles: &[Role::CommitteeChair],
+        about: "Chair of the certification committee: decides once both reviewers have recommended",
     },
     DemoPerson {
         email: "supervisor@demo.sensate.test",
@@ -62,6 +82,48 @@ const PEOPLE: &[DemoPerson] = &[
         name: "Taylor Brooks",
         roles: &[Role::Candidate],
         about: "Candidate who meets every requirement and can apply",
+    },
+    DemoPerson {
+        email: "review@demo.sensate.test",
+        name: "Sam Whitaker",
+        roles: &[Role::Candidate],
+        about: "Candidate whose submitted application is with the committee (one of two recommendations in)",
+    },
+    DemoPerson {
+        email: "certified@demo.sensate.test",
+        name: "Dr. Noor Haddad",
+        roles: &[Role::Candidate],
+        about: "Certified sex therapist in good standing",
+    },
+    DemoPerson {
+        email: "expiring@demo.sensate.test",
+        name: "Rosa Delgado",
+        roles: &[Role::Candidate],
+        about: "Certified sexuality counselor whose credential expires in 20 days",
+    },
+    DemoPerson {
+        email: "expired@demo.sensate.test",
+        name: "Marcus Bell",
+        roles: &[Role::Candidate],
+        about: "Sexuality educator whose credential expired six weeks ago without renewal",
+    },
+    DemoPerson {
+        email: "suspended@demo.sensate.test",
+        name: "Dr. Adrian Kessler",
+        roles: &[Role::Candidate],
+        about: "Sex therapist whose credential is suspended pending an ethics complaint",
+    },
+    DemoPerson {
+        email: "revoked@demo.sensate.test",
+        name: "Dr. Victor Hale",
+        roles: &[Role::Candidate],
+        about: "Former sex therapist whose credential was revoked after an ethics committee finding",
+    },
+    DemoPerson {
+        email: "lapsed@demo.sensate.test",
+        name: "Dr. Elena Petrova",
+        roles: &[Role::Candidate],
+        about: "Sex therapist whose credential lapsed when her membership ended last month",
     },
     DemoPerson {
         email: "clinician@demo.sensate.test",
@@ -92,6 +154,40 @@ pub struct DemoAccount {
     pub about: &'static str,
     /// The authenticator code valid now, for accounts with two-factor sign-in.
     pub current_code: Option<String>,
+}
+
+impl DemoAccount {
+    /// Whether the account signs in with a two-factor code.
+    pub fn needs_code(&self) -> bool {
+        domain::role::mfa_required(&self.roles)
+    }
+}
+
+/// Every demo account as loaded (without codes): for the start-up message.
+pub fn demo_directory() -> Vec<DemoAccount> {
+    PEOPLE
+        .iter()
+        .map(|person| DemoAccount {
+            email: person.email.to_owned(),
+            name: person.name.to_owned(),
+            roles: person.roles.to_vec(),
+            about: person.about,
+            current_code: None,
+        })
+        .collect()
+}
+
+/// A demo credential, to try verification and the status lists with.
+#[derive(Debug, Clone)]
+pub struct DemoCredential {
+    pub number: String,
+    pub holder_name: String,
+    pub email: String,
+    pub program_code: String,
+    pub status: CredentialStatus,
+    pub valid_until: Date,
+    /// What to notice: when it expires or expired, or the board's public notice.
+    pub note: String,
 }
 
 impl App {
@@ -151,6 +247,8 @@ impl App {
             }
         }
         self.load_demo_credentialing(&meta).await?;
+        self.load_demo_committee(&meta).await?;
+        self.load_demo_certified(&meta).await?;
         self.record(
             AuditActor::default(),
             AuditEvent::success("demo.loaded").detail(format!("{} accounts", PEOPLE.len())),
@@ -202,6 +300,50 @@ impl App {
             });
         }
         Ok(accounts)
+    }
+
+    /// The demo accounts' issued credentials with today's status, in the order of the demo
+    /// accounts. Only in demo mode.
+    pub async fn demo_credentials(&self) -> AppResult<Vec<DemoCredential>> {
+        if !self.config().demo {
+            return Err(AppError::NotFound);
+        }
+        let today = self.today();
+        let mut credentials = Vec::new();
+        for person in PEOPLE {
+            let Ok(email) = EmailAddress::parse(person.email) else {
+                continue;
+            };
+            let Some(user) = self.store().user_by_email(&email).await?.filter(|u| u.is_demo) else {
+                continue;
+            };
+            for credential in self.store().issued_credentials_of(user.id.as_str()).await? {
+                let status = self.credential_status(&credential).await?;
+                let Some(valid_until) = crate::evidence::parse_day(&credential.valid_until) else {
+                    continue;
+                };
+                let days = (valid_until - today).whole_days();
+                let note = match status {
+                    CredentialStatus::Active if days <= 90 => format!("expires in {days} days, on {valid_until}"),
+                    CredentialStatus::Active => format!("valid until {valid_until}"),
+                    CredentialStatus::Expired => format!("expired on {valid_until}"),
+                    CredentialStatus::Lapsed => "membership not in good standing".to_owned(),
+                    CredentialStatus::Suspended | CredentialStatus::Revoked => {
+                        credential.public_notice.clone().unwrap_or_default()
+                    }
+                };
+                credentials.push(DemoCredential {
+                    number: credential.number,
+                    holder_name: credential.holder_name,
+                    email: user.email.to_string(),
+                    program_code: credential.program_code,
+                    status,
+                    valid_until,
+                    note,
+                });
+            }
+        }
+        Ok(credentials)
     }
 
     /// The board's name (a setting, falling back to the configured one).

@@ -1,12 +1,13 @@
 //! The demo's credentialing data: a certified supervisor with an approved group, and three
 //! candidates for the sex therapist credential at three stages (just started, half-way with
-//! sessions waiting for the supervisor, and ready to submit), dated relative to today so the
-//! demo stays current whenever it is loaded.
+//! sessions waiting for the supervisor, and ready to submit), plus a fourth with a complete
+//! file whose application `demo_certified` takes through submission to the committee; dated
+//! relative to today so the demo stays current whenever it is loaded.
 
 use domain::hours::Hours;
 use domain::program::LogKind;
 use domain::{EmailAddress, UserId};
-use store::evidence::{CredentialRow, DegreeRow, EvidenceTable, InsuranceRow, LicenseRow, MembershipRow};
+use store::evidence::{DegreeRow, EvidenceTable, InsuranceRow, LicenseRow, MembershipRow};
 use store::supervision::{ContractRow, GroupRow, SupervisionSessionRow};
 use time::{Date, Duration};
 
@@ -56,13 +57,43 @@ fn centi(hours: u32) -> i64 {
 }
 
 /// One demo person's id and an actor to act for them.
-struct Person {
-    id: UserId,
-    actor: Actor,
+pub(crate) struct Person {
+    pub(crate) id: UserId,
+    pub(crate) actor: Actor,
 }
 
+/// What tells two candidates with a complete file apart: their degree, references and clinics.
+struct ReadyFile {
+    degree_field: &'static str,
+    institution: &'static str,
+    transcript: &'static str,
+    references: [&'static str; 2],
+    clinic: &'static str,
+    telehealth: &'static str,
+}
+
+/// Taylor Brooks's file (the web tests look for these titles).
+const TAYLOR_FILE: ReadyFile = ReadyFile {
+    degree_field: "Clinical social work",
+    institution: "University of Northbridge",
+    transcript: "Transcript MSW",
+    references: ["Reference letter Dr Cho", "Reference letter Dr Haddad"],
+    clinic: "Harbour Sexual Health Clinic",
+    telehealth: "Harbour Clinic telehealth service",
+};
+
+/// Sam Whitaker's file: complete too, and submitted (see `demo_certified`).
+const SAM_FILE: ReadyFile = ReadyFile {
+    degree_field: "Counselling psychology",
+    institution: "Lakeshore University",
+    transcript: "Transcript MA Counselling Psychology",
+    references: ["Reference letter Dr Haddad", "Reference letter Dr Lindqvist"],
+    clinic: "Riverside Centre for Sexual Health",
+    telehealth: "Riverside Centre video sessions",
+};
+
 impl App {
-    async fn demo_person(&self, email: &str) -> AppResult<Person> {
+    pub(crate) async fn demo_person(&self, email: &str) -> AppResult<Person> {
         let email = EmailAddress::parse(email).map_err(|e| AppError::internal(anyhow::anyhow!("demo e-mail: {e}")))?;
         let user = self
             .store()
@@ -284,6 +315,159 @@ impl App {
         Ok(())
     }
 
+    /// A complete file for CST 2025.T.1 under `supervisor`: standing, ethics, degree,
+    /// documents, hours and 50 hours of countersigned supervision (10 in the approved group).
+    async fn demo_ready_file(
+        &self,
+        person: &Person,
+        supervisor: &Person,
+        group_id: &str,
+        file: &ReadyFile,
+        meta: &RequestMeta,
+    ) -> AppResult<()> {
+        let today = self.today();
+        let at = self.now();
+        self.demo_standing(person, today - Duration::days(2500), meta, true)
+            .await?;
+        self.store()
+            .put_attestation(
+                person.id.as_str(),
+                &(today - Duration::days(600)).to_string(),
+                crate::evidence::ETHICS_STATEMENT,
+                at,
+            )
+            .await?;
+        let degree = DegreeRow {
+            id: random::id()?,
+            level: "master".into(),
+            field: file.degree_field.into(),
+            institution: file.institution.into(),
+            accredited: true,
+            awarded_on: (today - Duration::days(2600)).to_string(),
+            document_id: None,
+        };
+        self.store().insert_degree(person.id.as_str(), &degree, at).await?;
+        self.demo_document(
+            person,
+            "transcript",
+            Some((EvidenceTable::Degrees, &degree.id)),
+            file.transcript,
+            meta,
+        )
+        .await?;
+        self.demo_document(person, "cv", None, "Curriculum vitae", meta).await?;
+        self.demo_document(person, "reference_letter", None, file.references[0], meta)
+            .await?;
+        self.demo_document(person, "reference_letter", None, file.references[1], meta)
+            .await?;
+        let start = today - Duration::days(700);
+        let contract = self.demo_contract(person, supervisor, start).await?;
+        self.demo_hours(
+            person,
+            LogKind::Sar,
+            today - Duration::days(900),
+            1,
+            1,
+            12,
+            "in_person",
+            &[],
+            "Northbridge SAR Institute",
+        )
+        .await?;
+        self.demo_hours(
+            person,
+            LogKind::CoreKnowledge,
+            today - Duration::days(880),
+            20,
+            4,
+            15,
+            "elearning",
+            &[
+                "ethics",
+                "development",
+                "socio_cultural",
+                "orientation_identity",
+                "anatomy_physiology",
+            ],
+            "Open Sexuality Academy",
+        )
+        .await?;
+        self.demo_hours(
+            person,
+            LogKind::CoreKnowledge,
+            today - Duration::days(790),
+            20,
+            2,
+            15,
+            "in_person",
+            &["health_medical", "sexual_function", "communication"],
+            "Northbridge University",
+        )
+        .await?;
+        self.demo_hours(
+            person,
+            LogKind::Training,
+            today - Duration::days(760),
+            25,
+            2,
+            15,
+            "elearning",
+            &["theory_models", "ethics_practice"],
+            "Institute for Sex Therapy",
+        )
+        .await?;
+        self.demo_hours(
+            person,
+            LogKind::Training,
+            today - Duration::days(700),
+            25,
+            2,
+            15,
+            "live_online",
+            &["sexual_concerns", "couples_relational", "trauma_informed"],
+            "Institute for Sex Therapy",
+        )
+        .await?;
+        self.demo_hours(
+            person,
+            LogKind::Clinical,
+            start + Duration::days(2),
+            6,
+            50,
+            4,
+            "in_person",
+            &[],
+            file.clinic,
+        )
+        .await?;
+        self.demo_hours(
+            person,
+            LogKind::Clinical,
+            start + Duration::days(4),
+            8,
+            25,
+            4,
+            "telehealth_video",
+            &[],
+            file.telehealth,
+        )
+        .await?;
+        // 40 hours individually, two a fortnight; 10 in the approved group: 50 over 20 months.
+        self.demo_sessions(&contract, start + Duration::days(3), 30, 20, 2, None, "countersigned")
+            .await?;
+        self.demo_sessions(
+            &contract,
+            start + Duration::days(17),
+            60,
+            10,
+            1,
+            Some(group_id),
+            "countersigned",
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Loads the credentialing part of the demo (after the demo accounts exist).
     pub(crate) async fn load_demo_credentialing(&self, meta: &RequestMeta) -> AppResult<()> {
         let today = self.today();
@@ -294,21 +478,15 @@ impl App {
         let at = self.now();
 
         // Dr. Marsh: certified sex therapist for years, certified supervisor, in good standing.
-        for (program, number, from) in [("CST", "NB-CST-204711", 2200), ("CST-S", "NB-CSTS-31552", 1400)] {
-            self.store()
-                .insert_credential(
-                    &CredentialRow {
-                        id: random::id()?,
-                        user_id: marsh.id.to_string(),
-                        program_code: program.into(),
-                        number: number.into(),
-                        valid_from: (today - Duration::days(from)).to_string(),
-                        valid_until: (today + Duration::days(500)).to_string(),
-                        status: "active".into(),
-                    },
-                    at,
-                )
-                .await?;
+        // Recorded like credentials from the board's earlier register: numbered, verifiable.
+        for (program, from) in [("CST", 2200), ("CST-S", 1400)] {
+            self.record_existing_credential(
+                &marsh.id,
+                program,
+                today - Duration::days(from),
+                today + Duration::days(500),
+            )
+            .await?;
         }
         self.demo_standing(&marsh, today - Duration::days(3000), meta, true)
             .await?;
@@ -414,145 +592,11 @@ impl App {
             .await?;
 
         // Taylor: ready to submit: every requirement of CST 2025.T.1 is met.
-        self.demo_standing(&taylor, today - Duration::days(2500), meta, true)
+        self.demo_ready_file(&taylor, &marsh, &group.id, &TAYLOR_FILE, meta)
             .await?;
-        self.store()
-            .put_attestation(
-                taylor.id.as_str(),
-                &(today - Duration::days(600)).to_string(),
-                crate::evidence::ETHICS_STATEMENT,
-                at,
-            )
-            .await?;
-        let degree = DegreeRow {
-            id: random::id()?,
-            level: "master".into(),
-            field: "Clinical social work".into(),
-            institution: "University of Northbridge".into(),
-            accredited: true,
-            awarded_on: (today - Duration::days(2600)).to_string(),
-            document_id: None,
-        };
-        self.store().insert_degree(taylor.id.as_str(), &degree, at).await?;
-        self.demo_document(
-            &taylor,
-            "transcript",
-            Some((EvidenceTable::Degrees, &degree.id)),
-            "Transcript MSW",
-            meta,
-        )
-        .await?;
-        self.demo_document(&taylor, "cv", None, "Curriculum vitae", meta)
-            .await?;
-        self.demo_document(&taylor, "reference_letter", None, "Reference letter Dr Cho", meta)
-            .await?;
-        self.demo_document(&taylor, "reference_letter", None, "Reference letter Dr Haddad", meta)
-            .await?;
-        let start = today - Duration::days(700);
-        let contract = self.demo_contract(&taylor, &marsh, start).await?;
-        self.demo_hours(
-            &taylor,
-            LogKind::Sar,
-            today - Duration::days(900),
-            1,
-            1,
-            12,
-            "in_person",
-            &[],
-            "Northbridge SAR Institute",
-        )
-        .await?;
-        self.demo_hours(
-            &taylor,
-            LogKind::CoreKnowledge,
-            today - Duration::days(880),
-            20,
-            4,
-            15,
-            "elearning",
-            &[
-                "ethics",
-                "development",
-                "socio_cultural",
-                "orientation_identity",
-                "anatomy_physiology",
-            ],
-            "Open Sexuality Academy",
-        )
-        .await?;
-        self.demo_hours(
-            &taylor,
-            LogKind::CoreKnowledge,
-            today - Duration::days(790),
-            20,
-            2,
-            15,
-            "in_person",
-            &["health_medical", "sexual_function", "communication"],
-            "Northbridge University",
-        )
-        .await?;
-        self.demo_hours(
-            &taylor,
-            LogKind::Training,
-            today - Duration::days(760),
-            25,
-            2,
-            15,
-            "elearning",
-            &["theory_models", "ethics_practice"],
-            "Institute for Sex Therapy",
-        )
-        .await?;
-        self.demo_hours(
-            &taylor,
-            LogKind::Training,
-            today - Duration::days(700),
-            25,
-            2,
-            15,
-            "live_online",
-            &["sexual_concerns", "couples_relational", "trauma_informed"],
-            "Institute for Sex Therapy",
-        )
-        .await?;
-        self.demo_hours(
-            &taylor,
-            LogKind::Clinical,
-            start + Duration::days(2),
-            6,
-            50,
-            4,
-            "in_person",
-            &[],
-            "Harbour Sexual Health Clinic",
-        )
-        .await?;
-        self.demo_hours(
-            &taylor,
-            LogKind::Clinical,
-            start + Duration::days(4),
-            8,
-            25,
-            4,
-            "telehealth_video",
-            &[],
-            "Harbour Clinic telehealth service",
-        )
-        .await?;
-        // 40 hours individually, two a fortnight; 10 in the approved group: 50 over 20 months.
-        self.demo_sessions(&contract, start + Duration::days(3), 30, 20, 2, None, "countersigned")
-            .await?;
-        self.demo_sessions(
-            &contract,
-            start + Duration::days(17),
-            60,
-            10,
-            1,
-            Some(&group.id),
-            "countersigned",
-        )
-        .await?;
+        // Sam: the same stage, but already applied (the committee's part is in demo_certified).
+        let sam = self.demo_person(crate::demo_certified::IN_REVIEW).await?;
+        self.demo_ready_file(&sam, &marsh, &group.id, &SAM_FILE, meta).await?;
         Ok(())
     }
 }

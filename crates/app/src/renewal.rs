@@ -86,7 +86,7 @@ fn claim_of(entries: &[RenewalEntryRow]) -> RenewalClaim {
     for entry in entries {
         let hours = Hours::from_centi(u32::try_from(entry.hours_centi).unwrap_or(0));
         if entry.method == APPROVED {
-            claim.approved = claim.approved + hours;
+            claim.approved += hours;
         } else {
             claim.other.push((entry.method.clone(), hours));
         }

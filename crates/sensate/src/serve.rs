@@ -156,7 +156,10 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
             Err(error) => fail(&format!("cannot check the database: {error}")),
         }
         match app.load_demo_if_empty().await {
-            Ok(true) => print_demo_help(&public_url),
+            Ok(true) => {
+                let credentials = app.demo_credentials().await.unwrap_or_default();
+                print_demo_help(&public_url, &credentials);
+            }
             Ok(false) => println!(
                 "Demo mode: the database already has data, so no demo data was added. Demo accounts: {public_url}/demo"
             ),
@@ -166,6 +169,8 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
     let board_name = app.board_name().await.unwrap_or_else(|_| config.board_name.clone());
     tokio::spawn(app.clone().run_mail_sender());
     tokio::spawn(clean_expired_sessions(app.clone()));
+    // Reminders before expiry and at membership end; every node runs it, each reminder goes out once.
+    tokio::spawn(app.clone().run_lifecycle());
     state.set_ready(app, board_name);
     tracing::info!("ready");
 }
@@ -176,16 +181,39 @@ fn fail(message: &str) -> ! {
     std::process::exit(1);
 }
 
-fn print_demo_help(public_url: &str) {
+fn print_demo_help(public_url: &str, credentials: &[app::demo::DemoCredential]) {
     println!();
-    println!("Demo data loaded: a board with one account per role.");
+    println!("Demo data loaded: {}.", app::demo::DEMO_BOARD_NAME);
     println!(
-        "  Sign in at {public_url}/sign-in with candidate@demo.sensate.test / {}",
+        "  Sign in at {public_url}/sign-in; every demo account's password is {}",
         app::demo::DEMO_PASSWORD
     );
-    println!(
-        "  All demo accounts, and the current two-factor codes for staff, reviewer and clinician: {public_url}/demo"
-    );
+    println!("  Accounts marked * sign in with a two-factor code: the current codes are at {public_url}/demo");
+    for account in app::demo::demo_directory() {
+        let roles: Vec<&str> = account.roles.iter().map(|role| role.label()).collect();
+        println!(
+            "    {:<30} {:<20} {}{}",
+            account.email,
+            account.name,
+            roles.join(", "),
+            if account.needs_code() { " *" } else { "" }
+        );
+    }
+    if !credentials.is_empty() {
+        println!(
+            "  Credentials to look up at {public_url}/verify (signed status lists: {public_url}/status/revocation/1"
+        );
+        println!("  and {public_url}/status/suspension/1):");
+        for credential in credentials {
+            println!(
+                "    {:<20}  {:<20} {:<9} {}",
+                credential.number,
+                credential.holder_name,
+                credential.status.as_str(),
+                credential.note
+            );
+        }
+    }
     println!("  E-mail the demo sends: {public_url}/demo/mailbox");
     println!();
 }

@@ -1,5 +1,5 @@
 //! The demo's own pages (only with `serve --demo`): the accounts to try, with their current
-//! codes, and the mailbox of sent e-mail.
+//! codes, the credentials to verify, and the mailbox of sent e-mail.
 
 use askama::Template;
 use axum::Router;
@@ -29,14 +29,24 @@ struct DemoPage {
     ctx: PageContext,
     password: &'static str,
     accounts: Vec<app::demo::DemoAccount>,
+    credentials: Vec<app::demo::DemoCredential>,
+}
+
+impl DemoPage {
+    fn badge_class(&self, credential: &app::demo::DemoCredential) -> &'static str {
+        super::credentials::status_badge(credential.status)
+    }
 }
 
 async fn accounts(State(state): State<ServerState>, ctx: PageContext) -> Result<Response, WebError> {
-    let accounts = demo_app(&state)?.demo_accounts().await?;
+    let app = demo_app(&state)?;
+    let accounts = app.demo_accounts().await?;
+    let credentials = app.demo_credentials().await?;
     page(&DemoPage {
         ctx,
         password: app::demo::DEMO_PASSWORD,
         accounts,
+        credentials,
     })
 }
 

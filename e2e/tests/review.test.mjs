@@ -1,0 +1,210 @@
+// From a submitted application to a credential anyone can verify, in a real browser against
+// the server started with `--demo`, once on each database engine; every page checked with axe.
+//
+// 1. Taylor Brooks (the demo candidate who meets every CST requirement) prepares and submits
+//    the application: Dr. Marsh endorses it, board staff record the fee.
+// 2. Staff assign two committee reviewers from the review queue. One of them declares a
+//    conflict of interest from their desk and is replaced by a third; the conflicted one can
+//    no longer be chosen, and the reason is shown.
+// 3. The reviewers recommend approval; staff ask Taylor for more information; Taylor answers
+//    in the portal with a document from the file; the committee chair approves.
+// 4. Taylor reads the decision letter, downloads the certificate (PDF) and the signed badge
+//    (VC-JWT); a member of the public searches the register and sees the credential active.
+//
+// Needs SENSATE_BIN and, for PostgreSQL, SENSATE_TEST_POSTGRES_URL (`scripts/test` sets both).
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before } from 'node:test';
+
+import { navigate, newContext, visit } from '../support/browser.mjs';
+import { DEMO_PASSWORD, expectStatus, signIn } from '../support/demo.mjs';
+import { button, expectHeading, field, forEachEngine, path, useBrowser } from '../support/journey.mjs';
+import { startServer } from '../support/server.mjs';
+
+const TAYLOR = { email: 'ready@demo.sensate.test', name: 'Taylor Brooks' };
+const MARSH = 'supervisor@demo.sensate.test';
+const STAFF = 'staff@demo.sensate.test';
+const FIRST = { email: 'reviewer1@demo.sensate.test', name: 'Dr. Samuel Okafor' };
+const CONFLICTED = { email: 'reviewer2@demo.sensate.test', name: 'Dr. Grace Adeyemi' };
+const REPLACEMENT = { email: 'reviewer3@demo.sensate.test', name: 'Dr. Amara Nwosu' };
+const CHAIR = 'chair@demo.sensate.test';
+
+const getBrowser = useBrowser();
+
+forEachEngine('review', (engine, journey) => {
+  let server;
+  const contexts = [];
+  const pages = {};
+  let packetUrl;
+  let applicationUrl;
+  let number;
+
+  async function pageOf(who) {
+    if (!pages[who]) {
+      const context = await newContext(getBrowser(), { acceptDownloads: true });
+      contexts.push(context);
+      pages[who] = await context.newPage();
+    }
+    journey.activePage = pages[who];
+    return pages[who];
+  }
+
+  /** A signed-in page for a demo account (with the code from /demo when the role needs it). */
+  async function signedIn(who, email, withCode) {
+    const page = await pageOf(who);
+    if (!page.url().startsWith(server.baseUrl)) await signIn(page, server.baseUrl, email, DEMO_PASSWORD, { withCode });
+    return page;
+  }
+
+  before(async () => {
+    server = await startServer({ engine, args: ['--demo'] });
+    journey.server = server;
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close();
+    await server?.stop();
+  });
+
+  journey.step('Taylor prepares the application, Dr. Marsh endorses it, staff record the fee, Taylor submits', async () => {
+    const taylor = await signedIn('taylor', TAYLOR.email, false);
+    await visit(taylor, `${server.baseUrl}/portal/progress/CST`);
+    await navigate(taylor, () => button(taylor, 'Prepare the application').click());
+
+    const marsh = await signedIn('marsh', MARSH, false);
+    await visit(marsh, `${server.baseUrl}/supervision`);
+    await navigate(marsh, () => button(marsh, `Endorse ${TAYLOR.name}'s application`).click());
+
+    const staff = await signedIn('staff', STAFF, true);
+    await visit(staff, `${server.baseUrl}/admin/applications`);
+    await navigate(staff, () => button(staff, `Paid by ${TAYLOR.name}`).click());
+
+    await pageOf('taylor');
+    await visit(taylor, `${server.baseUrl}/portal/progress/CST`);
+    await navigate(taylor, () => button(taylor, 'Submit the application').click());
+    await expectStatus(taylor, 'Application submitted.');
+    await navigate(taylor, () => taylor.getByRole('link', { name: 'Follow your application through review' }).click());
+    applicationUrl = taylor.url();
+    assert.match(path(taylor), /^\/portal\/applications\/[0-9a-z-]+$/);
+  });
+
+  journey.step('staff assign two reviewers from the review queue', async () => {
+    const staff = await pageOf('staff');
+    await visit(staff, `${server.baseUrl}/admin/review`);
+    await expectHeading(staff, 'Review queue');
+    const row = staff.getByRole('row').filter({ hasText: TAYLOR.name });
+    assert.match(await row.textContent(), /Assign reviewers/);
+    await navigate(staff, () => row.getByRole('link', { name: TAYLOR.name }).click());
+    packetUrl = staff.url();
+    for (const reviewer of [FIRST, CONFLICTED]) {
+      await field(staff, 'Assign a committee reviewer').selectOption({ label: reviewer.name });
+      await navigate(staff, () => button(staff, 'Assign').click());
+      await expectStatus(staff, 'Reviewer assigned');
+    }
+    const reviewers = staff.getByRole('region', { name: 'Reviewers' });
+    for (const reviewer of [FIRST, CONFLICTED]) await reviewers.getByRole('heading', { name: reviewer.name }).waitFor();
+  });
+
+  journey.step('one reviewer declares a conflict of interest and can no longer open the application', async () => {
+    const reviewer = await signedIn('conflicted', CONFLICTED.email, true);
+    await visit(reviewer, `${server.baseUrl}/review`);
+    await expectHeading(reviewer, 'Your reviews');
+    const card = reviewer.getByRole('listitem').filter({ hasText: TAYLOR.name });
+    await card.getByText(`I have a conflict of interest with ${TAYLOR.name}`).click();
+    await card.getByLabel('Why').selectOption({ label: 'We work together or did recently' });
+    await card.getByLabel('Note for staff (optional)').fill('We share a practice.');
+    await navigate(reviewer, () => card.getByRole('button', { name: `Declare the conflict with ${TAYLOR.name}` }).click());
+    await expectStatus(reviewer, 'Conflict declared.');
+    await visit(reviewer, packetUrl, { status: 403 });
+    await reviewer.getByText('conflict of interest').first().waitFor();
+  });
+
+  journey.step('staff see the withdrawal, cannot choose the conflicted reviewer, and assign a third', async () => {
+    const staff = await pageOf('staff');
+    await visit(staff, packetUrl);
+    await staff.getByText('Withdrawn: declared a conflict of interest').waitFor();
+    const option = staff.getByRole('option', { name: new RegExp(`^${CONFLICTED.name}: conflict`) });
+    assert.equal(await option.isDisabled(), true, 'the conflicted reviewer cannot be chosen');
+    await field(staff, 'Assign a committee reviewer').selectOption({ label: REPLACEMENT.name });
+    await navigate(staff, () => button(staff, 'Assign').click());
+    await expectStatus(staff, 'Reviewer assigned');
+  });
+
+  journey.step('both reviewers recommend approval, with their reasons', async () => {
+    for (const [who, reviewer] of [['first', FIRST], ['replacement', REPLACEMENT]]) {
+      const page = await signedIn(who, reviewer.email, true);
+      await visit(page, `${server.baseUrl}/review`);
+      await navigate(page, () => page.getByRole('link', { name: `Open the application of ${TAYLOR.name}` }).click());
+      await expectHeading(page, `${TAYLOR.name}: Certified Sex Therapist`);
+      await page.getByRole('radio', { name: 'Approve' }).check();
+      await field(page, 'Your reasons and comments').fill('Hours, supervision and documents are complete and consistent.');
+      await navigate(page, () => button(page, 'Send the recommendation').click());
+      await expectStatus(page, 'Recommendation recorded.');
+    }
+  });
+
+  journey.step('staff ask Taylor for more information', async () => {
+    const staff = await pageOf('staff');
+    await visit(staff, packetUrl);
+    await field(staff, 'What should the candidate send or explain?').fill('Please send your most recent supervisory letter.');
+    await navigate(staff, () => button(staff, 'Send the request').click());
+    await expectStatus(staff, 'Request sent');
+  });
+
+  journey.step('Taylor answers in the portal with a document from the file', async () => {
+    const taylor = await pageOf('taylor');
+    await visit(taylor, applicationUrl);
+    await expectHeading(taylor, 'The committee asks for more information');
+    await taylor.getByText('Please send your most recent supervisory letter.').first().waitFor();
+    // Sending nothing is refused, and nothing is lost.
+    await navigate(taylor, () => button(taylor, 'Send the answer').click(), { status: 422 });
+    await taylor.getByText('Write your answer or attach a document.').first().waitFor();
+    await field(taylor, 'Your answer').fill('The letter from Dr. Marsh is attached.');
+    await taylor.getByRole('group', { name: 'Attach documents from your file' }).getByRole('checkbox').first().check();
+    await navigate(taylor, () => button(taylor, 'Send the answer').click());
+    await expectStatus(taylor, 'Answer sent.');
+  });
+
+  journey.step('the committee chair approves, and the credential is issued', async () => {
+    const chair = await signedIn('chair', CHAIR, true);
+    await visit(chair, packetUrl);
+    await chair.getByText('The letter from Dr. Marsh is attached.').first().waitFor();
+    await chair.getByRole('radio', { name: 'Approve and issue the credential' }).check();
+    await field(chair, 'Reasons (they go into the decision letter)').fill('Every requirement is met and both reviewers recommend approval.');
+    await navigate(chair, () => button(chair, 'Record the decision').click());
+    await expectStatus(chair, 'Decision recorded');
+  });
+
+  journey.step('Taylor reads the letter and downloads the certificate and the signed badge', async () => {
+    const taylor = await pageOf('taylor');
+    await visit(taylor, applicationUrl);
+    await navigate(taylor, () => taylor.getByRole('link', { name: 'Read the decision letter' }).click());
+    const text = await taylor.getByRole('main').textContent();
+    number = /Your credential number is ([A-Z-]+-\d{4}-\d{6}-\d{2})/.exec(text)?.[1];
+    assert.ok(number, `a credential number in the letter: ${text}`);
+    await navigate(taylor, () => taylor.getByRole('link', { name: 'Your credential' }).click());
+    await expectHeading(taylor, 'Your credentials');
+    for (const [name, check] of [
+      ['Certificate (PDF, wall size)', (bytes) => bytes.subarray(0, 5).toString() === '%PDF-'],
+      ['Digital badge (Open Badges 3.0, signed)', (bytes) => bytes.toString().split('.').length === 3],
+    ]) {
+      const [download] = await Promise.all([taylor.waitForEvent('download'), taylor.getByRole('link', { name }).click()]);
+      const bytes = await readFile(await download.path());
+      assert.ok(check(bytes), `${name} downloaded as ${download.suggestedFilename()}`);
+      assert.ok(download.suggestedFilename().startsWith(number), download.suggestedFilename());
+    }
+  });
+
+  journey.step('a member of the public finds the credential active on the verification page', async () => {
+    const visitor = await pageOf('public');
+    await visit(visitor, `${server.baseUrl}/verify`);
+    await expectHeading(visitor, 'Verify a credential');
+    await field(visitor, 'Credential number or name').fill(number);
+    await navigate(visitor, () => button(visitor, 'Search').click());
+    await navigate(visitor, () => visitor.getByRole('link', { name: TAYLOR.name }).click());
+    await expectHeading(visitor, TAYLOR.name);
+    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'active');
+    await visitor.getByText('A licensed mental-health or medical clinician').first().waitFor();
+  });
+});
