@@ -78,6 +78,14 @@ pub enum Permission<'a> {
     RenewCredential { is_holder: bool },
     /// See the reminders the lifecycle job sent.
     ViewReminders,
+    /// Handle ethics cases: the queue, the whole case file (the complaint, the reporter's
+    /// contact details, the reply, evidence notes, every document), intake, notifying the
+    /// respondent, evidence notes and the decision. `is_respondent`: the case is about the
+    /// actor (pass `false` for the queue, which leaves out the actor's own cases).
+    HandleEthicsCase { is_respondent: bool },
+    /// Read an ethics case about oneself (the complaint's text, one's own reply and documents,
+    /// the outcome) and reply to it. `is_respondent`: the case is about the actor.
+    RespondToEthicsCase { is_respondent: bool },
 }
 
 impl Permission<'_> {
@@ -109,6 +117,8 @@ impl Permission<'_> {
             Permission::DownloadCredential { .. } => "download_credential",
             Permission::RenewCredential { .. } => "renew_credential",
             Permission::ViewReminders => "view_reminders",
+            Permission::HandleEthicsCase { .. } => "handle_ethics_case",
+            Permission::RespondToEthicsCase { .. } => "respond_to_ethics_case",
         }
     }
 }
@@ -334,6 +344,31 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
                 Deny("Only board staff see the reminders sent.")
             }
         }
+        // A case file holds a complainant's account and contact details: the ethics committee
+        // and board staff only. Committee reviewers, candidates and supervisors never see one,
+        // and nobody handles a case about themselves.
+        Permission::HandleEthicsCase { is_respondent } => {
+            let handler = actor.has_role(Role::EthicsCommittee)
+                || actor.has_role(Role::BoardStaff)
+                || actor.has_role(Role::BoardAdmin);
+            if *is_respondent {
+                Deny("This ethics case is about you, so you cannot see its file or handle it.")
+            } else if handler {
+                Allow
+            } else {
+                Deny("Only the ethics committee and board staff see ethics cases.")
+            }
+        }
+        // Relationship: the professional a complaint is about answers it; whatever their role,
+        // nobody else reads the case this way, and the reporter's contact details are never
+        // part of it.
+        Permission::RespondToEthicsCase { is_respondent } => {
+            if *is_respondent {
+                Allow
+            } else {
+                Deny("This ethics case is not about you.")
+            }
+        }
     }
 }
 
@@ -421,6 +456,50 @@ mod tests {
         );
         assert!(matches!(
             decide(&me, &Permission::EndSession { owner: &other }),
+            Decision::Deny(_)
+        ));
+    }
+
+    #[test]
+    fn ethics_cases_are_for_the_committee_and_staff_and_never_about_themselves() {
+        let handle = Permission::HandleEthicsCase { is_respondent: false };
+        for role in [Role::EthicsCommittee, Role::BoardStaff, Role::BoardAdmin] {
+            assert_eq!(decide(&actor(&[role], true), &handle), Decision::Allow, "{role}");
+            assert!(
+                matches!(
+                    decide(
+                        &actor(&[role], true),
+                        &Permission::HandleEthicsCase { is_respondent: true }
+                    ),
+                    Decision::Deny(_)
+                ),
+                "{role} about themselves"
+            );
+        }
+        for role in [
+            Role::CommitteeReviewer,
+            Role::CommitteeChair,
+            Role::Candidate,
+            Role::Supervisor,
+            Role::Clinician,
+            Role::Client,
+            Role::ReferringProvider,
+        ] {
+            assert!(
+                matches!(decide(&actor(&[role], true), &handle), Decision::Deny(_)),
+                "{role}"
+            );
+        }
+        let respondent = actor(&[Role::Candidate], false);
+        assert_eq!(
+            decide(&respondent, &Permission::RespondToEthicsCase { is_respondent: true }),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(
+                &actor(&[Role::EthicsCommittee], true),
+                &Permission::RespondToEthicsCase { is_respondent: false }
+            ),
             Decision::Deny(_)
         ));
     }

@@ -18,6 +18,7 @@ mod demo_certified;
 mod demo_credentialing;
 pub mod documents;
 mod error;
+pub mod ethics;
 pub mod evidence;
 pub mod hours_import;
 pub mod issuer;

@@ -122,6 +122,16 @@ pub enum Mail<'a> {
         what: String,
         link: String,
     },
+    /// Something happened in an ethics case: the reporter's acknowledgement, the respondent
+    /// asked to reply, the committee told of a new complaint or reply, the reporter told the
+    /// case is closed. The message carries the case reference and at most a link to sign in:
+    /// never what the complaint says, who made it, or what was decided.
+    EthicsCase {
+        name: &'a str,
+        reference: &'a str,
+        what: String,
+        link: Option<String>,
+    },
     /// A reminder from the lifecycle job: a credential about to end, or a membership ended.
     CredentialReminder {
         name: &'a str,
@@ -215,6 +225,18 @@ impl Mail<'_> {
             Mail::ApplicationUpdate { name, what, link } => (
                 "Certification: something needs your attention".into(),
                 format!("Hello {name},\n\n{what}\n\nSign in to see it: {link}"),
+            ),
+            Mail::EthicsCase {
+                name,
+                reference,
+                what,
+                link,
+            } => (
+                format!("Ethics case {reference}"),
+                match link {
+                    Some(link) => format!("Hello {name},\n\n{what}\n\nSign in to see it: {link}\n\n{board}"),
+                    None => format!("Hello {name},\n\n{what}\n\n{board}"),
+                },
             ),
         }
     }

@@ -20,6 +20,13 @@ impl Subject {
     pub fn issuer() -> Subject {
         Subject("issuer".to_owned())
     }
+    /// One ethics case: the complaint, the reporter's contact details, the reply, evidence
+    /// notes, the decision and the case's documents. A key of its own, not the respondent's
+    /// or the reporter's, so the case file can be kept or erased on the board's schedule
+    /// for case files, apart from either person's other data.
+    pub fn ethics_case(id: &str) -> Subject {
+        Subject(format!("ethics-case:{id}"))
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

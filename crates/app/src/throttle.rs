@@ -53,6 +53,20 @@ impl Limit {
             policy: ThrottlePolicy::RESET_PER_ADDRESS,
         })
     }
+    /// Ethics complaints sent from one client address.
+    pub fn complaint_address(meta: &RequestMeta) -> Option<Limit> {
+        meta.client_addr.as_ref().map(|a| Limit {
+            key: format!("complaint-address:{a}"),
+            policy: ThrottlePolicy::COMPLAINT_PER_ADDRESS,
+        })
+    }
+    /// Ethics complaints by one reporter (the e-mail address they give).
+    pub fn complaint_reporter(email: &str) -> Limit {
+        Limit {
+            key: format!("complaint-reporter:{}", email.trim().to_lowercase()),
+            policy: ThrottlePolicy::COMPLAINT_PER_REPORTER,
+        }
+    }
 }
 
 impl App {

@@ -88,6 +88,21 @@ impl ThrottlePolicy {
         window: Duration::hours(1),
         lockout: Duration::hours(1),
     };
+    /// Ethics complaints from one client address: 5 a day. A real concern is raised once; a
+    /// clinic or library sharing an address still has room, a script flooding the committee
+    /// does not.
+    pub const COMPLAINT_PER_ADDRESS: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 5,
+        window: Duration::days(1),
+        lockout: Duration::days(1),
+    };
+    /// Ethics complaints by one reporter's e-mail address: 3 a day, so nobody can bury a
+    /// professional (or the committee) under copies from changing addresses of their own.
+    pub const COMPLAINT_PER_REPORTER: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 3,
+        window: Duration::days(1),
+        lockout: Duration::days(1),
+    };
 
     /// Judges an attempt that has already been counted in `state` (the store counts
     /// atomically before the attempt is checked, so parallel requests cannot slip past).

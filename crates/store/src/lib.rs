@@ -47,6 +47,7 @@ pub mod audit;
 pub mod credentials;
 pub mod data_keys;
 mod error;
+pub mod ethics;
 pub mod evidence;
 pub mod migrate;
 pub mod outbox;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "renewals_and_reminders",
         include_str!("../migrations/0006_renewals_and_reminders.sql"),
     ),
+    (7, "ethics", include_str!("../migrations/0007_ethics.sql")),
 ];
 
 fn migrator() -> Migrator {

@@ -75,8 +75,8 @@ fn cards_for(roles: &[Role]) -> Vec<Card> {
             },
             Role::EthicsCommittee => Card {
                 title: "Ethics committee",
-                text: "Complaints about certified professionals and the cases you handle will appear here.",
-                links: vec![],
+                text: "Complaints about certified professionals: intake, the respondent's reply, evidence notes and the committee's decision.",
+                links: vec![("Ethics cases", "/ethics/cases")],
             },
             Role::BoardStaff => Card {
                 title: "Board workbench",

@@ -8,6 +8,7 @@ mod auth;
 mod credentials;
 mod demo;
 mod documents;
+mod ethics;
 mod home;
 mod hours_import;
 mod portal;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(renewal::routes())
         .merge(supervision::routes())
         .merge(documents::routes())
+        .merge(ethics::routes())
         .merge(hours_import::routes())
         .merge(demo::routes())
 }
