@@ -955,3 +955,167 @@ mod tests {
         assert!(!StatusPurpose::Revocation.bit_for(CredentialStatus::Suspended));
     }
 }
+
+/// One credential in a bulk action's preview: what will happen to it, or why it is skipped.
+#[derive(Debug, Clone)]
+pub struct BulkLine {
+    pub number: String,
+    pub holder_name: String,
+    pub current: String,
+    /// `Ok(what will happen)` or `Err(why it is skipped)`.
+    pub outcome: Result<String, String>,
+}
+
+/// Where a bulk action stands (kept in the settings table, so every node can show it).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct BulkProgress {
+    pub action: String,
+    pub total: usize,
+    pub done: usize,
+    pub applied: usize,
+    /// (number, why) for credentials left as they were.
+    pub skipped: Vec<(String, String)>,
+    pub finished: bool,
+}
+
+/// The most credentials one bulk action may touch: enough for a board's yearly clean-up, small
+/// enough to preview on one page.
+pub const BULK_LIMIT: usize = 500;
+
+impl App {
+    /// What a bulk action would do to each chosen credential. Nothing changes.
+    pub async fn bulk_preview(
+        &self,
+        actor: &Actor,
+        numbers: &[String],
+        action: StatusAction,
+        meta: &RequestMeta,
+    ) -> AppResult<Vec<BulkLine>> {
+        self.authorize(actor, Permission::ManageCredentials, meta).await?;
+        if numbers.is_empty() {
+            return Err(AppError::field("numbers", "Choose at least one credential."));
+        }
+        if numbers.len() > BULK_LIMIT {
+            return Err(AppError::field(
+                "numbers",
+                format!("Choose at most {BULK_LIMIT} credentials at a time."),
+            ));
+        }
+        let mut lines = Vec::new();
+        for number in numbers {
+            let Some(credential) = self.store().credential_by_number(number).await? else {
+                lines.push(BulkLine {
+                    number: number.clone(),
+                    holder_name: String::new(),
+                    current: String::new(),
+                    outcome: Err("No credential has this number.".into()),
+                });
+                continue;
+            };
+            let outcome = match action.transition(&credential.status) {
+                Some((to, _)) => Ok(format!("{} → {to}", credential.status)),
+                None => Err(format!(
+                    "Left as it is: a {} credential cannot take this action.",
+                    credential.status
+                )),
+            };
+            lines.push(BulkLine {
+                number: credential.number,
+                holder_name: credential.holder_name,
+                current: credential.status,
+                outcome,
+            });
+        }
+        Ok(lines)
+    }
+
+    /// Starts a bulk action in the background and returns its id; the reason (and for a
+    /// sanction the public notice) applies to every credential. Each credential changes in its
+    /// own transaction with its own history, so a stop half-way leaves every credential either
+    /// changed or not, and running the same action again skips the ones already done.
+    pub async fn start_bulk(
+        &self,
+        actor: &Actor,
+        numbers: Vec<String>,
+        action: StatusAction,
+        reason: &str,
+        notice: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<String> {
+        let preview = self.bulk_preview(actor, &numbers, action, meta).await?;
+        let mut errors = domain::FieldErrors::new();
+        if reason.trim().chars().count() < 5 {
+            errors.add(
+                "reason",
+                "Write the reason for the record (it is kept in each credential's history).",
+            );
+        }
+        if matches!(action, StatusAction::Suspend | StatusAction::Revoke) && notice.trim().chars().count() < 5 {
+            errors.add("notice", "Write the public notice shown on each verification page.");
+        }
+        errors.into_result()?;
+        let id = random::id()?;
+        let key = format!("bulk.{id}");
+        let mut progress = BulkProgress {
+            action: action.as_str().to_owned(),
+            total: preview.len(),
+            ..BulkProgress::default()
+        };
+        self.save_bulk(&key, &progress).await?;
+        self.record(
+            actor,
+            AuditEvent::success("credential.bulk_started")
+                .subject("bulk", &id)
+                .detail(format!("{} × {}", action.as_str(), preview.len())),
+            meta,
+        )
+        .await?;
+        let app = self.clone();
+        let actor = actor.clone();
+        let meta = meta.clone();
+        let (reason, notice) = (reason.to_owned(), notice.to_owned());
+        tokio::spawn(async move {
+            for line in preview {
+                match line.outcome {
+                    Ok(_) => match app
+                        .change_credential_status(&actor, &line.number, action, &reason, &notice, &meta)
+                        .await
+                    {
+                        Ok(()) => progress.applied += 1,
+                        Err(error) => progress.skipped.push((line.number, error.to_string())),
+                    },
+                    Err(why) => progress.skipped.push((line.number, why)),
+                }
+                progress.done += 1;
+                if let Err(error) = app.save_bulk(&key, &progress).await {
+                    tracing::warn!(error = %error, "bulk progress not saved");
+                }
+            }
+            progress.finished = true;
+            if let Err(error) = app.save_bulk(&key, &progress).await {
+                tracing::warn!(error = %error, "bulk progress not saved");
+            }
+        });
+        Ok(id)
+    }
+
+    async fn save_bulk(&self, key: &str, progress: &BulkProgress) -> AppResult<()> {
+        let json = serde_json::to_string(progress).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+        self.store().put_setting(key, &json).await?;
+        Ok(())
+    }
+
+    /// Where a bulk action stands.
+    pub async fn bulk_progress(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<BulkProgress> {
+        self.authorize(actor, Permission::ManageCredentials, meta).await?;
+        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(AppError::NotFound);
+        }
+        let json = self
+            .store()
+            .setting(&format!("bulk.{id}"))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        serde_json::from_str(&json).map_err(|e| AppError::internal(anyhow::anyhow!("bulk progress unreadable: {e}")))
+    }
+}

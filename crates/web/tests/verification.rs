@@ -99,4 +99,61 @@ both_engines! {
         assert_eq!(limited.status, 429);
         assert!(limited.body.contains("Too many lookups"), "{}", limited.body);
     }
+
+    async fn staff_apply_one_action_to_many_credentials_after_a_preview(engine) {
+        let t = TestApp::start(engine).await;
+        let meta = app::RequestMeta::default();
+        let today = t.app.today();
+        let mut numbers = Vec::new();
+        for n in 0..3 {
+            let user = t.user(&format!("holder{n}@practice.test"), &[Role::Candidate]).await;
+            numbers.push(t.app.record_existing_credential(&user, "CSE", today - Duration::days(10), today + Duration::days(900)).await.unwrap().number);
+        }
+        let staff = t.signed_in("registrar@board.test", &[Role::BoardStaff]).await;
+        let registrar = t.actor("registrar@board.test").await;
+        t.app.change_credential_status(&registrar, &numbers[2], app::credential::StatusAction::Revoke, "Issued to the wrong person.", "Revoked: issued in error.", &meta).await.unwrap();
+
+        let register = staff.get("/admin/credentials").await;
+        assert_eq!(register.status, 200);
+        let choose: Vec<(String, String)> = numbers.iter().map(|n| (format!("select-{n}"), "1".to_owned())).collect();
+        let csrf = register.csrf();
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", &csrf), ("action", "suspend")];
+        fields.extend(choose.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let preview = staff.post("/admin/credentials/bulk/preview", &fields).await;
+        assert_eq!(preview.status, 200, "{}", preview.body);
+        assert!(preview.contains("2 of 3 will change"), "{}", preview.body);
+        assert!(preview.contains("a revoked credential cannot take this action"));
+        // Nothing changed by the preview.
+        assert_eq!(t.db.store.credential_by_number(&numbers[0]).await.unwrap().unwrap().status, "active");
+
+        let mut apply = fields.clone();
+        apply.push(("reason", "Membership fees unpaid."));
+        let missing = staff.post("/admin/credentials/bulk", &apply).await;
+        assert_eq!(missing.status, 422);
+        assert!(missing.contains("Write the public notice") && missing.contains("Membership fees unpaid."), "{}", missing.body);
+        apply.push(("notice", "Suspended until membership fees are paid."));
+        let started = staff.post("/admin/credentials/bulk", &apply).await;
+        assert_eq!(started.status, 303, "{}", started.body);
+        let progress_url = started.location();
+        let mut page = staff.get(&progress_url).await;
+        for _ in 0..50 {
+            if page.contains("Finished:") {
+                break;
+            }
+            assert!(page.contains("<progress"), "{}", page.body);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            page = staff.get(&progress_url).await;
+        }
+        assert!(page.contains("Finished: 2 changed, 1 left as they were."), "{}", page.body);
+        for number in &numbers[..2] {
+            let view = t.app.verify_number(number).await.unwrap();
+            assert_eq!(view.status.as_str(), "suspended");
+            assert_eq!(view.public_notice.as_deref(), Some("Suspended until membership fees are paid."));
+        }
+        assert_eq!(t.app.verify_number(&numbers[2]).await.unwrap().status.as_str(), "revoked");
+        // Only staff run bulk actions.
+        let holder = t.client();
+        holder.sign_in("holder0@practice.test", support::PASSWORD).await;
+        assert_eq!(holder.get(&progress_url).await.status, 403);
+    }
 }

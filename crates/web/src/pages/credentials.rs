@@ -26,6 +26,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/admin/credentials", get(register))
         .route("/admin/credentials/{number}", get(one))
         .route("/admin/credentials/{number}/status", post(change_status))
+        .route("/admin/credentials/bulk/preview", post(bulk_preview))
+        .route("/admin/credentials/bulk", post(bulk_start))
+        .route("/admin/credentials/bulk/{id}", get(bulk_progress))
 }
 
 fn app(state: &ServerState) -> Result<&app::App, WebError> {
@@ -126,6 +129,7 @@ struct RegisterPage {
     ctx: PageContext,
     credentials: Vec<PublicCredential>,
     filter: String,
+    errors: FieldErrors,
 }
 
 impl RegisterPage {
@@ -157,6 +161,7 @@ async fn register(
         ctx,
         credentials,
         filter: query.status,
+        errors: FieldErrors::new(),
     })
 }
 
@@ -265,4 +270,161 @@ async fn change_status(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+// ---- bulk actions ----------------------------------------------------------------------------
+
+/// The bulk form: the action, its reason and notice, and one checkbox per credential
+/// (`select-{number}`).
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct BulkForm {
+    action: String,
+    reason: String,
+    notice: String,
+    #[serde(flatten)]
+    checked: std::collections::BTreeMap<String, String>,
+}
+
+impl BulkForm {
+    fn numbers(&self) -> Vec<String> {
+        self.checked
+            .keys()
+            .filter_map(|key| key.strip_prefix("select-"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl FormPage for BulkForm {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_bulk_preview.html")]
+struct BulkPreviewPage {
+    ctx: PageContext,
+    lines: Vec<app::credential::BulkLine>,
+    form: BulkForm,
+    numbers: Vec<String>,
+    applies: usize,
+    errors: FieldErrors,
+}
+
+async fn show_preview(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    form: BulkForm,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let app = app(state)?;
+    let numbers = form.numbers();
+    let Some(action) = StatusAction::parse(&form.action) else {
+        return register_with_error(state, ctx, actor, meta, "action", "Choose the action to apply.").await;
+    };
+    let lines = match app.bulk_preview(actor, &numbers, action, meta).await {
+        Ok(lines) => lines,
+        Err(AppError::Validation(errors)) => {
+            let message = errors.iter().next().map(|(_, m)| m.to_owned()).unwrap_or_default();
+            return register_with_error(state, ctx, actor, meta, "numbers", &message).await;
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(page_with_status(
+        status,
+        &BulkPreviewPage {
+            ctx,
+            applies: lines.iter().filter(|l| l.outcome.is_ok()).count(),
+            lines,
+            numbers,
+            form,
+            errors,
+        },
+    ))
+}
+
+async fn register_with_error(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    field: &str,
+    message: &str,
+) -> Result<Response, WebError> {
+    let credentials = app(state)?.all_credentials(actor, meta).await?;
+    let mut errors = FieldErrors::new();
+    errors.add(field, message);
+    Ok(page_with_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &RegisterPage {
+            ctx,
+            credentials,
+            filter: String::new(),
+            errors,
+        },
+    ))
+}
+
+async fn bulk_preview(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Posted(form): Posted<BulkForm>,
+) -> Result<Response, WebError> {
+    show_preview(&state, ctx, &session.actor, &meta, form, FieldErrors::new()).await
+}
+
+async fn bulk_start(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Posted(form): Posted<BulkForm>,
+) -> Result<Response, WebError> {
+    let Some(action) = StatusAction::parse(&form.action) else {
+        return Err(AppError::field("action", "Choose the action to apply.").into());
+    };
+    match app(&state)?
+        .start_bulk(
+            &session.actor,
+            form.numbers(),
+            action,
+            &form.reason,
+            &form.notice,
+            &meta,
+        )
+        .await
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/admin/credentials/bulk/{id}")).into_response()),
+        Err(AppError::Validation(errors)) => show_preview(&state, ctx, &session.actor, &meta, form, errors).await,
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_bulk_progress.html")]
+struct BulkProgressPage {
+    ctx: PageContext,
+    progress: app::credential::BulkProgress,
+}
+
+async fn bulk_progress(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let progress = app(&state)?.bulk_progress(&session.actor, &id, &meta).await?;
+    page(&BulkProgressPage { ctx, progress })
 }
