@@ -207,4 +207,59 @@ forEachEngine('review', (engine, journey) => {
     assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'active');
     await visitor.getByText('A licensed mental-health or medical clinician').first().waitFor();
   });
+
+  journey.step('staff revoke two credentials at once after a preview, and follow the progress', async () => {
+    const staff = await pageOf('staff');
+    await visit(staff, `${server.baseUrl}/admin/credentials`);
+    await expectHeading(staff, 'Credentials');
+    const register = staff.getByRole('region', { name: 'Table of credentials' });
+    await register.getByRole('checkbox', { name: new RegExp(`^Choose ${number} `) }).check();
+    await register.getByRole('checkbox', { name: /\(Dr\. Victor Hale\)$/ }).check();
+    await staff.getByRole('radio', { name: 'Revoke', exact: true }).check();
+    await navigate(staff, () => button(staff, 'Preview').click());
+    await expectHeading(staff, 'Preview: revoke 2 credentials');
+    await staff.getByText('1 of 2 will change').waitFor();
+    await field(staff, "Reason (kept in each credential's history, not public)").fill('Ethics case 2026-9.');
+    await field(staff, 'Public notice (shown on each verification page)').fill('Revoked after an ethics committee finding.');
+    await navigate(staff, () => button(staff, 'Apply to 1 credentials').click());
+    await staff.getByRole('status').filter({ hasText: 'Finished: 1 changed, 1 left as they were.' }).waitFor({ timeout: 20_000 });
+    await staff.locator('progress').waitFor();
+  });
+
+  journey.step('the verification page now says revoked, with the notice', async () => {
+    const visitor = await pageOf('public');
+    await visit(visitor, `${server.baseUrl}/verify/${number}`);
+    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'revoked');
+    await visitor.getByText('Revoked after an ethics committee finding.').first().waitFor();
+  });
+
+  journey.step('staff see the renewal audits and the reminders, and run a round', async () => {
+    const staff = await pageOf('staff');
+    await visit(staff, `${server.baseUrl}/admin/renewals`);
+    await expectHeading(staff, 'Renewal audits');
+    await visit(staff, `${server.baseUrl}/admin/reminders`);
+    await expectHeading(staff, 'Reminders');
+    await navigate(staff, () => button(staff, 'Run a round now').click());
+    await expectStatus(staff, 'Round run now');
+    // Rosa Delgado's credential ends within 30 days: her reminder is listed.
+    await staff.getByRole('cell', { name: 'Rosa Delgado' }).first().waitFor();
+  });
+
+  journey.step('a holder whose credential ends soon logs credits and sees how they count', async () => {
+    const rosa = await signedIn('rosa', 'expiring@demo.sensate.test', false);
+    await visit(rosa, `${server.baseUrl}/portal/credentials`);
+    await navigate(rosa, () => rosa.getByRole('link', { name: 'Renewal' }).first().click());
+    await expectHeading(rosa, 'Renew your Certified Sexuality Counselor');
+    await field(rosa, 'How you earned them').selectOption({ label: 'CE not approved by the board' });
+    await field(rosa, 'Date').fill(new Date().toISOString().slice(0, 10));
+    await field(rosa, 'Hours').fill('lots');
+    await field(rosa, 'Provider').fill('Regional Sexual Health Conference');
+    await field(rosa, 'Activity').fill('Workshop on desire discrepancy');
+    await navigate(rosa, () => button(rosa, 'Add').click(), { status: 422 });
+    assert.equal(await field(rosa, 'Provider').inputValue(), 'Regional Sexual Health Conference', 'what was typed is kept');
+    await field(rosa, 'Hours').fill('14');
+    await navigate(rosa, () => button(rosa, 'Add').click());
+    await expectStatus(rosa, 'Credits added.');
+    await rosa.getByText('14 hours give 7 credits, but at most 5 count').first().waitFor();
+  });
 });

@@ -8,9 +8,23 @@ use axum::routing::get;
 use crate::ServerState;
 
 const APP_CSS: &str = include_str!("../static/app.css");
+/// The only script: keeps a background job's progress bar current (pages work without it).
+const PROGRESS_JS: &str = include_str!("../static/progress.js");
 
 pub fn routes() -> Router<ServerState> {
-    Router::new().route("/static/app.css", get(app_css))
+    Router::new()
+        .route("/static/app.css", get(app_css))
+        .route("/static/progress.js", get(progress_js))
+}
+
+async fn progress_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PROGRESS_JS,
+    )
 }
 
 async fn app_css() -> impl IntoResponse {

@@ -424,7 +424,16 @@ async fn bulk_progress(
     SignedIn(session): SignedIn,
     Meta(meta): Meta,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     let progress = app(&state)?.bulk_progress(&session.actor, &id, &meta).await?;
+    // The page's script asks for the same state as JSON.
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if wants_json {
+        return Ok(axum::Json(progress).into_response());
+    }
     page(&BulkProgressPage { ctx, progress })
 }
