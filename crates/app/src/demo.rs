@@ -60,6 +60,12 @@ const PEOPLE: &[DemoPerson] = &[
         about: "Chair of the certification committee: decides once both reviewers have recommended",
     },
     DemoPerson {
+        email: "ethics@demo.sensate.test",
+        name: "Dr. Ruth Abernathy",
+        roles: &[Role::EthicsCommittee],
+        about: "Ethics committee member: handles complaints about certified professionals; the case about Dr. Kessler waits for his reply",
+    },
+    DemoPerson {
         email: "supervisor@demo.sensate.test",
         name: "Dr. Helen Marsh",
         roles: &[Role::Candidate, Role::Supervisor],
@@ -111,7 +117,7 @@ const PEOPLE: &[DemoPerson] = &[
         email: "suspended@demo.sensate.test",
         name: "Dr. Adrian Kessler",
         roles: &[Role::Candidate],
-        about: "Sex therapist whose credential is suspended pending an ethics complaint",
+        about: "Sex therapist whose credential is suspended pending an ethics complaint: the committee's case waits for his reply (its link is in the demo mailbox)",
     },
     DemoPerson {
         email: "revoked@demo.sensate.test",
