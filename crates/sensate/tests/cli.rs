@@ -283,7 +283,8 @@ both_engines! {
         let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let form = [("csrf", csrf.as_str()), ("display_name", "Log Test"), ("email", "log@example.org"), ("password", password), ("password_confirm", password)];
         let signed_up = http.post(format!("{}/sign-up", server.base)).header("cookie", &cookie).form(&form).send().await.unwrap();
-        assert_eq!(signed_up.status(), 303);
+        let status = signed_up.status();
+        assert_eq!(status, 303, "{}", signed_up.text().await.unwrap());
         let sign_in = [("csrf", csrf.as_str()), ("email", "log@example.org"), ("password", password), ("next", "/dashboard")];
         let signed_in = http.post(format!("{}/sign-in", server.base)).header("cookie", &cookie).form(&sign_in).send().await.unwrap();
         assert_eq!(signed_in.status(), 303);
