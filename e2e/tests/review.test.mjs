@@ -39,6 +39,7 @@ forEachEngine('review', (engine, journey) => {
   let packetUrl;
   let applicationUrl;
   let number;
+  let badge;
 
   async function pageOf(who) {
     if (!pages[who]) {
@@ -193,6 +194,7 @@ forEachEngine('review', (engine, journey) => {
       const bytes = await readFile(await download.path());
       assert.ok(check(bytes), `${name} downloaded as ${download.suggestedFilename()}`);
       assert.ok(download.suggestedFilename().startsWith(number), download.suggestedFilename());
+      if (name.startsWith('Digital badge')) badge = { name: download.suggestedFilename(), bytes };
     }
   });
 
@@ -208,8 +210,20 @@ forEachEngine('review', (engine, journey) => {
     await visitor.getByText('A licensed mental-health or medical clinician').first().waitFor();
   });
 
+  journey.step('the public checks the downloaded badge file: the signature is valid and the credential active', async () => {
+    const visitor = await pageOf('public');
+    await visit(visitor, `${server.baseUrl}/verify`);
+    await field(visitor, 'Credential file').setInputFiles({ name: badge.name, mimeType: 'application/vc+jwt', buffer: badge.bytes });
+    await navigate(visitor, () => button(visitor, 'Check').click());
+    await expectHeading(visitor, 'The signature is valid');
+    await visitor.getByRole('status').getByText('active', { exact: true }).waitFor();
+  });
+
   journey.step('staff revoke two credentials at once after a preview, and follow the progress', async () => {
     const staff = await pageOf('staff');
+    await visit(staff, `${server.baseUrl}/admin/credentials/${number}`);
+    await expectHeading(staff, `${TAYLOR.name}: ${number}`);
+    await staff.getByText('Application approved.').waitFor();
     await visit(staff, `${server.baseUrl}/admin/credentials`);
     await expectHeading(staff, 'Credentials');
     const register = staff.getByRole('region', { name: 'Table of credentials' });
