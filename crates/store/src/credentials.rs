@@ -129,6 +129,42 @@ macro_rules! insert_credential_event_sql {
     }};
 }
 
+pub(crate) use insert_credential_event_sql;
+
+/// Moves a credential from the board status `$from` to `$to` with its event, inside the
+/// caller's transaction; a credential no longer in `$from` (someone acted first) makes the
+/// caller return [`StoreError::Conflict`]. Shared by staff actions and ethics decisions, so
+/// both write the same columns and history.
+macro_rules! change_status_sql {
+    ($id:expr, $from:expr, $to:expr, $public_notice:expr, $event:expr, $executor:expr) => {{
+        let event = $event;
+        let to: &str = $to;
+        let changed = sqlx::query(
+            "UPDATE credentials SET status = $1, status_reason = $2, public_notice = $3, status_changed_at = $4 \
+             WHERE id = $5 AND status = $6",
+        )
+        .bind(to)
+        .bind(if to == "active" {
+            None
+        } else {
+            Some(event.reason.as_str())
+        })
+        .bind($public_notice)
+        .bind(event.at)
+        .bind($id)
+        .bind($from)
+        .execute($executor)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::Conflict);
+        }
+        $crate::credentials::insert_credential_event_sql!(event, $executor);
+    }};
+}
+
+pub(crate) use change_status_sql;
+
 impl Store {
     /// The next number of a named sequence for a year (1, 2, 3…), atomically: two nodes never
     /// get the same one. Numbers lost to a failed transaction leave gaps, never duplicates.
@@ -301,27 +337,7 @@ impl Store {
     ) -> Result<()> {
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            let changed = sqlx::query(
-                "UPDATE credentials SET status = $1, status_reason = $2, public_notice = $3, status_changed_at = $4 \
-                 WHERE id = $5 AND status = $6",
-            )
-            .bind(to)
-            .bind(if to == "active" {
-                None
-            } else {
-                Some(event.reason.as_str())
-            })
-            .bind(public_notice)
-            .bind(event.at)
-            .bind(id)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed != 1 {
-                return Err(StoreError::Conflict);
-            }
-            insert_credential_event_sql!(event, &mut *tx);
+            change_status_sql!(id, from, to, public_notice, event, &mut *tx);
             tx.commit().await?;
         });
         Ok(())

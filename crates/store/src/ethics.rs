@@ -366,35 +366,14 @@ impl Store {
             insert_event_sql!(decision.event, &mut *tx);
             if let Some(change) = &decision.credential {
                 let event = change.event;
-                let moved = sqlx::query(
-                    "UPDATE credentials SET status = $1, status_reason = $2, public_notice = $3, \
-                     status_changed_at = $4 WHERE id = $5 AND status = $6",
-                )
-                .bind(change.to)
-                .bind(&event.reason)
-                .bind(&event.public_notice)
-                .bind(event.at)
-                .bind(change.credential_id)
-                .bind(change.from)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if moved != 1 {
-                    return Err(StoreError::Conflict);
-                }
-                sqlx::query(
-                    "INSERT INTO credential_events (id, credential_id, kind, reason, public_notice, actor_id, at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&event.id)
-                .bind(&event.credential_id)
-                .bind(&event.kind)
-                .bind(&event.reason)
-                .bind(&event.public_notice)
-                .bind(&event.actor_id)
-                .bind(event.at)
-                .execute(&mut *tx)
-                .await?;
+                crate::credentials::change_status_sql!(
+                    change.credential_id,
+                    change.from,
+                    change.to,
+                    event.public_notice.as_deref(),
+                    event,
+                    &mut *tx
+                );
             }
             tx.commit().await?;
         });

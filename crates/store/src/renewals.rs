@@ -284,19 +284,7 @@ impl Store {
             if extended != 1 {
                 return Err(StoreError::Conflict);
             }
-            sqlx::query(
-                "INSERT INTO credential_events (id, credential_id, kind, reason, public_notice, actor_id, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&event.id)
-            .bind(&event.credential_id)
-            .bind(&event.kind)
-            .bind(&event.reason)
-            .bind(&event.public_notice)
-            .bind(&event.actor_id)
-            .bind(event.at)
-            .execute(&mut *tx)
-            .await?;
+            crate::credentials::insert_credential_event_sql!(event, &mut *tx);
             tx.commit().await?;
         });
         Ok(())
