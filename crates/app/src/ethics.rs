@@ -1344,6 +1344,37 @@ impl App {
 
     /// The respondent's view of a case about them, once they have been notified: the
     /// complaint's text, their reply, the outcome. Never the reporter.
+    /// The cases about the actor that they have been told of: (id, reference, state, since).
+    pub async fn cases_about_me(
+        &self,
+        actor: &Actor,
+        meta: &RequestMeta,
+    ) -> AppResult<Vec<(String, String, String, store::Timestamp)>> {
+        self.authorize(actor, Permission::RespondToEthicsCase { is_respondent: true }, meta)
+            .await?;
+        Ok(self
+            .store()
+            .ethics_cases()
+            .await?
+            .into_iter()
+            .filter(|case| case.respondent_id == actor.user_id.as_str())
+            .filter(|case| {
+                matches!(
+                    case.status.as_str(),
+                    "respondent_notified" | "reply_received" | "decided"
+                )
+            })
+            .map(|case| {
+                let state = match case.status.as_str() {
+                    "respondent_notified" => "Waiting for your reply",
+                    "reply_received" => "Your reply is with the committee",
+                    _ => "Decided",
+                };
+                (case.id, case.reference, state.to_owned(), case.state_since)
+            })
+            .collect())
+    }
+
     pub async fn respondent_case(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<RespondentCase> {
         let case = self.load_case(id).await?;
         let is_respondent = case.respondent_id == actor.user_id.as_str();

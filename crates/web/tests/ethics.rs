@@ -195,6 +195,7 @@ both_engines! {
         }
         assert_ne!(public.get(&format!("/ethics/cases/{id}")).await.status, 200);
         assert_eq!(holder.get(&format!("/portal/ethics-cases/{id}")).await.status, 404, "not notified yet");
+        assert!(!holder.get("/portal/credentials").await.contains("Ethics cases about you"), "not listed before notification");
 
         let queue = committee.get("/ethics/cases").await;
         assert_eq!(queue.status, 200, "{}", queue.body);
@@ -230,6 +231,8 @@ both_engines! {
         assert!(mail.contains(&format!("/portal/ethics-cases/{id}")), "{mail}");
         assert!(!mail.contains(DESCRIPTION) && !mail.contains("dinner") && !mail.contains("Robin"), "{mail}");
         let portal = format!("/portal/ethics-cases/{id}");
+        let listed = holder.get("/portal/credentials").await;
+        assert!(listed.contains("Ethics cases about you") && listed.contains(&portal) && listed.contains("Waiting for your reply"), "{}", listed.body);
         let mine = holder.get(&portal).await;
         assert_eq!(mine.status, 200, "{}", mine.body);
         assert!(mine.contains(DESCRIPTION) && mine.contains(&reference));

@@ -50,6 +50,8 @@ pub fn status_badge(status: domain::credential_status::CredentialStatus) -> &'st
 struct MinePage {
     ctx: PageContext,
     credentials: Vec<PublicCredential>,
+    /// Ethics cases about the holder they have been told of: (id, reference, state, since).
+    cases: Vec<(String, String, String, String)>,
 }
 
 impl MinePage {
@@ -64,8 +66,19 @@ async fn mine(
     SignedIn(session): SignedIn,
     Meta(meta): Meta,
 ) -> Result<Response, WebError> {
-    let credentials = app(&state)?.my_credentials(&session.actor, &meta).await?;
-    page(&MinePage { ctx, credentials })
+    let app = app(&state)?;
+    let credentials = app.my_credentials(&session.actor, &meta).await?;
+    let cases = app
+        .cases_about_me(&session.actor, &meta)
+        .await?
+        .into_iter()
+        .map(|(id, reference, state, since)| (id, reference, state, when(since)))
+        .collect();
+    page(&MinePage {
+        ctx,
+        credentials,
+        cases,
+    })
 }
 
 #[derive(Deserialize, Default)]
