@@ -164,3 +164,33 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for PostedWithFiles<T> {
         Ok(PostedWithFiles(value, files))
     }
 }
+
+/// A refusal in words ("this case is already decided") or per-field problems, as errors to
+/// show on the form they concern; anything else goes on to the error boundary.
+pub fn as_form_errors(error: app::AppError) -> Result<FieldErrors, app::AppError> {
+    match error {
+        app::AppError::Validation(errors) => Ok(errors),
+        app::AppError::Refused(message) => {
+            let mut errors = FieldErrors::new();
+            errors.add(FORM_LEVEL, message);
+            Ok(errors)
+        }
+        other => Err(other),
+    }
+}
+
+/// Declares a form of text fields whose stale token is answered by asking to send it again
+/// (its page is rebuilt from the database by the handler when the input has problems).
+macro_rules! plain_form {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        #[derive(serde::Deserialize, Default, Clone)]
+        #[serde(default)]
+        struct $name { $($field: String),* }
+        impl $crate::forms::FormPage for $name {
+            fn rerender(self, _: $crate::pages::PageContext, _: domain::FieldErrors) -> axum::response::Response {
+                axum::response::IntoResponse::into_response($crate::WebError::Csrf)
+            }
+        }
+    };
+}
+pub(crate) use plain_form;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
-use crate::forms::{FormPage, Posted};
+use crate::forms::{FormPage, Posted, plain_form};
 use crate::{ServerState, WebError};
 
 pub fn routes() -> Router<ServerState> {
@@ -190,19 +190,7 @@ struct OnePage {
     notice: Option<&'static str>,
 }
 
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct StatusInput {
-    action: String,
-    reason: String,
-    notice: String,
-}
-
-impl FormPage for StatusInput {
-    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
-        WebError::Csrf.into_response()
-    }
-}
+plain_form!(StatusInput { action, reason, notice });
 
 async fn one_page(
     state: &ServerState,

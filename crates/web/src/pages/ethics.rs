@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
-use crate::forms::{FORM_LEVEL, FormPage, Posted, PostedWithFiles, UploadedFile};
+use crate::forms::{FORM_LEVEL, FormPage, Posted, PostedWithFiles, UploadedFile, as_form_errors, plain_form};
 use crate::{ServerState, WebError};
 
 /// The largest complaint or reply accepted: room for one document more than allowed (so an
@@ -105,19 +105,6 @@ fn attachments(files: Vec<UploadedFile>) -> Vec<Attachment> {
             bytes: file.bytes.into(),
         })
         .collect()
-}
-
-/// A refusal in words (e.g. "this case is already decided") is shown on the form it concerns.
-fn as_form_errors(error: AppError) -> Result<FieldErrors, AppError> {
-    match error {
-        AppError::Validation(errors) => Ok(errors),
-        AppError::Refused(message) => {
-            let mut errors = FieldErrors::new();
-            errors.add(FORM_LEVEL, message);
-            Ok(errors)
-        }
-        other => Err(other),
-    }
 }
 
 // ---- the public complaint form -----------------------------------------------------------
@@ -302,21 +289,6 @@ async fn queue(
 }
 
 // ---- the case file -----------------------------------------------------------------------
-
-/// A form whose stale token can only be answered by asking to send it again (its page is
-/// rebuilt from the database by the handler when the input has problems).
-macro_rules! plain_form {
-    ($name:ident { $($field:ident),* $(,)? }) => {
-        #[derive(Deserialize, Default, Clone)]
-        #[serde(default)]
-        struct $name { $($field: String),* }
-        impl FormPage for $name {
-            fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
-                WebError::Csrf.into_response()
-            }
-        }
-    };
-}
 
 plain_form!(IntakeInput { decision, reason });
 plain_form!(NoteInput { note });

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
-use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::forms::{Posted, TokenOnly, plain_form};
 use crate::{ServerState, WebError};
 
 pub fn routes() -> Router<ServerState> {
@@ -72,21 +72,13 @@ impl RenewalPage {
     }
 }
 
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct CreditForm {
-    method: String,
-    date: String,
-    hours: String,
-    provider: String,
-    title: String,
-}
-
-impl FormPage for CreditForm {
-    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
-        WebError::Csrf.into_response()
-    }
-}
+plain_form!(CreditForm {
+    method,
+    date,
+    hours,
+    provider,
+    title
+});
 
 async fn renewal_page(
     state: &ServerState,
@@ -240,18 +232,7 @@ async fn audit_queue(
     })
 }
 
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct DecideForm {
-    decision: String,
-    note: String,
-}
-
-impl FormPage for DecideForm {
-    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
-        WebError::Csrf.into_response()
-    }
-}
+plain_form!(DecideForm { decision, note });
 
 async fn decide(
     State(state): State<ServerState>,

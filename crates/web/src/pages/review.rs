@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
-use crate::forms::{FormPage, Posted};
+use crate::forms::{FormPage, Posted, as_form_errors, plain_form};
 use crate::{ServerState, WebError};
 
 pub fn routes() -> Router<ServerState> {
@@ -45,21 +45,6 @@ pub fn routes() -> Router<ServerState> {
 
 fn app(state: &ServerState) -> Result<&app::App, WebError> {
     state.app().ok_or(WebError::NotReady)
-}
-
-/// A form whose stale token can only be answered by asking to send it again (its page is
-/// rebuilt from the database by the handler when the input has problems).
-macro_rules! plain_form {
-    ($name:ident { $($field:ident),* $(,)? }) => {
-        #[derive(Deserialize, Default, Clone)]
-        #[serde(default)]
-        struct $name { $($field: String),* }
-        impl FormPage for $name {
-            fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
-                WebError::Csrf.into_response()
-            }
-        }
-    };
 }
 
 // ---- the staff's queue -----------------------------------------------------------------------
@@ -401,19 +386,6 @@ async fn packet_with_errors(
     data.errors = errors;
     fill(&mut data);
     Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
-}
-
-/// A refusal in words (e.g. "needs 2 recommendations") is shown on the form it concerns.
-fn as_form_errors(error: AppError) -> Result<FieldErrors, AppError> {
-    match error {
-        AppError::Validation(errors) => Ok(errors),
-        AppError::Refused(message) => {
-            let mut errors = FieldErrors::new();
-            errors.add(crate::forms::FORM_LEVEL, message);
-            Ok(errors)
-        }
-        other => Err(other),
-    }
 }
 
 async fn assign(
