@@ -22,7 +22,18 @@ fn code(text: &str) -> ProgramCode {
 #[test]
 fn the_shipped_lists_have_the_board_vocabularies() {
     let lists = lists();
-    assert_eq!(lists.version, "2025.L.1");
+    assert_eq!(lists.version, "2026.L.1");
+    // The directory's vocabularies: the concerns people bring (clinical taxonomy), the
+    // populations served and the approaches.
+    assert_eq!(lists.concerns.len(), 16);
+    assert!(
+        lists
+            .concerns
+            .iter()
+            .any(|c| c.key == "desire_discrepancy" && c.name == "Desire discrepancy in a couple")
+    );
+    assert_eq!(lists.populations.len(), 8);
+    assert_eq!(lists.approaches.len(), 8);
     assert_eq!(lists.core_areas.len(), 15);
     assert_eq!(lists.disciplines.len(), 7);
     assert_eq!(lists.professions.len(), 6);
@@ -253,4 +264,28 @@ fn renewal_rules_are_data_too() {
     let end = start + CST[start..].find("\n]\n").unwrap() + 3;
     let without = format!("{}{}", &CST[..start], &CST[end..]);
     assert_eq!(parse_program(&without, &lists(), &[]).unwrap().renewal, None);
+}
+
+#[test]
+fn a_lists_file_written_before_the_directory_lists_still_loads() {
+    let older: String = LISTS
+        .split("\n# Concerns people bring")
+        .next()
+        .unwrap()
+        .replace("2026.L.1", "2025.L.1");
+    let lists = parse_lists(&older).unwrap();
+    assert!(lists.concerns.is_empty() && lists.populations.is_empty() && lists.approaches.is_empty());
+    assert_eq!(lists.core_areas.len(), 15);
+}
+
+#[test]
+fn a_concern_listed_twice_is_refused_with_its_line() {
+    let doubled = format!("{LISTS}\n[[concern]]\nkey = \"orgasm\"\nname = \"Orgasm, again\"\n");
+    let errors = parse_lists(&doubled).unwrap_err();
+    assert!(
+        errors.0.iter().any(|e| e
+            .message
+            .contains("the concern people bring \"orgasm\" is listed twice")),
+        "{errors:?}"
+    );
 }

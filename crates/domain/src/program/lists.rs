@@ -24,6 +24,15 @@ pub struct BoardLists {
     pub delivery_modes: Vec<ListItem>,
     pub membership_types: Vec<ListItem>,
     pub document_kinds: Vec<ListItem>,
+    /// The concerns people bring (the directory's and intake's taxonomy).
+    #[serde(default)]
+    pub concerns: Vec<ListItem>,
+    /// Populations a professional serves (the directory's filter).
+    #[serde(default)]
+    pub populations: Vec<ListItem>,
+    /// Therapeutic approaches a professional uses.
+    #[serde(default)]
+    pub approaches: Vec<ListItem>,
 }
 
 fn find<'a>(items: &'a [ListItem], key: &str) -> Option<&'a ListItem> {

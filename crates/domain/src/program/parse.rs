@@ -67,7 +67,7 @@ impl std::error::Error for DefinitionErrors {}
 /// What a definition file holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Definition {
-    Lists(BoardLists),
+    Lists(Box<BoardLists>),
     Program(Box<Program>),
 }
 
@@ -84,7 +84,7 @@ pub fn parse_definition(
     let mut root = Fields::new(&document, "");
     let kind = reader.string(&mut root, "definition");
     match kind.as_deref() {
-        Some("lists") => lists_from(reader, root).map(Definition::Lists),
+        Some("lists") => lists_from(reader, root).map(|lists| Definition::Lists(Box::new(lists))),
         Some("program") => program_from(reader, root, lists, known_programs).map(|p| Definition::Program(Box::new(p))),
         Some(other) => Err(reader.fail_at(
             root.span_of("definition"),
@@ -100,7 +100,7 @@ pub fn parse_definition(
 /// Reads a board-lists file.
 pub fn parse_lists(text: &str) -> Result<BoardLists, DefinitionErrors> {
     match parse_definition(text, &BoardLists::default(), &[])? {
-        Definition::Lists(lists) => Ok(lists),
+        Definition::Lists(lists) => Ok(*lists),
         Definition::Program(_) => Err(whole_file("this is a program definition, not the board lists")),
     }
 }
@@ -512,14 +512,19 @@ fn is_version(text: &str) -> bool {
     (1..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
-/// The list sections of the lists file, in the order shown to people.
-const LIST_SECTIONS: [(&str, &str); 6] = [
-    ("core_area", "core knowledge area"),
-    ("discipline", "therapy-training discipline"),
-    ("profession", "license profession"),
-    ("delivery_mode", "delivery mode"),
-    ("membership_type", "membership type"),
-    ("document_kind", "document kind"),
+/// The list sections of the lists file, in the order shown to people, and whether a lists
+/// file must have it. The directory's vocabularies came later, so lists files written before
+/// them stay valid.
+const LIST_SECTIONS: [(&str, &str, bool); 9] = [
+    ("core_area", "core knowledge area", true),
+    ("discipline", "therapy-training discipline", true),
+    ("profession", "license profession", true),
+    ("delivery_mode", "delivery mode", true),
+    ("membership_type", "membership type", true),
+    ("document_kind", "document kind", true),
+    ("concern", "concern people bring", false),
+    ("population", "population served", false),
+    ("approach", "therapeutic approach", false),
 ];
 
 fn lists_from(mut reader: Reader<'_>, mut root: Fields<'_, '_>) -> Result<BoardLists, DefinitionErrors> {
@@ -534,7 +539,7 @@ fn lists_from(mut reader: Reader<'_>, mut root: Fields<'_, '_>) -> Result<BoardL
         );
     }
     let mut sections: Vec<Vec<ListItem>> = Vec::new();
-    for (section, what) in LIST_SECTIONS {
+    for (section, what, required) in LIST_SECTIONS {
         let mut items: Vec<ListItem> = Vec::new();
         for (index, (span, table)) in reader.tables(&mut root, section).into_iter().enumerate() {
             let mut fields = Fields::of(table, span.clone(), format!("{section}[{index}]"));
@@ -558,7 +563,7 @@ fn lists_from(mut reader: Reader<'_>, mut root: Fields<'_, '_>) -> Result<BoardL
                 items.push(ListItem { key, name });
             }
         }
-        if items.is_empty() && !root.has(section) {
+        if required && items.is_empty() && !root.has(section) {
             reader.error(
                 root.span.clone(),
                 section,
@@ -578,6 +583,9 @@ fn lists_from(mut reader: Reader<'_>, mut root: Fields<'_, '_>) -> Result<BoardL
         delivery_modes: next(),
         membership_types: next(),
         document_kinds: next(),
+        concerns: next(),
+        populations: next(),
+        approaches: next(),
     });
     reader.finish(lists)
 }
