@@ -12,6 +12,7 @@ pub mod credential_number;
 pub mod credential_status;
 pub mod email;
 pub mod evidence;
+pub mod geo;
 pub mod hours;
 pub mod id;
 pub mod name;
