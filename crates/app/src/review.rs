@@ -812,17 +812,16 @@ impl App {
         let candidate = self.store().user_by_id(&owner).await?.ok_or(AppError::NotFound)?;
         let snapshot = self.read_snapshot(actor, &row, meta).await?;
         let mut assignments = Vec::new();
+        // A reviewer sees the others' recommendations only after making their own, so the
+        // first opinion does not steer the second.
+        let sees_all = Self::is_staff(actor)
+            || actor.has_role(Role::CommitteeChair)
+            || self
+                .live_assignment(actor, id)
+                .await?
+                .is_some_and(|own| own.recommendation.is_some());
         for assignment in self.store().assignments_of_application(id).await? {
-            // A reviewer sees the others' recommendations only after making their own, so the
-            // first opinion does not steer the second.
-            let mine = assignment.reviewer_id == actor.user_id.as_str();
-            let show_comments = Self::is_staff(actor)
-                || actor.has_role(Role::CommitteeChair)
-                || mine
-                || self
-                    .live_assignment(actor, id)
-                    .await?
-                    .is_some_and(|own| own.recommendation.is_some());
+            let show_comments = sees_all || assignment.reviewer_id == actor.user_id.as_str();
             assignments.push(
                 self.assignment_view(actor, &row, assignment, show_comments, meta)
                     .await?,
