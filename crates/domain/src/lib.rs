@@ -10,6 +10,7 @@ pub mod audit;
 pub mod badge;
 pub mod credential_number;
 pub mod credential_status;
+pub mod directory;
 pub mod email;
 pub mod evidence;
 pub mod geo;

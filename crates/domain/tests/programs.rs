@@ -22,7 +22,7 @@ fn code(text: &str) -> ProgramCode {
 #[test]
 fn the_shipped_lists_have_the_board_vocabularies() {
     let lists = lists();
-    assert_eq!(lists.version, "2026.L.1");
+    assert_eq!(lists.version, "2026.L.2");
     // The directory's vocabularies: the concerns people bring (clinical taxonomy), the
     // populations served and the approaches.
     assert_eq!(lists.concerns.len(), 16);
@@ -33,6 +33,7 @@ fn the_shipped_lists_have_the_board_vocabularies() {
             .any(|c| c.key == "desire_discrepancy" && c.name == "Desire discrepancy in a couple")
     );
     assert_eq!(lists.populations.len(), 8);
+    assert!(lists.insurers.iter().any(|i| i.key == "superbill"));
     assert_eq!(lists.approaches.len(), 8);
     assert_eq!(lists.core_areas.len(), 15);
     assert_eq!(lists.disciplines.len(), 7);
@@ -272,7 +273,7 @@ fn a_lists_file_written_before_the_directory_lists_still_loads() {
         .split("\n# Concerns people bring")
         .next()
         .unwrap()
-        .replace("2026.L.1", "2025.L.1");
+        .replace("2026.L.2", "2025.L.1");
     let lists = parse_lists(&older).unwrap();
     assert!(lists.concerns.is_empty() && lists.populations.is_empty() && lists.approaches.is_empty());
     assert_eq!(lists.core_areas.len(), 15);

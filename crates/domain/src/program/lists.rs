@@ -33,6 +33,9 @@ pub struct BoardLists {
     /// Therapeutic approaches a professional uses.
     #[serde(default)]
     pub approaches: Vec<ListItem>,
+    /// Insurers and payment arrangements a professional may accept (a directory filter).
+    #[serde(default)]
+    pub insurers: Vec<ListItem>,
 }
 
 fn find<'a>(items: &'a [ListItem], key: &str) -> Option<&'a ListItem> {

@@ -72,7 +72,7 @@ impl std::fmt::Display for ProgramCode {
 
 /// What kind of professional a credential is for. The public directory explains the
 /// difference, because a counselor is not a psychotherapist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     Therapist,

@@ -515,7 +515,7 @@ fn is_version(text: &str) -> bool {
 /// The list sections of the lists file, in the order shown to people, and whether a lists
 /// file must have it. The directory's vocabularies came later, so lists files written before
 /// them stay valid.
-const LIST_SECTIONS: [(&str, &str, bool); 9] = [
+const LIST_SECTIONS: [(&str, &str, bool); 10] = [
     ("core_area", "core knowledge area", true),
     ("discipline", "therapy-training discipline", true),
     ("profession", "license profession", true),
@@ -525,6 +525,7 @@ const LIST_SECTIONS: [(&str, &str, bool); 9] = [
     ("concern", "concern people bring", false),
     ("population", "population served", false),
     ("approach", "therapeutic approach", false),
+    ("insurer", "insurer", false),
 ];
 
 fn lists_from(mut reader: Reader<'_>, mut root: Fields<'_, '_>) -> Result<BoardLists, DefinitionErrors> {
@@ -586,6 +587,7 @@ fn lists_from(mut reader: Reader<'_>, mut root: Fields<'_, '_>) -> Result<BoardL
         concerns: next(),
         populations: next(),
         approaches: next(),
+        insurers: next(),
     });
     reader.finish(lists)
 }
