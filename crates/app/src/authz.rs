@@ -86,6 +86,19 @@ pub enum Permission<'a> {
     /// Read an ethics case about oneself (the complaint's text, one's own reply and documents,
     /// the outcome) and reply to it. `is_respondent`: the case is about the actor.
     RespondToEthicsCase { is_respondent: bool },
+    /// Edit one's public directory profile: a person the board has issued a credential to
+    /// (whatever its status: a suspended holder may still prepare it; the directory lists
+    /// only holders in good standing).
+    EditDirectoryProfile { holds_credential: bool },
+    /// Send a referral to a certified professional: referring providers.
+    SendReferral,
+    /// Read a referral (its protected contents, attachments, FHIR form): only its sender and
+    /// the professional it was sent to.
+    ViewReferral { is_sender: bool, is_recipient: bool },
+    /// Accept or decline a referral: only the professional it was sent to.
+    RespondToReferral { is_recipient: bool },
+    /// Approve or decline requests for referring-provider accounts.
+    ApproveReferrers,
 }
 
 impl Permission<'_> {
@@ -119,6 +132,11 @@ impl Permission<'_> {
             Permission::ViewReminders => "view_reminders",
             Permission::HandleEthicsCase { .. } => "handle_ethics_case",
             Permission::RespondToEthicsCase { .. } => "respond_to_ethics_case",
+            Permission::EditDirectoryProfile { .. } => "edit_directory_profile",
+            Permission::SendReferral => "send_referral",
+            Permission::ViewReferral { .. } => "view_referral",
+            Permission::RespondToReferral { .. } => "respond_to_referral",
+            Permission::ApproveReferrers => "approve_referrers",
         }
     }
 }
@@ -367,6 +385,48 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
                 Allow
             } else {
                 Deny("This ethics case is not about you.")
+            }
+        }
+        // The profile is the holder's own words; the badges on it come from credential
+        // records, never from the profile.
+        Permission::EditDirectoryProfile { holds_credential } => {
+            if *holds_credential {
+                Allow
+            } else {
+                Deny("Only people the board has certified have a directory profile.")
+            }
+        }
+        Permission::SendReferral => {
+            if actor.has_role(Role::ReferringProvider) {
+                Allow
+            } else {
+                Deny("Only referring providers can send referrals.")
+            }
+        }
+        // Referral contents are the client's health information: the two parties only,
+        // not even board staff.
+        Permission::ViewReferral {
+            is_sender,
+            is_recipient,
+        } => {
+            if *is_sender || *is_recipient {
+                Allow
+            } else {
+                Deny("Only the referring provider and the professional it was sent to can read this referral.")
+            }
+        }
+        Permission::RespondToReferral { is_recipient } => {
+            if *is_recipient {
+                Allow
+            } else {
+                Deny("Only the professional this referral was sent to can answer it.")
+            }
+        }
+        Permission::ApproveReferrers => {
+            if actor.has_role(Role::BoardStaff) || actor.has_role(Role::BoardAdmin) {
+                Allow
+            } else {
+                Deny("Only board staff can approve referring providers.")
             }
         }
     }

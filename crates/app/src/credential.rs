@@ -217,7 +217,7 @@ struct CachedList {
 
 impl App {
     /// The program version a credential was issued under (or the one in force).
-    async fn program_of(&self, code: &str, version: &str) -> Option<Program> {
+    pub(crate) async fn program_of(&self, code: &str, version: &str) -> Option<Program> {
         match self.program(code, Some(version)).await {
             Ok(view) => Some(view.program),
             Err(_) => self.program(code, None).await.ok().map(|view| view.program),

@@ -16,10 +16,13 @@ pub mod credential;
 pub mod demo;
 mod demo_certified;
 mod demo_credentialing;
+pub mod directory;
+pub mod directory_index;
 pub mod documents;
 mod error;
 pub mod ethics;
 pub mod evidence;
+pub mod gazetteer;
 pub mod hours_import;
 pub mod issuer;
 pub mod keys;
@@ -107,6 +110,8 @@ struct Inner {
     mail_signal: tokio::sync::Notify,
     files: files::FileStore,
     status_lists: credential::StatusListCache,
+    directory: directory::DirectoryState,
+    places: gazetteer::PlaceCache,
 }
 
 impl App {
@@ -123,6 +128,8 @@ impl App {
                 mail_signal: tokio::sync::Notify::new(),
                 files,
                 status_lists: credential::StatusListCache::default(),
+                directory: directory::DirectoryState::default(),
+                places: gazetteer::PlaceCache::default(),
             }),
         })
     }

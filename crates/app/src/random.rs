@@ -17,6 +17,11 @@ pub fn id() -> AppResult<String> {
     Ok(hex::encode(bytes::<16>()?))
 }
 
+/// A random number for a stable, fair order (the directory's tie-break).
+pub fn sort_key() -> AppResult<i64> {
+    Ok(i64::from_be_bytes(bytes::<8>()?))
+}
+
 /// A fresh id of any id type (they all accept the generator's shape).
 pub fn new_id<T: TryFrom<String>>() -> AppResult<T> {
     T::try_from(id()?).map_err(|_| AppError::internal(anyhow::anyhow!("generated id refused by its type")))

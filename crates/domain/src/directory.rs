@@ -175,7 +175,10 @@ pub fn position(table: &[(&str, &str)], code: &str) -> Option<usize> {
 
 /// The name of a code in a table, or the code itself when the table no longer has it.
 pub fn name_of<'a>(table: &'a [(&'a str, &'a str)], code: &'a str) -> &'a str {
-    table.iter().find(|(key, _)| *key == code).map_or(code, |(_, name)| name)
+    table
+        .iter()
+        .find(|(key, _)| *key == code)
+        .map_or(code, |(_, name)| name)
 }
 
 /// Countries whose places a practice location may be in (the jurisdictions above).
@@ -263,9 +266,18 @@ pub struct ProfileDraft {
 fn text(errors: &mut FieldErrors, field: &str, value: &str, max: usize, multiline: bool) -> String {
     let value = value.trim().replace("\r\n", "\n");
     if value.chars().count() > max {
-        errors.add(field, format!("Keep this to {max} characters or fewer (it has {}).", value.chars().count()));
+        errors.add(
+            field,
+            format!(
+                "Keep this to {max} characters or fewer (it has {}).",
+                value.chars().count()
+            ),
+        );
     }
-    if value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t'))) {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
+    {
         errors.add(field, "Remove the control characters from this text.");
     }
     value
@@ -288,7 +300,13 @@ fn keys(
         if known(value) {
             out.insert(value.to_owned());
         } else {
-            errors.add(field, format!("\u{201c}{}\u{201d} is not a {what} on the board's list.", shorten(value)));
+            errors.add(
+                field,
+                format!(
+                    "\u{201c}{}\u{201d} is not a {what} on the board's list.",
+                    shorten(value)
+                ),
+            );
         }
     }
     out
@@ -350,9 +368,14 @@ fn website(errors: &mut FieldErrors, value: &str) -> Option<String> {
     if host_part.is_empty()
         || !host_part.contains('.')
         || value.len() > 200
-        || value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+        || value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
     {
-        errors.add("website", "Enter the full address starting with https://, such as https://example.org.");
+        errors.add(
+            "website",
+            "Enter the full address starting with https://, such as https://example.org.",
+        );
         return None;
     }
     Some(value.to_owned())
@@ -380,7 +403,10 @@ impl ProfileDraft {
                 continue;
             }
             if postal_code.is_empty() && city.is_empty() {
-                errors.add(&field("postal_code"), "Enter the postal code (or the city) of this location.");
+                errors.add(
+                    &field("postal_code"),
+                    "Enter the postal code (or the city) of this location.",
+                );
             }
             if position(COUNTRIES, &country).is_none() {
                 errors.add(&field("country"), "Choose the United States or Canada.");
@@ -404,7 +430,10 @@ impl ProfileDraft {
             "jurisdiction",
         );
         if input.telehealth && jurisdictions.is_empty() {
-            errors.add("jurisdictions", "Choose the states or provinces where you are licensed to see clients by telehealth.");
+            errors.add(
+                "jurisdictions",
+                "Choose the states or provinces where you are licensed to see clients by telehealth.",
+            );
         }
         let mut formats = BTreeSet::new();
         for key in &input.formats {
@@ -415,7 +444,13 @@ impl ProfileDraft {
                 None => errors.add("formats", format!("\u{201c}{}\u{201d} is not a format.", shorten(key))),
             }
         }
-        let concerns = keys(&mut errors, "concerns", &input.concerns, |k| lists.concerns.iter().any(|i| i.key == k), "concern");
+        let concerns = keys(
+            &mut errors,
+            "concerns",
+            &input.concerns,
+            |k| lists.concerns.iter().any(|i| i.key == k),
+            "concern",
+        );
         let populations = keys(
             &mut errors,
             "populations",
@@ -430,7 +465,13 @@ impl ProfileDraft {
             |k| lists.approaches.iter().any(|i| i.key == k),
             "approach",
         );
-        let insurers = keys(&mut errors, "insurers", &input.insurers, |k| lists.insurers.iter().any(|i| i.key == k), "insurer");
+        let insurers = keys(
+            &mut errors,
+            "insurers",
+            &input.insurers,
+            |k| lists.insurers.iter().any(|i| i.key == k),
+            "insurer",
+        );
         let languages = keys(
             &mut errors,
             "languages",
@@ -462,7 +503,10 @@ impl ProfileDraft {
         // know what it offers.
         if input.listed {
             if locations.is_empty() && !input.telehealth {
-                errors.add("locations", "Add a practice location or offer telehealth, so people can find you.");
+                errors.add(
+                    "locations",
+                    "Add a practice location or offer telehealth, so people can find you.",
+                );
             }
             if formats.is_empty() {
                 errors.add("formats", "Choose at least one format.");
@@ -558,13 +602,11 @@ impl SearchQuery {
                 continue;
             }
             match key.as_str() {
-                "place" => {
-                    if !value.is_empty() {
-                        if value.chars().count() > 100 || value.chars().any(char::is_control) {
-                            errors.add("place", "Enter a postal code or a city name.");
-                        } else {
-                            query.place = Some(value.to_owned());
-                        }
+                "place" if !value.is_empty() => {
+                    if value.chars().count() > 100 || value.chars().any(char::is_control) {
+                        errors.add("place", "Enter a postal code or a city name.");
+                    } else {
+                        query.place = Some(value.to_owned());
                     }
                 }
                 "radius" if !value.is_empty() => {
@@ -811,7 +853,12 @@ mod tests {
             "place=94108&radius=40&concern=low_desire&format=couples&language=es&credential=therapist"
         );
         let errors = SearchQuery::parse(
-            &pairs(&[("place", "x"), ("radius", "9000"), ("concern", "' OR 1=1 --"), ("page", "999")]),
+            &pairs(&[
+                ("place", "x"),
+                ("radius", "9000"),
+                ("concern", "' OR 1=1 --"),
+                ("page", "999"),
+            ]),
             &lists(),
         )
         .unwrap_err();

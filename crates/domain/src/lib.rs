@@ -13,6 +13,7 @@ pub mod credential_status;
 pub mod directory;
 pub mod email;
 pub mod evidence;
+pub mod gazetteer;
 pub mod geo;
 pub mod hours;
 pub mod id;

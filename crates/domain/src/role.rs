@@ -92,6 +92,7 @@ impl Role {
                 | Role::CommitteeChair
                 | Role::EthicsCommittee
                 | Role::Clinician
+                | Role::ReferringProvider
         )
     }
 

@@ -126,6 +126,8 @@ macro_rules! insert_credential_event_sql {
         .bind(event.at)
         .execute($executor)
         .await?;
+        // Whatever happened to a credential may change the holder's directory listing.
+        $crate::directory::record_credential_change_sql!(&event.credential_id, $executor);
     }};
 }
 

@@ -215,6 +215,7 @@ impl Store {
 
     pub async fn insert_membership(&self, user_id: &str, row: &MembershipRow, at: Timestamp) -> Result<()> {
         with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO memberships (id, user_id, kind, valid_from, valid_until, document_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -226,8 +227,11 @@ impl Store {
             .bind(&row.valid_until)
             .bind(&row.document_id)
             .bind(at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            // A membership decides whether credentials lapse, so the directory follows it.
+            crate::directory::record_change_sql!(user_id, tx);
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -452,12 +456,18 @@ impl Store {
     pub async fn delete_evidence(&self, table: EvidenceTable, user_id: &str, record_id: &str) -> Result<()> {
         let sql = format!("DELETE FROM {} WHERE id = $1 AND user_id = $2", table.name());
         let changed = with_pool!(self, write, |pool| {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(record_id)
                 .bind(user_id)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if table == EvidenceTable::Memberships {
+                crate::directory::record_change_sql!(user_id, tx);
+            }
+            tx.commit().await?;
+            changed
         });
         if changed == 1 {
             Ok(())

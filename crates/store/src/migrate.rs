@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_renewals_and_reminders.sql"),
     ),
     (7, "ethics", include_str!("../migrations/0007_ethics.sql")),
+    (
+        8,
+        "directory_and_referrals",
+        include_str!("../migrations/0008_directory_and_referrals.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -5,6 +5,31 @@ use super::{BoardLists, CredentialKind, Requirement, Rule};
 impl CredentialKind {
     /// One line telling the public what this kind of professional does: the directory and the
     /// program pages make the difference between the credentials plain.
+    /// What this kind of professional can help a member of the public with, in plain words
+    /// (the directory's profile pages).
+    pub fn helps_with(self) -> &'static str {
+        match self {
+            CredentialKind::Therapist => {
+                "A certified sex therapist is a licensed clinician who provides psychotherapy for sexual concerns: \
+                 difficulties with desire, arousal, orgasm or pain, the effects of illness, trauma or infertility \
+                 on sexuality, and relationship and intimacy problems, for individuals and couples."
+            }
+            CredentialKind::Counselor => {
+                "A certified sexuality counselor helps with sexual questions and concerns through short-term \
+                 counseling, information and referral. Counselors do not provide psychotherapy; for a condition \
+                 that needs treatment they refer to a therapist or physician."
+            }
+            CredentialKind::Educator => {
+                "A certified sexuality educator teaches about sexuality, sexual health and relationships to \
+                 groups, schools, clinics and communities. Educators do not provide counseling or therapy."
+            }
+            CredentialKind::Supervisor => {
+                "A certified supervisor is a sex therapist trained to supervise other clinicians working towards \
+                 certification, in addition to seeing clients."
+            }
+        }
+    }
+
     pub fn explanation(self) -> &'static str {
         match self {
             CredentialKind::Therapist => {
