@@ -316,6 +316,7 @@ impl App {
             at: store::Timestamp::new(start_of(valid_from)),
         };
         self.store().insert_issued_credential(&credential, &event).await?;
+        self.directory_may_have_changed();
         Ok(credential)
     }
 
@@ -840,7 +841,7 @@ impl App {
             )
             .await
         {
-            Ok(()) => {}
+            Ok(()) => self.directory_may_have_changed(),
             Err(StoreError::Conflict) => {
                 return Err(AppError::Refused(
                     "The credential's status changed meanwhile; reload and check it again.".into(),

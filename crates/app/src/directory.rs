@@ -4,9 +4,10 @@
 //!
 //! Freshness across nodes: every write that can change a listing records a change in the
 //! same transaction (`store::directory`); each node reads the changes it has not seen at
-//! most once a second, on the next search or profile view after that second (and the node
-//! that made a change applies it at once). A suspended credential therefore leaves every
-//! node's results within a second of the next request, with no restart and no timer.
+//! most every quarter second, on the next search after that (and the node that made a change
+//! looks at once). A suspended credential therefore leaves this node's results at once and
+//! every other node's within a quarter second of its next request, with no restart and no
+//! timer.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -30,8 +31,9 @@ use crate::directory_index::{
 use crate::gazetteer::{Place, PlaceLookup};
 use crate::{Actor, App, AppError, AppResult, RequestMeta, random};
 
-/// How often a node looks for changes made elsewhere.
-const POLL_EVERY: Duration = Duration::from_secs(1);
+/// How often, at most, a node looks for changes made elsewhere (a change made on this node
+/// makes the next request look at once).
+const POLL_EVERY: Duration = Duration::from_millis(250);
 /// Profiles loaded per batch when the index is built.
 const LOAD_BATCH: i64 = 5_000;
 
@@ -601,6 +603,14 @@ impl App {
             self.directory().head.store(last, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// Something that may change a listing was written on this node: the next search looks at
+    /// the change feed before answering, so this node shows it at once.
+    pub(crate) fn directory_may_have_changed(&self) {
+        if let Ok(mut last) = self.directory().last_poll.lock() {
+            *last = None;
+        }
     }
 
     /// The lists the directory was built with (for parsing searches without a query).

@@ -1303,7 +1303,7 @@ impl App {
             },
         };
         match self.store().decide_ethics_case(&record).await {
-            Ok(()) => {}
+            Ok(()) => self.directory_may_have_changed(),
             Err(StoreError::Conflict) => {
                 return Err(AppError::Refused(
                     "This case or the credential changed meanwhile, so nothing was recorded; reload the case and decide again."

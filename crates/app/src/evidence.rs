@@ -306,6 +306,7 @@ impl App {
         self.store()
             .insert_membership(actor.user_id.as_str(), &row, self.now())
             .await?;
+        self.directory_may_have_changed();
         self.record(
             actor,
             AuditEvent::success("evidence.added").subject("membership", &row.id),
@@ -518,6 +519,7 @@ impl App {
     ) -> AppResult<()> {
         self.authorize(actor, Permission::ManageOwnEvidence, meta).await?;
         self.store().delete_evidence(table, actor.user_id.as_str(), id).await?;
+        self.directory_may_have_changed();
         self.record(
             actor,
             AuditEvent::success("evidence.removed").subject("evidence", id),

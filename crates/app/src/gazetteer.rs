@@ -24,6 +24,13 @@ pub const LICENSE: &str = "CC BY 4.0";
 /// The countries whose places are kept (those of the telehealth jurisdictions).
 pub const COUNTRIES: [&str; 2] = ["US", "CA"];
 
+/// Where `scripts/gazetteer` leaves the files unless told otherwise.
+pub fn default_dir() -> std::path::PathBuf {
+    std::env::var_os("SENSATE_GAZETTEER_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("target/gazetteer"))
+}
+
 /// A place found in the gazetteer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
@@ -337,9 +344,10 @@ impl App {
         if prefix.chars().count() == 2 {
             candidates.extend(self.store().places_with_name_prefix(&prefix, 2_000).await?);
         }
+        // Also every city sharing the first letter (a swap in the first two letters, say).
         let first: String = name.chars().take(1).collect();
-        if candidates.len() < 5 && !first.is_empty() {
-            candidates.extend(self.store().places_with_name_prefix(&first, 2_000).await?);
+        if !first.is_empty() {
+            candidates.extend(self.store().places_with_name_prefix(&first, 3_000).await?);
         }
         let mut scored: Vec<(usize, i64, PlaceRow)> = candidates
             .into_iter()

@@ -17,6 +17,7 @@ pub mod demo;
 mod demo_certified;
 mod demo_credentialing;
 pub mod directory;
+pub mod directory_generator;
 pub mod directory_index;
 pub mod documents;
 mod error;

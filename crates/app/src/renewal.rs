@@ -423,7 +423,7 @@ impl App {
             )
             .await
         {
-            Ok(()) => {}
+            Ok(()) => self.directory_may_have_changed(),
             Err(StoreError::Conflict) => {
                 return Err(AppError::Refused("This renewal was decided meanwhile.".into()));
             }

@@ -1212,7 +1212,7 @@ impl App {
             credential: credential.as_ref(),
         };
         match self.store().decide_application(&record).await {
-            Ok(()) => {}
+            Ok(()) => self.directory_may_have_changed(),
             Err(StoreError::Conflict) => {
                 return Err(AppError::Refused(
                     "This application was decided or changed meanwhile; reload it.".into(),

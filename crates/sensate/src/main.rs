@@ -63,6 +63,40 @@ enum Command {
         #[command(subcommand)]
         command: ProgramsCommand,
     },
+    /// The offline gazetteer of postal codes and places (see GAZETTEER.md).
+    Gazetteer {
+        #[command(subcommand)]
+        command: GazetteerCommand,
+    },
+    /// The public directory.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum GazetteerCommand {
+    /// Import the files `scripts/gazetteer` fetched (replaces the places held).
+    Import {
+        /// Where the files are (default $SENSATE_GAZETTEER_DIR, else target/gazetteer).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Create synthetic certified professionals with listed profiles over the gazetteer's
+    /// places (for load tests and benchmarks; never on a board's real database).
+    Generate {
+        /// How many profiles.
+        #[arg(long)]
+        profiles: u64,
+        /// Seed of the generator (the same seed makes the same profiles).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -216,6 +250,38 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     program.code, program.version, program.effective_from, program.name
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gazetteer {
+            command: GazetteerCommand::Import { dir },
+        } => {
+            let app = serve::open_app(&config, false).await?;
+            let dir = dir.unwrap_or_else(app::gazetteer::default_dir);
+            let started = std::time::Instant::now();
+            let summary = app.import_gazetteer(&dir).await.map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            println!(
+                "Gazetteer imported from {}: {} postal codes and {} places in {:.1} s.",
+                dir.display(),
+                summary.postal_codes,
+                summary.cities,
+                started.elapsed().as_secs_f64()
+            );
+            println!("{}", app::gazetteer::ATTRIBUTION);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Directory {
+            command: DirectoryCommand::Generate { profiles, seed },
+        } => {
+            let app = serve::open_app(&config, false).await?;
+            let started = std::time::Instant::now();
+            let made = app
+                .generate_directory(profiles, seed)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            println!(
+                "Generated {made} listed profiles in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys {

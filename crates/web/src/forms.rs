@@ -99,6 +99,47 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for Posted<T> {
     }
 }
 
+/// A form read as its pairs, in order (for forms with repeated fields such as checkboxes),
+/// with whether its anti-forgery token matched. The handler rebuilds its page from the
+/// database, so a stale token shows the form again with everything typed and a note.
+pub struct PostedPairs {
+    pub pairs: Vec<(String, String)>,
+    pub token_ok: bool,
+}
+
+impl PostedPairs {
+    /// The problem to show when the token was stale.
+    pub fn stale_errors() -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            FORM_LEVEL,
+            "This form had expired, so nothing was saved. We kept what you typed: check it and send it again.",
+        );
+        errors
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for PostedPairs {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+        }
+        let bytes = read_form_body(body).await.map_err(IntoResponse::into_response)?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| WebError::BadRequest("The form could not be read.".into()).into_response())?;
+        let token_ok = form_token_matches(&parts.extensions, &pairs);
+        Ok(PostedPairs { pairs, token_ok })
+    }
+}
+
 /// A form with no fields but the token (sign out, "sign out everywhere", …).
 #[derive(serde::Deserialize)]
 pub struct TokenOnly {}

@@ -7,6 +7,7 @@ mod applications;
 mod auth;
 mod credentials;
 mod demo;
+mod directory;
 mod documents;
 mod ethics;
 mod home;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(review::routes())
         .merge(credentials::routes())
         .merge(verify::routes())
+        .merge(directory::routes())
         .merge(renewal::routes())
         .merge(supervision::routes())
         .merge(documents::routes())

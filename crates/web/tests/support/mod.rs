@@ -85,6 +85,38 @@ impl TestApp {
         Browser::new(&self.base)
     }
 
+    /// Another app node on the same database and keys (its own memory: caches, the directory
+    /// index), as a second server process would be.
+    pub async fn second_node(&self) -> App {
+        let config = self.app.config().clone();
+        let (keys, _) = app::keys::ensure(&self.db.store, &config.key_source, None)
+            .await
+            .unwrap();
+        App::new(self.db.store.clone(), keys, config, self.clock.clone()).unwrap()
+    }
+
+    /// A small gazetteer with real coordinates, imported through the same code as the real one.
+    pub async fn small_gazetteer(&self) {
+        let postal = [
+            "US\t94108\tSan Francisco\tCalifornia\tCA\tSan Francisco\t075\t\t\t37.7929\t-122.4079\t4",
+            "US\t94110\tSan Francisco\tCalifornia\tCA\tSan Francisco\t075\t\t\t37.7509\t-122.4153\t4",
+            "US\t94612\tOakland\tCalifornia\tCA\tAlameda\t001\t\t\t37.8085\t-122.2668\t4",
+            "US\t90012\tLos Angeles\tCalifornia\tCA\tLos Angeles\t037\t\t\t34.0614\t-118.2385\t4",
+            "US\t10001\tNew York\tNew York\tNY\tNew York\t061\t\t\t40.7484\t-73.9967\t4",
+            "US\t09001\tAPO AE\t\t\t\t\t\t\t0\t0\t",
+            "CA\tM5V\tDowntown Toronto\tOntario\tON\tToronto\t\t\t\t43.6404\t-79.3995\t6",
+        ]
+        .join("\n");
+        let cities = r#"[{"name":"San Francisco","lat":"37.77493","lng":"-122.41942","country":"US","admin1":"CA","admin2":"075"},
+            {"name":"Oakland","lat":"37.80437","lng":"-122.2708","country":"US","admin1":"CA","admin2":"001"},
+            {"name":"Los Angeles","lat":"34.05223","lng":"-118.24368","country":"US","admin1":"CA","admin2":"037"},
+            {"name":"New York City","lat":"40.71427","lng":"-74.00597","country":"US","admin1":"NY","admin2":""},
+            {"name":"Toronto","lat":"43.70011","lng":"-79.4163","country":"CA","admin1":"08","admin2":""},
+            {"name":"Paris","lat":"48.85341","lng":"2.3488","country":"FR","admin1":"11","admin2":""}]"#;
+        let regions = r#"[{"code":"US.CA","name":"California"},{"code":"US.NY","name":"New York"},{"code":"CA.08","name":"Ontario"}]"#;
+        self.app.import_gazetteer_text(&postal, cities, regions).await.unwrap();
+    }
+
     /// The newest e-mail to `to` (queued in the outbox), as (subject, text).
     pub async fn last_mail(&self, to: &str) -> (String, String) {
         for _ in 0..50 {
