@@ -36,6 +36,7 @@ pub mod programs;
 pub mod progress;
 pub mod protected;
 pub mod random;
+pub mod referral;
 pub mod renewal;
 pub mod review;
 pub mod sessions;

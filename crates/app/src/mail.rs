@@ -132,6 +132,14 @@ pub enum Mail<'a> {
         what: String,
         link: Option<String>,
     },
+    /// Something happened to a referral: the reference and a link only, never the client's
+    /// name or the reason (the mail policy keeps protected content out of e-mail).
+    Referral {
+        name: &'a str,
+        reference: &'a str,
+        what: &'a str,
+        link: String,
+    },
     /// A reminder from the lifecycle job: a credential about to end, or a membership ended.
     CredentialReminder {
         name: &'a str,
@@ -225,6 +233,15 @@ impl Mail<'_> {
             Mail::ApplicationUpdate { name, what, link } => (
                 "Certification: something needs your attention".into(),
                 format!("Hello {name},\n\n{what}\n\nSign in to see it: {link}"),
+            ),
+            Mail::Referral {
+                name,
+                reference,
+                what,
+                link,
+            } => (
+                format!("Referral {reference}"),
+                format!("Hello {name},\n\n{what}\n\nSign in to see it: {link}\n\n{board}"),
             ),
             Mail::EthicsCase {
                 name,

@@ -27,6 +27,11 @@ impl Subject {
     pub fn ethics_case(id: &str) -> Subject {
         Subject(format!("ethics-case:{id}"))
     }
+    /// One referral: the client's details, the reason, the notes and the answer, under a key
+    /// of its own (the client is not a person with an account yet).
+    pub fn referral(id: &str) -> Subject {
+        Subject(format!("referral:{id}"))
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -127,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn mfa_is_mandatory_for_staff_reviewers_and_clinicians_only() {
+    fn mfa_is_mandatory_for_staff_reviewers_clinicians_and_referrers_only() {
         let mandatory: Vec<Role> = Role::ALL.into_iter().filter(|r| r.requires_mfa()).collect();
         assert_eq!(
             mandatory,
@@ -137,7 +137,8 @@ mod tests {
                 Role::EthicsCommittee,
                 Role::BoardStaff,
                 Role::BoardAdmin,
-                Role::Clinician
+                Role::Clinician,
+                Role::ReferringProvider
             ]
         );
         assert!(mfa_required(&[Role::Candidate, Role::Clinician]));

@@ -97,6 +97,9 @@ enum DirectoryCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Print how many profiles and locations there are and the bytes of the fields the
+    /// search index reads, as stored (the benchmark's yardstick for memory).
+    Stats,
 }
 
 #[derive(Subcommand)]
@@ -282,6 +285,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 "Generated {made} listed profiles in {:.1} s.",
                 started.elapsed().as_secs_f64()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Directory {
+            command: DirectoryCommand::Stats,
+        } => {
+            let app = serve::open_app(&config, false).await?;
+            let (profiles, locations, bytes) = app
+                .store()
+                .directory_sizes()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("profiles={profiles} locations={locations} indexed_field_bytes={bytes}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys {

@@ -477,21 +477,34 @@ impl Store {
     }
 
     /// How many profiles and locations exist, and the bytes of the fields the search index
-    /// reads, as stored (the benchmark's yardstick for the index's memory).
+    /// reads, as the database stores them (the benchmark's yardstick for the index's memory):
+    /// per profile its user id, the six keyword lists, the lowest fee (4 bytes), the four
+    /// flags (1 byte each) and the sort key (8); per location two 8-byte coordinates; per
+    /// credential its program code, status and last day.
     pub async fn directory_sizes(&self) -> Result<(i64, i64, i64)> {
         with_pool!(self, read, |pool| {
             let (profiles, profile_bytes): (i64, Option<i64>) = sqlx::query_as(
-                "SELECT count(*), sum(CAST(length(jurisdictions) + length(formats) + length(concerns) \
-                 + length(populations) + length(languages) + length(insurers) + 8 + 8 + 3 AS BIGINT)) \
-                 FROM directory_profiles",
+                "SELECT count(*), sum(CAST(length(user_id) + length(jurisdictions) + length(formats) \
+                 + length(concerns) + length(populations) + length(languages) + length(insurers) + 4 + 4 + 8 \
+                 AS BIGINT)) FROM directory_profiles",
             )
             .fetch_one(pool)
             .await?;
             let (locations,): (i64,) = sqlx::query_as("SELECT count(*) FROM directory_locations")
                 .fetch_one(pool)
                 .await?;
-            // Each location is two 8-byte coordinates; each credential a kind and a date.
-            Ok((profiles, locations, profile_bytes.unwrap_or(0) + locations * 16))
+            let (credential_bytes,): (Option<i64>,) = sqlx::query_as(
+                "SELECT sum(CAST(length(c.program_code) + length(c.status) + length(c.valid_until) AS BIGINT)) \
+                 FROM credentials c WHERE c.status_index IS NOT NULL \
+                 AND EXISTS (SELECT 1 FROM directory_profiles p WHERE p.user_id = c.user_id)",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok((
+                profiles,
+                locations,
+                profile_bytes.unwrap_or(0) + locations * 16 + credential_bytes.unwrap_or(0),
+            ))
         })
     }
 }

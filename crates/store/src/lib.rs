@@ -54,6 +54,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod places;
 pub mod programs;
+pub mod referrals;
 pub mod renewals;
 pub mod review;
 pub mod sessions;

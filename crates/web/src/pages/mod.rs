@@ -14,6 +14,7 @@ mod home;
 mod hours_import;
 mod portal;
 mod programs;
+mod referrals;
 mod renewal;
 mod review;
 mod supervision;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(credentials::routes())
         .merge(verify::routes())
         .merge(directory::routes())
+        .merge(referrals::routes())
         .merge(renewal::routes())
         .merge(supervision::routes())
         .merge(documents::routes())
