@@ -99,7 +99,7 @@ const PEOPLE: &[DemoPerson] = &[
         email: "certified@demo.sensate.test",
         name: "Dr. Noor Haddad",
         roles: &[Role::Candidate],
-        about: "Certified sex therapist in good standing",
+        about: "Certified sex therapist in good standing, listed in the directory (San Francisco, 94108) with a referral to answer",
     },
     DemoPerson {
         email: "expiring@demo.sensate.test",
@@ -147,7 +147,7 @@ const PEOPLE: &[DemoPerson] = &[
         email: "referrer@demo.sensate.test",
         name: "Dr. Paul Novak",
         roles: &[Role::ReferringProvider],
-        about: "Reproductive endocrinologist at a fertility clinic",
+        about: "Reproductive endocrinologist at a fertility clinic (referring provider): sent Dr. Haddad a referral",
     },
 ];
 
@@ -255,6 +255,7 @@ impl App {
         self.load_demo_credentialing(&meta).await?;
         self.load_demo_committee(&meta).await?;
         self.load_demo_certified(&meta).await?;
+        self.load_demo_directory(&meta).await?;
         self.record(
             AuditActor::default(),
             AuditEvent::success("demo.loaded").detail(format!("{} accounts", PEOPLE.len())),

@@ -15,7 +15,7 @@ use crate::{App, AppResult, RequestMeta, random};
 
 /// The candidate whose application is with the committee.
 pub(crate) const IN_REVIEW: &str = "review@demo.sensate.test";
-const STAFF: &str = "staff@demo.sensate.test";
+pub(crate) const STAFF: &str = "staff@demo.sensate.test";
 const REVIEWER_1: &str = "reviewer1@demo.sensate.test";
 const REVIEWER_2: &str = "reviewer2@demo.sensate.test";
 const SUPERVISOR: &str = "supervisor@demo.sensate.test";

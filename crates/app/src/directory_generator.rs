@@ -61,15 +61,44 @@ fn text(value: impl Into<String>) -> BulkValue {
 }
 
 impl App {
+    /// The next number of a reserved block (`(next, last)`), reserving 5,000 more when it runs
+    /// out.
+    async fn next_in_block(&self, block: &mut (i64, i64), name: &str, year: i32) -> AppResult<i64> {
+        if block.0 == 0 || block.0 > block.1 {
+            let last = self.store().reserve_sequence(name, year, 5_000).await?;
+            *block = (last - 4_999, last);
+        }
+        let next = block.0;
+        block.0 += 1;
+        Ok(next)
+    }
+
     /// Creates `count` listed professionals, spread over the gazetteer's postal codes.
     pub async fn generate_directory(&self, count: u64, seed: u64) -> AppResult<u64> {
+        self.generate_professionals(count, seed, None).await
+    }
+
+    /// The same, for the demo: demo accounts (so the demo database stays a demo database),
+    /// at postal codes starting with one of `prefixes` (a few metropolitan areas, so a
+    /// newcomer's first search finds several people).
+    pub(crate) async fn generate_demo_professionals(&self, count: u64, prefixes: &[&str]) -> AppResult<u64> {
+        self.generate_professionals(count, 2026, Some(prefixes)).await
+    }
+
+    async fn generate_professionals(&self, count: u64, seed: u64, demo_prefixes: Option<&[&str]>) -> AppResult<u64> {
         let mut places: Vec<PlaceRow> = Vec::new();
         let mut after = 0;
         loop {
             let page = self.store().places_page("postal", after, 20_000).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
-            places.extend(page);
+            places.extend(page.into_iter().filter(|place| {
+                demo_prefixes.is_none_or(|prefixes| {
+                    prefixes
+                        .iter()
+                        .any(|p| place.code_key.as_deref().is_some_and(|code| code.starts_with(p)))
+                })
+            }));
         }
         if places.is_empty() {
             return Err(AppError::Refused(
@@ -90,7 +119,9 @@ impl App {
         let mut random = Random(seed);
         let now = self.now();
         let run = format!("{:08x}", random.next() as u32);
-        let mut sequences = [0u32; 4];
+        // Numbers come from the same sequences as issued credentials, reserved a block at a
+        // time, so generated and real credentials never share a number or a status position.
+        let mut blocks = [(0i64, 0i64); 5];
         let mut made = 0;
         while made < count {
             let batch = BATCH.min(count - made);
@@ -187,7 +218,7 @@ impl App {
                     text(format!("generated-{run}-{n}@generated.sensate.test")),
                     text(&name),
                     text("!generated"),
-                    BulkValue::Bool(false),
+                    BulkValue::Bool(demo_prefixes.is_some()),
                     BulkValue::Time(now),
                     BulkValue::Time(now),
                 ]);
@@ -204,9 +235,13 @@ impl App {
                     held.push(3);
                 }
                 for which in held {
-                    sequences[which] += 1;
                     let (code, version) = &programs[which];
-                    let number = CredentialNumber::new(code, 2025, sequences[which])
+                    let sequence = self.next_in_block(&mut blocks[which], code.as_str(), 2025).await?;
+                    let status_sequence = self.next_in_block(&mut blocks[4], "status-list", 0).await?;
+                    let (list, bit) = crate::credential::status_position(status_sequence);
+                    let number = u32::try_from(sequence)
+                        .ok()
+                        .and_then(|sequence| CredentialNumber::new(code, 2025, sequence))
                         .ok_or_else(|| AppError::Refused("Too many generated credentials for one program.".into()))?;
                     credentials.rows.push(vec![
                         text(format!(
@@ -222,7 +257,7 @@ impl App {
                         text("2028-05-31"),
                         text("active"),
                         BulkValue::Time(now),
-                        BulkValue::Int(i64::from(sequences.iter().sum::<u32>()) + 10_000_000),
+                        BulkValue::Int((list - 1) * crate::credential::LIST_SIZE + bit as i64),
                         BulkValue::Time(now),
                     ]);
                 }
@@ -300,7 +335,11 @@ impl App {
                     BulkValue::Bool(random.chance(30)),
                     text(pick(&mut random, &lists.insurers, 0, 3)),
                     BulkValue::Bool(random.chance(70)),
-                    text("Generated profile for load testing."),
+                    text(if demo_prefixes.is_some() {
+                        "A sample profile of the demo directory."
+                    } else {
+                        "Generated profile for load testing."
+                    }),
                     text(""),
                     BulkValue::OptionalText(None),
                     BulkValue::Int(random.next() as i64),

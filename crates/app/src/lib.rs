@@ -16,6 +16,7 @@ pub mod credential;
 pub mod demo;
 mod demo_certified;
 mod demo_credentialing;
+mod demo_directory;
 pub mod directory;
 pub mod directory_generator;
 pub mod directory_index;

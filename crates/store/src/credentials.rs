@@ -171,14 +171,21 @@ impl Store {
     /// The next number of a named sequence for a year (1, 2, 3…), atomically: two nodes never
     /// get the same one. Numbers lost to a failed transaction leave gaps, never duplicates.
     pub async fn next_sequence(&self, name: &str, year: i32) -> Result<i64> {
+        self.reserve_sequence(name, year, 1).await
+    }
+
+    /// Reserves `count` consecutive numbers of a named sequence at once and returns the last
+    /// (the block is `last - count + 1 ..= last`): for writers of many records at a time.
+    pub async fn reserve_sequence(&self, name: &str, year: i32, count: i64) -> Result<i64> {
         with_pool!(self, write, |pool| {
             let row = sqlx::query(
-                "INSERT INTO credential_sequences (program_code, year, last_number) VALUES ($1, $2, 1) \
-                 ON CONFLICT (program_code, year) DO UPDATE SET last_number = credential_sequences.last_number + 1 \
+                "INSERT INTO credential_sequences (program_code, year, last_number) VALUES ($1, $2, $3) \
+                 ON CONFLICT (program_code, year) DO UPDATE SET last_number = credential_sequences.last_number + $3 \
                  RETURNING last_number",
             )
             .bind(name)
             .bind(year)
+            .bind(count)
             .fetch_one(pool)
             .await?;
             Ok(row.try_get("last_number")?)
