@@ -52,7 +52,13 @@ impl App {
         let today = self.today();
         let mut sent = 0;
         let mut members_checked: Vec<String> = Vec::new();
-        for credential in self.store().all_issued_credentials().await? {
+        // Only what can be due: ending within the furthest threshold, or membership ended.
+        let horizon = today + time::Duration::days(EXPIRY_REMINDER_DAYS[0]);
+        let due = self
+            .store()
+            .credentials_due_for_reminders(&today.to_string(), &horizon.to_string())
+            .await?;
+        for credential in due {
             let status = self.credential_status(&credential).await?;
             let Some(user_id) = UserId::parse(&credential.user_id).ok() else {
                 continue;

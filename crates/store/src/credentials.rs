@@ -334,6 +334,28 @@ impl Store {
         })
     }
 
+    /// The issued credentials a lifecycle round must look at on `today` (ISO dates): those
+    /// ending between `today` and `horizon`, and those whose holder's memberships have all
+    /// ended. The rest of the register (nearly all of it) is not read.
+    pub async fn credentials_due_for_reminders(&self, today: &str, horizon: &str) -> Result<Vec<IssuedCredential>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM credentials c WHERE {ISSUED} AND ( \
+               (c.valid_until >= $1 AND c.valid_until <= $2) \
+               OR (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = c.user_id AND m.valid_until < $1) \
+                   AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = c.user_id \
+                                   AND (m.valid_until IS NULL OR m.valid_until >= $1)))) \
+             ORDER BY c.status_index"
+        );
+        with_pool!(self, read, |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(today)
+                .bind(horizon)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|row| credential_from_row!(row)).collect()
+        })
+    }
+
     /// Changes the board's status of a credential from `from` to `to`, with its event, in one
     /// transaction. A credential not in `from` (someone acted first) is a [`StoreError::Conflict`].
     pub async fn change_credential_status(
