@@ -59,6 +59,24 @@ async fn read_form_body(body: axum::body::Body) -> Result<Vec<u8>, StatusCode> {
     Ok(bytes)
 }
 
+/// Reads an URL-encoded form (415 for another content type, 413 past the limit): the request
+/// parts, the body and its pairs in order.
+async fn read_form(request: Request) -> Result<(axum::http::request::Parts, Vec<u8>, Vec<(String, String)>), Response> {
+    let (parts, body) = request.into_parts();
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+    }
+    let bytes = read_form_body(body).await.map_err(IntoResponse::into_response)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|_| WebError::BadRequest("The form could not be read.".into()).into_response())?;
+    Ok((parts, bytes, pairs))
+}
+
 /// A form that can show itself again with problems named.
 pub trait FormPage: DeserializeOwned + Send + 'static {
     fn rerender(self, ctx: PageContext, errors: FieldErrors) -> Response;
@@ -71,18 +89,7 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for Posted<T> {
     type Rejection = Response;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
-        let is_form = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
-        }
-        let bytes = read_form_body(body).await.map_err(IntoResponse::into_response)?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| WebError::BadRequest("The form could not be read.".into()).into_response())?;
+        let (parts, bytes, pairs) = read_form(request).await?;
         let value: T = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
             WebError::BadRequest("The form could not be read. Go back and try again.".into()).into_response()
         })?;
@@ -123,18 +130,7 @@ impl<S: Send + Sync> FromRequest<S> for PostedPairs {
     type Rejection = Response;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
-        let is_form = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
-        }
-        let bytes = read_form_body(body).await.map_err(IntoResponse::into_response)?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| WebError::BadRequest("The form could not be read.".into()).into_response())?;
+        let (parts, _, pairs) = read_form(request).await?;
         let token_ok = form_token_matches(&parts.extensions, &pairs);
         Ok(PostedPairs { pairs, token_ok })
     }
