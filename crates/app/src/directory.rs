@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use domain::directory::{
@@ -89,8 +89,9 @@ struct ProgramFacts {
 #[derive(Default)]
 pub struct DirectoryState {
     index: RwLock<DirectoryIndex>,
-    vocabulary: RwLock<Vocabulary>,
-    lists: RwLock<BoardLists>,
+    // Shared, not copied, by every search.
+    vocabulary: RwLock<Arc<Vocabulary>>,
+    lists: RwLock<Arc<BoardLists>>,
     head: AtomicI64,
     loaded: AtomicBool,
     last_poll: Mutex<Option<Instant>>,
@@ -356,7 +357,7 @@ fn facets_of(profile: &ProfileRow, vocabulary: &Vocabulary, kinds_until: [u16; 4
     Facets {
         concerns: bits_of(&vocabulary.concerns, words(&profile.concerns)),
         languages: u64::try_from(table_bits(LANGUAGES, words(&profile.languages))).unwrap_or(0),
-        jurisdictions: table_bits(JURISDICTIONS, words(&profile.jurisdictions)),
+        jurisdictions: Facets::jurisdiction_words(table_bits(JURISDICTIONS, words(&profile.jurisdictions))),
         populations: u32::try_from(bits_of(&vocabulary.populations, words(&profile.populations))).unwrap_or(0),
         insurers: u32::try_from(bits_of(&vocabulary.insurers, words(&profile.insurers))).unwrap_or(0),
         formats,
@@ -467,7 +468,7 @@ impl App {
             .directory()
             .vocabulary
             .read()
-            .map(|v| v.clone())
+            .map(|v| Arc::clone(&v))
             .unwrap_or_default();
         let mut credentials: HashMap<&str, Vec<&ListingCredential>> = HashMap::new();
         for credential in &batch.credentials {
@@ -529,10 +530,10 @@ impl App {
         let lists = self.board_lists().await?;
         let head = self.store().directory_head().await?;
         if let Ok(mut vocabulary) = self.directory().vocabulary.write() {
-            *vocabulary = Vocabulary::of(&lists);
+            *vocabulary = Arc::new(Vocabulary::of(&lists));
         }
         if let Ok(mut held) = self.directory().lists.write() {
-            *held = lists;
+            *held = Arc::new(lists);
         }
         if let Ok(mut index) = self.directory().index.write() {
             *index = DirectoryIndex::new();
@@ -614,9 +615,14 @@ impl App {
     }
 
     /// The lists the directory was built with (for parsing searches without a query).
-    pub async fn directory_lists(&self) -> AppResult<BoardLists> {
+    pub async fn directory_lists(&self) -> AppResult<Arc<BoardLists>> {
         self.refresh_directory(false).await?;
-        Ok(self.directory().lists.read().map(|l| l.clone()).unwrap_or_default())
+        Ok(self
+            .directory()
+            .lists
+            .read()
+            .map(|l| Arc::clone(&l))
+            .unwrap_or_default())
     }
 
     /// Profiles listed on this node.

@@ -1,5 +1,7 @@
 //! The directory's search index: every listed profile's searchable facts packed into a few
-//! machine words, and its practice locations in a grid of 0.25° cells. Each app node holds
+//! machine words, stored inline with each of its practice locations in a grid of 0.1° cells,
+//! so a search reads each cell under its circle as one contiguous run of memory (no random
+//! access per candidate, which at a million profiles costs more than all the filtering). Each app node holds
 //! its own copy in memory, built from the database at start and kept current by following the
 //! change feed (`directory::App::refresh_directory`), so a search never touches the database
 //! for its filtering, counting or ordering; see bench/README.md for the design and figures.
@@ -22,13 +24,17 @@ pub fn day_number(day: Date) -> u16 {
     u16::try_from((day - DAY_ZERO).whole_days().clamp(0, i64::from(u16::MAX))).unwrap_or(u16::MAX)
 }
 
-/// Grid cells are this many degrees on each side (about 28 km north–south).
-const CELL_DEGREES: f64 = 0.25;
-const LON_CELLS: u32 = 1_440;
+/// Grid cells are this many degrees on each side (about 11 km north–south): small enough that
+/// the cells under a 25 km circle hold little beyond it.
+const CELL_DEGREES: f64 = 0.1;
+const LAT_CELLS: u32 = 1_800;
+const LON_CELLS: u32 = 3_600;
 
 pub const ACCEPTING: u8 = 1;
 pub const TELEHEALTH: u8 = 2;
 pub const SLIDING_SCALE: u8 = 4;
+/// The profile has more than one location (a search keeps its nearest once).
+const SEVERAL_LOCATIONS: u8 = 8;
 /// No lowest fee given.
 pub const NO_FEE: u16 = u16::MAX;
 
@@ -39,7 +45,8 @@ pub const NO_FEE: u16 = u16::MAX;
 pub struct Facets {
     pub concerns: u64,
     pub languages: u64,
-    pub jurisdictions: u128,
+    /// Two words rather than one `u128`, so the record is aligned to 8 bytes, not 16.
+    pub jurisdictions: [u64; 2],
     pub populations: u32,
     pub insurers: u32,
     pub formats: u8,
@@ -53,6 +60,16 @@ pub struct Facets {
 }
 
 impl Facets {
+    /// The jurisdiction bits from a set of up to 128.
+    pub fn jurisdiction_words(bits: u128) -> [u64; 2] {
+        [bits as u64, (bits >> 64) as u64]
+    }
+
+    /// Whether telehealth is offered in jurisdiction `bit`.
+    pub fn offers_telehealth_in(&self, bit: u32) -> bool {
+        self.flags & TELEHEALTH != 0 && bit < 128 && self.jurisdictions[(bit / 64) as usize] & (1 << (bit % 64)) != 0
+    }
+
     /// The kinds of credential in good standing on `today`, as bits.
     pub fn kinds_on(&self, today: u16) -> u8 {
         let mut kinds = 0;
@@ -65,13 +82,14 @@ impl Facets {
     }
 }
 
-/// A practice location in the grid.
+/// A practice location in the grid, with its profile's facts beside it.
 #[derive(Debug, Clone, Copy)]
 struct Located {
     lat: f32,
     lon: f32,
     /// The profile's slot, with the location's position (0–7) in the top three bits.
     slot_and_position: u32,
+    facets: Facets,
 }
 
 const POSITION_SHIFT: u32 = 29;
@@ -135,7 +153,6 @@ pub struct Outcome {
 pub struct DirectoryIndex {
     /// The profile's user id (ids are 32 hex digits, kept as a number); 0 for a free slot.
     ids: Vec<u128>,
-    facets: Vec<Facets>,
     /// The cell of the first location of each slot (u32::MAX for none).
     first_cell: Vec<u32>,
     /// Cells of the second and later locations, for the few profiles with several.
@@ -145,17 +162,25 @@ pub struct DirectoryIndex {
     odd_ids: HashMap<u128, String>,
     free: Vec<u32>,
     cells: HashMap<u32, Vec<Located>>,
-    /// Slots offering telehealth.
-    telehealth: Vec<u32>,
+    /// Profiles offering telehealth, with their facts.
+    telehealth: Vec<(u32, Facets)>,
     listed: usize,
 }
 
-fn cell_of(lat: f64, lon: f64) -> u32 {
-    let row = ((lat + 90.0) / CELL_DEGREES).floor().clamp(0.0, 719.0) as u32;
-    let column = ((lon + 180.0) / CELL_DEGREES)
+fn row_of(lat: f64) -> u32 {
+    ((lat + 90.0) / CELL_DEGREES)
         .floor()
-        .clamp(0.0, f64::from(LON_CELLS - 1)) as u32;
-    row * LON_CELLS + column
+        .clamp(0.0, f64::from(LAT_CELLS - 1)) as u32
+}
+
+fn column_of(lon: f64) -> u32 {
+    ((lon + 180.0) / CELL_DEGREES)
+        .floor()
+        .clamp(0.0, f64::from(LON_CELLS - 1)) as u32
+}
+
+fn cell_of(lat: f64, lon: f64) -> u32 {
+    row_of(lat) * LON_CELLS + column_of(lon)
 }
 
 fn id_number(user_id: &str) -> (u128, bool) {
@@ -200,9 +225,17 @@ impl DirectoryIndex {
 
     /// Bytes held by the index's own arrays (for the benchmark's report).
     pub fn approximate_bytes(&self) -> usize {
-        let slots = self.ids.capacity() * 16 + self.facets.capacity() * std::mem::size_of::<Facets>();
-        let cells: usize = self.cells.values().map(|v| v.capacity() * 12 + 48).sum();
-        slots + self.first_cell.capacity() * 4 + self.slot_of.capacity() * 24 + cells + self.telehealth.capacity() * 4
+        let slots = self.ids.capacity() * 16;
+        let cells: usize = self
+            .cells
+            .values()
+            .map(|v| v.capacity() * std::mem::size_of::<Located>() + 48)
+            .sum();
+        slots
+            + self.first_cell.capacity() * 4
+            + self.slot_of.capacity() * 24
+            + cells
+            + self.telehealth.capacity() * std::mem::size_of::<(u32, Facets)>()
     }
 
     fn user_id_of(&self, slot: u32) -> String {
@@ -225,12 +258,9 @@ impl DirectoryIndex {
                 }
             }
         }
-        if self.facets[index].flags & TELEHEALTH != 0 {
-            self.telehealth.retain(|s| *s != slot);
-        }
+        self.telehealth.retain(|(s, _)| *s != slot);
         self.odd_ids.remove(&id);
         self.ids[index] = 0;
-        self.facets[index] = Facets::default();
         self.first_cell[index] = u32::MAX;
         self.free.push(slot);
         self.listed -= 1;
@@ -238,14 +268,16 @@ impl DirectoryIndex {
 
     /// Puts a profile in, replacing what was there: `locations` are its practice locations in
     /// position order (at most 8).
-    pub fn upsert(&mut self, user_id: &str, facets: Facets, locations: &[Coordinates]) {
+    pub fn upsert(&mut self, user_id: &str, mut facets: Facets, locations: &[Coordinates]) {
         self.remove(user_id);
+        if locations.len() > 1 {
+            facets.flags |= SEVERAL_LOCATIONS;
+        }
         let (id, plain) = id_number(user_id);
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
                 self.ids.push(0);
-                self.facets.push(Facets::default());
                 self.first_cell.push(u32::MAX);
                 u32::try_from(self.ids.len() - 1).unwrap_or(SLOT_MASK)
             }
@@ -255,7 +287,6 @@ impl DirectoryIndex {
         if !plain {
             self.odd_ids.insert(id, user_id.to_owned());
         }
-        self.facets[index] = facets;
         self.slot_of.insert(id, slot);
         for (position, point) in locations.iter().take(8).enumerate() {
             let cell = cell_of(point.lat(), point.lon());
@@ -263,6 +294,7 @@ impl DirectoryIndex {
                 lat: point.lat() as f32,
                 lon: point.lon() as f32,
                 slot_and_position: slot | ((position as u32) << POSITION_SHIFT),
+                facets,
             });
             if position == 0 {
                 self.first_cell[index] = cell;
@@ -271,7 +303,7 @@ impl DirectoryIndex {
             }
         }
         if facets.flags & TELEHEALTH != 0 {
-            self.telehealth.push(slot);
+            self.telehealth.push((slot, facets));
         }
         self.listed += 1;
     }
@@ -315,23 +347,22 @@ impl DirectoryIndex {
             insurers: vec![0; insurer_count],
             ..FacetCounts::default()
         };
-        // (distance, sort key, slot, position, kinds)
-        let mut matches: Vec<(f32, u32, u32, u8, u8)> = Vec::new();
+        // (distance, sort key, slot, position, kinds, facts)
+        let mut matches: Vec<(f32, u32, u32, u8, u8, &Facets)> = Vec::new();
         if let Some((centre, radius_km)) = criteria.near {
             let area = BoundingBox::around(centre, radius_km);
             let mut nearest: HashMap<u32, usize> = HashMap::new();
             for cell in self.cells_over(&area) {
                 let Some(entries) = self.cells.get(&cell) else { continue };
                 for entry in entries {
-                    let slot = entry.slot_and_position & SLOT_MASK;
-                    let facets = &self.facets[slot as usize];
+                    let facets = &entry.facets;
                     let Some(kinds) = Self::admits(facets, criteria) else {
                         continue;
                     };
                     // With a place, a jurisdiction narrows to those who also see clients
                     // there by telehealth.
                     if let Some(code) = criteria.telehealth_in
-                        && (facets.flags & TELEHEALTH == 0 || facets.jurisdictions & (1u128 << code) == 0)
+                        && !facets.offers_telehealth_in(code)
                     {
                         continue;
                     }
@@ -345,9 +376,10 @@ impl DirectoryIndex {
                     if distance > radius_km {
                         continue;
                     }
+                    let slot = entry.slot_and_position & SLOT_MASK;
                     let position = (entry.slot_and_position >> POSITION_SHIFT) as u8;
-                    let found = (distance as f32, facets.sort_key, slot, position, kinds);
-                    if self.more_cells.contains_key(&slot) {
+                    let found = (distance as f32, facets.sort_key, slot, position, kinds, facets);
+                    if facets.flags & SEVERAL_LOCATIONS != 0 {
                         // Several locations: keep the nearest once.
                         match nearest.get(&slot) {
                             Some(&at) => {
@@ -365,19 +397,17 @@ impl DirectoryIndex {
                 }
             }
         } else if let Some(code) = criteria.telehealth_in {
-            for &slot in &self.telehealth {
-                let facets = &self.facets[slot as usize];
-                if facets.jurisdictions & (1u128 << code) == 0 {
+            for (slot, facets) in &self.telehealth {
+                if !facets.offers_telehealth_in(code) {
                     continue;
                 }
                 let Some(kinds) = Self::admits(facets, criteria) else {
                     continue;
                 };
-                matches.push((0.0, facets.sort_key, slot, u8::MAX, kinds));
+                matches.push((0.0, facets.sort_key, *slot, u8::MAX, kinds, facets));
             }
         }
-        for (_, _, slot, _, kinds) in &matches {
-            let facets = &self.facets[*slot as usize];
+        for (_, _, _, _, kinds, facets) in &matches {
             count_bits(facets.concerns, &mut counts.concerns);
             count_bits(facets.languages, &mut counts.languages);
             count_bits(u64::from(facets.populations), &mut counts.populations);
@@ -389,7 +419,8 @@ impl DirectoryIndex {
             counts.sliding_scale += u32::from(facets.flags & SLIDING_SCALE != 0);
         }
         let total = matches.len();
-        let order = |a: &(f32, u32, u32, u8, u8), b: &(f32, u32, u32, u8, u8)| {
+        type Found<'a> = (f32, u32, u32, u8, u8, &'a Facets);
+        let order = |a: &Found<'_>, b: &Found<'_>| {
             a.0.total_cmp(&b.0)
                 .then(a.1.cmp(&b.1))
                 .then(self.ids[a.2 as usize].cmp(&self.ids[b.2 as usize]))
@@ -404,12 +435,12 @@ impl DirectoryIndex {
             .iter()
             .skip(criteria.offset)
             .take(criteria.limit)
-            .map(|(distance, _, slot, position, kinds)| Hit {
+            .map(|(distance, _, slot, position, kinds, facets)| Hit {
                 user_id: self.user_id_of(*slot),
                 distance_km: criteria.near.map(|_| f64::from(*distance)),
                 location_position: (*position != u8::MAX).then_some(*position),
                 kinds: *kinds,
-                facets: self.facets[*slot as usize],
+                facets: **facets,
             })
             .collect();
         Outcome { total, hits, counts }
@@ -417,12 +448,6 @@ impl DirectoryIndex {
 
     /// The grid cells a bounding box touches (both sides of the antimeridian when it wraps).
     fn cells_over(&self, area: &BoundingBox) -> Vec<u32> {
-        let row_of = |lat: f64| ((lat + 90.0) / CELL_DEGREES).floor().clamp(0.0, 719.0) as u32;
-        let column_of = |lon: f64| {
-            ((lon + 180.0) / CELL_DEGREES)
-                .floor()
-                .clamp(0.0, f64::from(LON_CELLS - 1)) as u32
-        };
         let rows = row_of(area.min_lat)..=row_of(area.max_lat);
         let columns: Vec<std::ops::RangeInclusive<u32>> = if area.wraps() {
             vec![column_of(area.min_lon)..=LON_CELLS - 1, 0..=column_of(area.max_lon)]
@@ -539,7 +564,7 @@ mod tests {
         for i in 0..45u32 {
             let mut f = facets(1, 1000 - i);
             f.flags |= TELEHEALTH;
-            f.jurisdictions = 1 << 4;
+            f.jurisdictions = Facets::jurisdiction_words(1 << 4);
             index.upsert(&format!("{:032x}", i + 1), f, &[]);
         }
         let mut criteria = Criteria {
@@ -556,6 +581,19 @@ mod tests {
         assert_eq!(last.hits.len(), 5);
         criteria.telehealth_in = Some(5);
         assert_eq!(index.search(&criteria, 1, 0, 0).total, 0);
+    }
+
+    #[test]
+    fn cells_split_the_whole_globe() {
+        // Every latitude has its own row: a clamp to too few rows would pile the world into one.
+        assert_ne!(cell_of(40.75, -73.99), cell_of(45.50, -73.99));
+        assert_eq!(row_of(89.99), LAT_CELLS - 1);
+        assert_eq!(column_of(179.99), LON_CELLS - 1);
+        let mut index = DirectoryIndex::new();
+        index.upsert(A, facets(1, 1), &[point(40.75, -73.99)]);
+        index.upsert(B, facets(1, 2), &[point(45.50, -73.57)]);
+        assert_eq!(index.cells.len(), 2);
+        assert_eq!(index.search(&near(45.50, -73.57, 25.0), 1, 0, 0).total, 1);
     }
 
     #[test]
