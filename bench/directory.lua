@@ -58,6 +58,8 @@ function request()
 end
 
 function done(summary, latency, requests)
+  -- done() runs in the main Lua state, where init() did not run: ask a thread for the mode.
+  local mode = threads[1] and threads[1]:get("mode") or "?"
   local seconds = summary.duration / 1e6
   local e = summary.errors
   local socket_errors = e.connect + e.read + e.write + e.timeout

@@ -89,6 +89,10 @@ CREATE TABLE directory_changes (
     user_id  TEXT NOT NULL
 );
 
+-- The lifecycle round reads only credentials ending soon and holders whose memberships ended.
+CREATE INDEX credentials_by_end ON credentials (valid_until);
+CREATE INDEX memberships_by_end ON memberships (valid_until);
+
 CREATE TABLE directory_head (
     id   INTEGER PRIMARY KEY,
     seq  BIGINT NOT NULL

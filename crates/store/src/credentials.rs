@@ -338,13 +338,15 @@ impl Store {
     /// ending between `today` and `horizon`, and those whose holder's memberships have all
     /// ended. The rest of the register (nearly all of it) is not read.
     pub async fn credentials_due_for_reminders(&self, today: &str, horizon: &str) -> Result<Vec<IssuedCredential>> {
+        // Two indexed look-ups joined: credentials by end date, and holders by membership end.
         let sql = format!(
-            "SELECT {COLUMNS} FROM credentials c WHERE {ISSUED} AND ( \
-               (c.valid_until >= $1 AND c.valid_until <= $2) \
-               OR (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = c.user_id AND m.valid_until < $1) \
-                   AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = c.user_id \
-                                   AND (m.valid_until IS NULL OR m.valid_until >= $1)))) \
-             ORDER BY c.status_index"
+            "SELECT {COLUMNS} FROM credentials c WHERE {ISSUED} AND c.valid_until >= $1 AND c.valid_until <= $2 \
+             UNION \
+             SELECT {COLUMNS} FROM credentials c WHERE {ISSUED} AND c.user_id IN ( \
+               SELECT m.user_id FROM memberships m WHERE m.valid_until < $1 \
+               AND NOT EXISTS (SELECT 1 FROM memberships n WHERE n.user_id = m.user_id \
+                               AND (n.valid_until IS NULL OR n.valid_until >= $1))) \
+             ORDER BY status_index"
         );
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

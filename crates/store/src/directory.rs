@@ -484,9 +484,9 @@ impl Store {
     pub async fn directory_sizes(&self) -> Result<(i64, i64, i64)> {
         with_pool!(self, read, |pool| {
             let (profiles, profile_bytes): (i64, Option<i64>) = sqlx::query_as(
-                "SELECT count(*), sum(CAST(length(user_id) + length(jurisdictions) + length(formats) \
-                 + length(concerns) + length(populations) + length(languages) + length(insurers) + 4 + 4 + 8 \
-                 AS BIGINT)) FROM directory_profiles",
+                "SELECT count(*), CAST(sum(length(user_id) + length(jurisdictions) + length(formats) \
+                 + length(concerns) + length(populations) + length(languages) + length(insurers) + 4 + 4 + 8) \
+                 AS BIGINT) FROM directory_profiles",
             )
             .fetch_one(pool)
             .await?;
@@ -494,7 +494,7 @@ impl Store {
                 .fetch_one(pool)
                 .await?;
             let (credential_bytes,): (Option<i64>,) = sqlx::query_as(
-                "SELECT sum(CAST(length(c.program_code) + length(c.status) + length(c.valid_until) AS BIGINT)) \
+                "SELECT CAST(sum(length(c.program_code) + length(c.status) + length(c.valid_until)) AS BIGINT) \
                  FROM credentials c WHERE c.status_index IS NOT NULL \
                  AND EXISTS (SELECT 1 FROM directory_profiles p WHERE p.user_id = c.user_id)",
             )

@@ -97,6 +97,10 @@ both_engines! {
 
         let saved = professional.submit("/portal/profile", "/portal/profile", PROFILE).await;
         assert_eq!(saved.status, 303, "{}", saved.body);
+        // The benchmark's yardstick reads on both engines (sum() is NUMERIC on PostgreSQL).
+        let (profiles, locations, bytes) = t.db.store.directory_sizes().await.unwrap();
+        assert_eq!((profiles, locations), (1, 1));
+        assert!(bytes > 100, "{bytes}");
         let editor = professional.get("/portal/profile?saved=1").await;
         assert!(editor.contains("Your profile is in the directory."), "{}", editor.body);
         assert!(t.audit_actions().await.contains(&("directory.profile_saved".into(), "success".into())));
