@@ -25,6 +25,7 @@ use time::Date;
 
 use crate::audit::AuditEvent;
 use crate::authz::Permission;
+use crate::directory_cards::{CardCache, CardFacts};
 use crate::directory_index::{
     ACCEPTING, Criteria, DirectoryIndex, FacetCounts, Facets, NO_FEE, SLIDING_SCALE, TELEHEALTH, day_number,
 };
@@ -98,6 +99,8 @@ pub struct DirectoryState {
     /// One loader or refresher at a time.
     updating: tokio::sync::Mutex<()>,
     programs: Mutex<HashMap<(String, String), Option<ProgramFacts>>>,
+    /// Result cards shown recently (dropped as their holders change).
+    cards: CardCache,
 }
 
 /// A practice location as shown.
@@ -538,6 +541,7 @@ impl App {
         if let Ok(mut index) = self.directory().index.write() {
             *index = DirectoryIndex::new();
         }
+        self.directory().cards.clear();
         let mut after = String::new();
         loop {
             let (batch, last) = self.store().listing_batch_after(&after, LOAD_BATCH).await?;
@@ -601,6 +605,7 @@ impl App {
                 .collect();
             let batch = self.store().listing_batch_of(&people).await?;
             self.apply_batch(&batch, &people).await?;
+            self.directory().cards.forget(&people);
             self.directory().head.store(last, Ordering::SeqCst);
         }
         Ok(())
@@ -931,18 +936,11 @@ impl App {
         if outcome.total == 0 {
             answer.widen = self.widenings(query, &vocabulary, near)?;
         }
-        let ids: Vec<String> = outcome.hits.iter().map(|h| h.user_id.clone()).collect();
-        let (cards, locations) = self.store().directory_cards(&ids).await?;
+        let cards = self.cards_of(&outcome.hits).await?;
         for hit in &outcome.hits {
-            let Some(card) = cards.iter().find(|c| c.user_id == hit.user_id) else {
+            let Some(card) = cards.get(&hit.user_id) else {
                 continue;
             };
-            let location = hit.location_position.and_then(|position| {
-                locations
-                    .iter()
-                    .find(|l| l.user_id == hit.user_id && l.position == i32::from(position))
-                    .map(ShownLocation::from)
-            });
             let facets = &hit.facets;
             answer.results.push(ResultCard {
                 user_id: hit.user_id.clone(),
@@ -951,12 +949,7 @@ impl App {
                 practice_name: card.practice_name.clone(),
                 kinds: kinds_of(hit.kinds),
                 distance_km: hit.distance_km,
-                location: location.or_else(|| {
-                    locations
-                        .iter()
-                        .find(|l| l.user_id == hit.user_id)
-                        .map(ShownLocation::from)
-                }),
+                location: card.location(hit.location_position).cloned(),
                 telehealth: facets.flags & TELEHEALTH != 0,
                 accepting_clients: facets.flags & ACCEPTING != 0,
                 fee_min: card.fee_min,
@@ -983,6 +976,24 @@ impl App {
             });
         }
         Ok(answer)
+    }
+
+    /// The cards for a page of results: from this node's cache, the rest in one read.
+    async fn cards_of(&self, hits: &[crate::directory_index::Hit]) -> AppResult<HashMap<String, Arc<CardFacts>>> {
+        let ids: Vec<&str> = hits.iter().map(|h| h.user_id.as_str()).collect();
+        let (mut cards, generation) = self.directory().cards.get(&ids);
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !cards.contains_key(**id))
+            .map(|id| (*id).to_owned())
+            .collect();
+        if !missing.is_empty() {
+            let (rows, locations) = self.store().directory_cards(&missing).await?;
+            let fetched = CardFacts::from_rows(rows, &locations);
+            self.directory().cards.fill(generation, &fetched);
+            cards.extend(fetched);
+        }
+        Ok(cards)
     }
 
     fn criteria(&self, query: &SearchQuery, vocabulary: &Vocabulary, near: Option<(Coordinates, f64)>) -> Criteria {

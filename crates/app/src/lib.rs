@@ -18,6 +18,7 @@ mod demo_certified;
 mod demo_credentialing;
 mod demo_directory;
 pub mod directory;
+pub mod directory_cards;
 pub mod directory_generator;
 pub mod directory_index;
 pub mod documents;
