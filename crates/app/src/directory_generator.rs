@@ -362,6 +362,7 @@ impl App {
                 .insert_generated(&[users, credentials, memberships, profiles, locations])
                 .await?;
         }
+        self.store().analyze_directory().await?;
         Ok(made)
     }
 }

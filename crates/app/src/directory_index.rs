@@ -470,6 +470,13 @@ impl DirectoryIndex {
 mod tests {
     use super::*;
 
+    #[test]
+    fn records_stay_as_small_as_bench_readme_says() {
+        // The memory target depends on these sizes (bench/README.md, "How the search works").
+        assert_eq!(std::mem::size_of::<Facets>(), 56);
+        assert_eq!(std::mem::size_of::<Located>(), 72);
+    }
+
     fn point(lat: f64, lon: f64) -> Coordinates {
         Coordinates::new(lat, lon).unwrap()
     }

@@ -162,7 +162,23 @@ both_engines! {
         // and on the other at its next look at the change feed.
         let other = t.second_node().await;
         let query = other.parse_search(&[("place".into(), "94108".into()), ("radius".into(), "10".into())]).await.unwrap();
-        assert_eq!(other.search_directory(&query).await.unwrap().total, 1);
+        let found = other.search_directory(&query).await.unwrap();
+        assert_eq!(found.total, 1);
+        assert_eq!(found.results[0].practice_name, "Mission Intimacy Clinic");
+
+        // Both nodes now hold her card in memory; a renamed practice shows on both (this
+        // node at once, the other at its next look at the feed), never the cached old name.
+        let mut renamed: Vec<(&str, &str)> = PROFILE.to_vec();
+        let at = renamed.iter().position(|(name, _)| *name == "practice_name").unwrap();
+        renamed[at] = ("practice_name", "Mission Street Sex Therapy");
+        let saved = professional.submit("/portal/profile", "/portal/profile", &renamed).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let here = visitor.get_json("/api/v1/directory?place=94108&radius=10").await;
+        assert!(here.body.contains("Mission Street Sex Therapy"), "{}", here.body);
+        other.refresh_directory(true).await.unwrap();
+        let there = other.search_directory(&query).await.unwrap();
+        assert_eq!(there.results[0].practice_name, "Mission Street Sex Therapy");
+
         t.user("staff@board.test", &[Role::BoardStaff]).await;
         let staff = t.actor("staff@board.test").await;
         t.app
