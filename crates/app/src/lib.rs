@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod application;
 pub mod audit;
 pub mod authz;
+pub mod backup;
 pub mod clock;
 pub mod context;
 pub mod credential;

@@ -73,6 +73,18 @@ enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Back up the database and the documents into DEST (a new directory) while the server
+    /// keeps serving. The key file is not included: keep it separately (BACKUP.md says why).
+    Backup {
+        /// A new or empty directory.
+        dest: PathBuf,
+    },
+    /// Restore a backup made by `sensate backup` into this installation's database and
+    /// document directory, which must be empty; then check it row by row.
+    Restore {
+        /// The backup's directory.
+        src: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -297,6 +309,73 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("profiles={profiles} locations={locations} indexed_field_bytes={bytes}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { dest } => {
+            let store = serve::open_store(&config)?;
+            let place = app::backup::Place {
+                store: &store,
+                database_url: &config.database_url,
+                files_location: &config.files_url,
+            };
+            let now = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .context("cannot format the time")?;
+            let manifest = app::backup::backup(&place, &dest, &now)
+                .await
+                .with_context(|| format!("the backup into {} failed", dest.display()))?;
+            println!(
+                "Backup written to {}: {} database ({} bytes){}.",
+                dest.display(),
+                manifest.engine,
+                manifest.database.bytes,
+                match &manifest.documents {
+                    Some(documents) => format!(", {} document files", documents.len()),
+                    None => ", documents not included (they are in an object store: back it up with its own tools)"
+                        .to_owned(),
+                }
+            );
+            for (table, rows) in &manifest.row_counts {
+                println!("  {table}: {rows} rows");
+            }
+            println!(
+                "The key file ({}) is not in the backup. Keep a copy of it somewhere else: without it nothing sealed in the backup can be read.",
+                config.key_file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { src } => {
+            let store = serve::open_store(&config)?;
+            let place = app::backup::Place {
+                store: &store,
+                database_url: &config.database_url,
+                files_location: &config.files_url,
+            };
+            let manifest = app::backup::restore(&src, &place)
+                .await
+                .with_context(|| format!("the restore from {} failed", src.display()))?;
+            println!(
+                "Restored the backup of {} ({} database) into {}; every file matched its checksum and every counted table has its rows.",
+                manifest.created_at,
+                manifest.engine,
+                store::redact_url(&config.database_url)
+            );
+            match app::audit::verify_log(&store)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                app::audit::VerifyOutcome::Intact { events } => {
+                    println!("Audit log intact: {events} events, every link verified.");
+                }
+                app::audit::VerifyOutcome::Broken(broken) => {
+                    println!("Audit log BROKEN: {broken}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            println!(
+                "Put the installation's key file at {} before starting the server.",
+                config.key_file.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys {

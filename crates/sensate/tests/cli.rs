@@ -438,3 +438,91 @@ both_engines! {
         assert!(stored.source.contains("total = 65"));
     }
 }
+
+both_engines! {
+    async fn a_backup_taken_while_serving_restores_to_the_same_data(engine) {
+        let db = TestDb::new(engine).await;
+        let dir = tempfile::tempdir().unwrap();
+        let original = Server::start(dir.path(), &db.url, &[], &["--demo"]);
+        original.wait_ready().await;
+        let credential = db.store.all_issued_credentials().await.unwrap().into_iter().next().expect("the demo issues credentials");
+        let verify_path = format!("/verify/{}", credential.number);
+        let before = reqwest::get(format!("{}{verify_path}", original.base)).await.unwrap().text().await.unwrap();
+        assert!(before.contains(&credential.holder_name), "{before}");
+
+        // Taken while the server serves (and answers requests meanwhile).
+        let elsewhere = tempfile::tempdir().unwrap();
+        let backup_dir = elsewhere.path().join("backup");
+        let reader = {
+            let url = format!("{}{verify_path}", original.base);
+            tokio::spawn(async move {
+                let mut answered = 0;
+                for _ in 0..20 {
+                    if reqwest::get(&url).await.map(|r| r.status() == 200).unwrap_or(false) {
+                        answered += 1;
+                    }
+                }
+                answered
+            })
+        };
+        let taken = sensate(dir.path(), &db.url, &["backup", backup_dir.to_str().unwrap()]);
+        assert!(taken.status.success(), "{}", text(&taken));
+        assert!(text(&taken).contains("Backup written to"), "{}", text(&taken));
+        assert!(text(&taken).contains("is not in the backup"), "the key file is named: {}", text(&taken));
+        assert_eq!(reader.await.unwrap(), 20, "the server kept answering during the backup");
+        let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(backup_dir.join("manifest.json")).unwrap()).unwrap();
+        assert!(!manifest["documents"].as_array().unwrap().is_empty(), "the demo's documents are in the backup: {manifest}");
+        assert!(manifest["row_counts"]["credentials"].as_i64().unwrap() > 0);
+        assert!(!std::fs::read_dir(&backup_dir).unwrap().any(|e| e.unwrap().file_name() == "master.key"));
+        let again = sensate(dir.path(), &db.url, &["backup", backup_dir.to_str().unwrap()]);
+        assert!(!again.status.success() && text(&again).contains("already holds files"), "{}", text(&again));
+
+        // A tampered copy is refused, naming the file, and nothing is restored.
+        let tampered = elsewhere.path().join("tampered");
+        copy_dir(&backup_dir, &tampered);
+        let document = manifest["documents"][0]["path"].as_str().unwrap();
+        let mut bytes = std::fs::read(tampered.join(document)).unwrap();
+        bytes[10] ^= 1;
+        std::fs::write(tampered.join(document), bytes).unwrap();
+        let refused_target = TestDb::empty(engine).await;
+        let refused_dir = tempfile::tempdir().unwrap();
+        let refused = sensate(refused_dir.path(), &refused_target.url, &["restore", tampered.to_str().unwrap()]);
+        assert!(!refused.status.success());
+        assert!(text(&refused).contains(document) && text(&refused).contains("does not match the manifest"), "{}", text(&refused));
+        assert!(refused_target.store.is_empty_database().await.unwrap(), "nothing restored from a tampered backup");
+
+        // Restored into an empty database: same rows, the audit chain intact, the same answers.
+        let target = TestDb::empty(engine).await;
+        let restored_dir = tempfile::tempdir().unwrap();
+        let restored = sensate(restored_dir.path(), &target.url, &["restore", backup_dir.to_str().unwrap()]);
+        assert!(restored.status.success(), "{}", text(&restored));
+        assert!(text(&restored).contains("Audit log intact"), "{}", text(&restored));
+        assert_eq!(
+            target.store.row_counts().await.unwrap().into_iter().find(|(t, _)| t == "credentials"),
+            Some(("credentials".to_owned(), manifest["row_counts"]["credentials"].as_i64().unwrap()))
+        );
+        let over = sensate(restored_dir.path(), &target.url, &["restore", backup_dir.to_str().unwrap()]);
+        assert!(!over.status.success(), "a restore never goes over data: {}", text(&over));
+        let verified = sensate(restored_dir.path(), &target.url, &["audit", "verify"]);
+        assert!(verified.status.success(), "{}", text(&verified));
+        std::fs::copy(dir.path().join("master.key"), restored_dir.path().join("master.key")).unwrap();
+        drop(original);
+        let copy = Server::start(restored_dir.path(), &target.url, &[], &["--demo"]);
+        copy.wait_ready().await;
+        let after = reqwest::get(format!("{}{verify_path}", copy.base)).await.unwrap().text().await.unwrap();
+        assert!(after.contains(&credential.holder_name) && after.contains(&credential.number), "{after}");
+        assert!(target.store.integrity_problems().await.unwrap().is_empty());
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}

@@ -44,6 +44,7 @@ macro_rules! with_pool {
 
 pub mod applications;
 pub mod audit;
+pub mod backup;
 pub mod credentials;
 pub mod data_keys;
 pub mod directory;

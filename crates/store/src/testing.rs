@@ -209,6 +209,38 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// A database with nothing in it, not even the schema (what a restore goes into).
+    pub async fn empty(engine: Engine) -> TestDb {
+        match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}/sensate.db", dir.path().display());
+                let store = Store::open_lazy(&url, &StoreOptions::default()).expect("open SQLite");
+                TestDb {
+                    store,
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+            Engine::Postgres => {
+                let mut admin = admin_connection().await;
+                let name = format!("sensate_e_{}", unique_suffix());
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create empty database");
+                let _ = admin.close().await;
+                let url = url_for_database(&admin_url(), &name);
+                let store = Store::open_lazy(&url, &StoreOptions::default()).expect("open PostgreSQL");
+                TestDb {
+                    store,
+                    url,
+                    cleanup: Cleanup::Postgres { name },
+                }
+            }
+        }
+    }
+
     /// Runs raw SQL against the test database (tests that tamper with rows on purpose).
     pub async fn execute(&self, sql: &str) -> u64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());

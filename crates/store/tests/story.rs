@@ -470,3 +470,23 @@ both_engines! {
         assert_eq!(store.contract("c1").await.unwrap().unwrap().ends_on.as_deref(), Some("2026-03-01"));
     }
 }
+
+both_engines! {
+    async fn the_integrity_check_names_a_row_without_its_parent(engine) {
+        let db = TestDb::new(engine).await;
+        assert_eq!(db.store.integrity_problems().await.unwrap(), Vec::<String>::new());
+        // Foreign keys switched off behind the store's back, as a broken copy would have them.
+        let (off, on) = match engine {
+            store::Engine::Sqlite => ("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON"),
+            store::Engine::Postgres => ("ALTER TABLE memberships DISABLE TRIGGER ALL", "ALTER TABLE memberships ENABLE TRIGGER ALL"),
+        };
+        db.execute(off).await;
+        db.execute("INSERT INTO memberships (id, user_id, kind, valid_from, created_at) VALUES ('m1', 'nobody', 'aasect', '2026-01-01', '2026-01-01T00:00:00Z')").await;
+        db.execute(on).await;
+        let problems = db.store.integrity_problems().await.unwrap();
+        assert!(problems.iter().any(|p| p.contains("memberships") && p.contains("users")), "{problems:?}");
+        assert!(!db.store.is_empty_database().await.unwrap());
+        let counts = db.store.row_counts().await.unwrap();
+        assert!(counts.iter().any(|(table, rows)| table == "users" && *rows == 0), "{counts:?}");
+    }
+}
