@@ -2,125 +2,17 @@
 //! the audit verifier, and logs without secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use domain::audit::{AuditEntry, Outcome};
 use store::testing::TestDb;
 use store::{Engine, Timestamp, both_engines};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sensate");
-
-fn sensate(data_dir: &Path, database_url: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--database-url")
-        .arg(database_url)
-        .env_remove("SENSATE_MASTER_KEY")
-        .env_remove("SENSATE_CONFIG")
-        .env("RUST_LOG", "info")
-        .current_dir(data_dir)
-        .output()
-        .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// A server started by the binary, with its output collected.
-struct Server {
-    child: Child,
-    base: String,
-    output: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(data_dir: &Path, database_url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Server {
-        let mut command = Command::new(BIN);
-        command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--database-url")
-            .arg(database_url)
-            .env_remove("SENSATE_MASTER_KEY")
-            .env_remove("SENSATE_CONFIG")
-            .env("RUST_LOG", "debug")
-            .current_dir(data_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in extra_env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().unwrap();
-        let output = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        for stream in [Box::new(stdout) as Box<dyn std::io::Read + Send>, Box::new(stderr)] {
-            let output = output.clone();
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Some(url) = line.strip_prefix("Sensate is listening on ") {
-                        let _ = tx.send(url.trim().to_owned());
-                    }
-                    output.lock().unwrap().push_str(&format!("{line}\n"));
-                }
-            });
-        }
-        let base = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("server did not start: {}", output.lock().unwrap()));
-        Server { child, base, output }
-    }
-
-    fn logs(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    async fn wait_ready(&self) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if let Ok(response) = reqwest::get(format!("{}/readyz", self.base)).await
-                && response.status() == 200
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("server not ready: {}", self.logs());
-    }
-
-    fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{Server, bin, sensate, text};
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {
@@ -138,13 +30,13 @@ fn entry(action: &str) -> AuditEntry {
 
 #[test]
 fn help_lists_the_commands() {
-    let output = Command::new(BIN).arg("--help").output().unwrap();
+    let output = Command::new(bin()).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = text(&output);
     for command in ["serve", "migrate", "admin", "audit", "keys"] {
         assert!(help.contains(command), "--help lists {command}: {help}");
     }
-    let serve = text(&Command::new(BIN).args(["serve", "--help"]).output().unwrap());
+    let serve = text(&Command::new(bin()).args(["serve", "--help"]).output().unwrap());
     for flag in ["--demo", "--listen", "--database-url", "--data-dir"] {
         assert!(serve.contains(flag), "serve --help lists {flag}");
     }
@@ -205,7 +97,7 @@ both_engines! {
         std::fs::write(&key_file, "this is not a key file\n").unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let mut server = Command::new(BIN)
+        let mut server = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path())
             .args(["--database-url", &db.url])
             .env_remove("SENSATE_MASTER_KEY")
@@ -222,7 +114,7 @@ both_engines! {
         created.wait_ready().await;
         drop(created);
         std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        server = Command::new(BIN)
+        server = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path())
             .args(["--database-url", &db.url])
             .env_remove("SENSATE_MASTER_KEY")
