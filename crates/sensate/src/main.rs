@@ -184,6 +184,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// This installation's database and document directory, as a backup sees them.
+fn backup_place<'a>(store: &'a store::Store, config: &'a Config) -> app::backup::Place<'a> {
+    app::backup::Place {
+        store,
+        database_url: &config.database_url,
+        files_location: &config.files_url,
+    }
+}
+
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { demo, .. } => serve::serve(config, demo).await,
@@ -313,11 +322,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { dest } => {
             let store = serve::open_store(&config)?;
-            let place = app::backup::Place {
-                store: &store,
-                database_url: &config.database_url,
-                files_location: &config.files_url,
-            };
+            let place = backup_place(&store, &config);
             let now = time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
                 .context("cannot format the time")?;
@@ -346,11 +351,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Restore { src } => {
             let store = serve::open_store(&config)?;
-            let place = app::backup::Place {
-                store: &store,
-                database_url: &config.database_url,
-                files_location: &config.files_url,
-            };
+            let place = backup_place(&store, &config);
             let manifest = app::backup::restore(&src, &place)
                 .await
                 .with_context(|| format!("the restore from {} failed", src.display()))?;

@@ -162,15 +162,9 @@ impl TestDb {
     pub async fn new(engine: Engine) -> TestDb {
         match engine {
             Engine::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}/sensate.db", dir.path().display());
-                let store = Store::open_lazy(&url, &StoreOptions::default()).expect("open SQLite");
-                store.migrate().await.expect("migrate SQLite");
-                TestDb {
-                    store,
-                    url,
-                    cleanup: Cleanup::Sqlite(dir),
-                }
+                let db = TestDb::sqlite_file();
+                db.store.migrate().await.expect("migrate SQLite");
+                db
             }
             Engine::Postgres => {
                 let mut admin = admin_connection().await;
@@ -209,19 +203,22 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// A SQLite database file in a new temporary directory, not created yet.
+    fn sqlite_file() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}/sensate.db", dir.path().display());
+        let store = Store::open_lazy(&url, &StoreOptions::default()).expect("open SQLite");
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
     /// A database with nothing in it, not even the schema (what a restore goes into).
     pub async fn empty(engine: Engine) -> TestDb {
         match engine {
-            Engine::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}/sensate.db", dir.path().display());
-                let store = Store::open_lazy(&url, &StoreOptions::default()).expect("open SQLite");
-                TestDb {
-                    store,
-                    url,
-                    cleanup: Cleanup::Sqlite(dir),
-                }
-            }
+            Engine::Sqlite => TestDb::sqlite_file(),
             Engine::Postgres => {
                 let mut admin = admin_connection().await;
                 let name = format!("sensate_e_{}", unique_suffix());

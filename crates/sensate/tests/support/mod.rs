@@ -14,8 +14,11 @@ pub fn bin() -> String {
     std::env::var("SENSATE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sensate").to_owned())
 }
 
-pub fn sensate(data_dir: &Path, database_url: &str, args: &[&str]) -> Output {
-    Command::new(bin())
+/// The binary with `args`, on this data directory and database, with no key or configuration
+/// from the environment.
+fn command(data_dir: &Path, database_url: &str, args: &[&str], log: &str) -> Command {
+    let mut command = Command::new(bin());
+    command
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
@@ -23,10 +26,14 @@ pub fn sensate(data_dir: &Path, database_url: &str, args: &[&str]) -> Output {
         .arg(database_url)
         .env_remove("SENSATE_MASTER_KEY")
         .env_remove("SENSATE_CONFIG")
-        .env("RUST_LOG", "info")
-        .current_dir(data_dir)
-        .output()
-        .unwrap()
+        .env("RUST_LOG", log)
+        .current_dir(data_dir);
+    command
+}
+
+/// Runs a one-off command to its end.
+pub fn sensate(data_dir: &Path, database_url: &str, args: &[&str]) -> Output {
+    command(data_dir, database_url, args, "info").output().unwrap()
 }
 
 pub fn text(output: &Output) -> String {
@@ -46,20 +53,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, database_url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Server {
-        let mut command = Command::new(bin());
-        command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--database-url")
-            .arg(database_url)
-            .env_remove("SENSATE_MASTER_KEY")
-            .env_remove("SENSATE_CONFIG")
-            .env("RUST_LOG", "debug")
-            .current_dir(data_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let args: Vec<&str> = ["serve", "--listen", "127.0.0.1:0"]
+            .iter()
+            .chain(args)
+            .copied()
+            .collect();
+        let mut command = command(data_dir, database_url, &args, "debug");
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         for (k, v) in extra_env {
             command.env(k, v);
         }
