@@ -75,7 +75,7 @@ pub async fn backup(from: &Place<'_>, dest: &Path, created_at: &str) -> anyhow::
             dest.display()
         );
     }
-    std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    private_dir(dest)?;
     from.store.migrate().await.context("cannot open the database")?;
     let row_counts: BTreeMap<String, i64> = from
         .store
@@ -91,6 +91,7 @@ pub async fn backup(from: &Place<'_>, dest: &Path, created_at: &str) -> anyhow::
                 .snapshot_sqlite_into(&target)
                 .await
                 .context("cannot take the SQLite snapshot")?;
+            owner_only(&target)?;
             let problems = store::backup::sqlite_file_problems(&target)
                 .await
                 .context("cannot check the snapshot")?;
@@ -103,6 +104,7 @@ pub async fn backup(from: &Place<'_>, dest: &Path, created_at: &str) -> anyhow::
             let file = dest.join(POSTGRES_FILE);
             let args = ["--format=custom", "--no-owner", "--no-privileges", "--file"];
             run_postgres_tool("pg_dump", &args, &file, from.database_url).await?;
+            owner_only(&file)?;
             POSTGRES_FILE
         }
     };
@@ -171,7 +173,7 @@ pub async fn restore(src: &Path, into: &Place<'_>) -> anyhow::Result<Manifest> {
                 bail!("{} already exists: restore into a new data directory", target.display());
             }
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
+                private_dir(parent)?;
             }
             copy_synced(&src.join(&manifest.database.path), &target)?;
         }
@@ -207,7 +209,7 @@ pub async fn restore(src: &Path, into: &Place<'_>) -> anyhow::Result<Manifest> {
                 .map_err(|_| anyhow!("{} is outside {FILES_DIR}/", file.path))?;
             let target = dir.join(relative);
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
+                private_dir(parent)?;
             }
             copy_synced(&src.join(&file.path), &target)?;
         }
@@ -283,7 +285,7 @@ fn copy_tree(from: &Path, to: &Path, root: &Path) -> anyhow::Result<Vec<BackedUp
                 let relative = path.strip_prefix(from)?;
                 let target = to.join(relative);
                 if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)?;
+                    private_dir(parent)?;
                 }
                 copy_synced(&path, &target)?;
                 copied.push(describe(root, target.strip_prefix(root)?)?);
@@ -315,17 +317,42 @@ fn describe(root: &Path, relative: &Path) -> anyhow::Result<BackedUpFile> {
     })
 }
 
-/// Copies a file and makes the copy durable before saying it is there.
+/// A directory only its owner can enter (a backup holds names and addresses in the clear).
+fn private_dir(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// Copies a file (readable by its owner only) and makes the copy durable before saying it
+/// is there.
 fn copy_synced(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::copy(from, to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    owner_only(to)?;
     std::fs::File::open(to)?.sync_all()?;
     Ok(())
+}
+
+fn owner_only(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))
 }
 
 /// Writes a file and makes it durable before saying it is there.
 fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    let mut file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())

@@ -366,6 +366,10 @@ both_engines! {
         assert!(!manifest["documents"].as_array().unwrap().is_empty(), "the demo's documents are in the backup: {manifest}");
         assert!(manifest["row_counts"]["credentials"].as_i64().unwrap() > 0);
         assert!(!std::fs::read_dir(&backup_dir).unwrap().any(|e| e.unwrap().file_name() == "master.key"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&backup_dir).unwrap().permissions().mode() & 0o777, 0o700, "only the owner enters a backup");
+        let database_file = backup_dir.join(manifest["database"]["path"].as_str().unwrap());
+        assert_eq!(std::fs::metadata(database_file).unwrap().permissions().mode() & 0o777, 0o600);
         let again = sensate(dir.path(), &db.url, &["backup", backup_dir.to_str().unwrap()]);
         assert!(!again.status.success() && text(&again).contains("already holds files"), "{}", text(&again));
 
