@@ -77,14 +77,9 @@ pub async fn backup(from: &Place<'_>, dest: &Path, created_at: &str) -> anyhow::
     }
     private_dir(dest)?;
     from.store.migrate().await.context("cannot open the database")?;
-    let row_counts: BTreeMap<String, i64> = from
-        .store
-        .row_counts()
-        .await
-        .context("cannot count the rows")?
-        .into_iter()
-        .collect();
-    let database = match from.store.engine() {
+    // The counts come from the snapshot itself, so they match what the copy holds even while
+    // the server keeps writing.
+    let (database, row_counts) = match from.store.engine() {
         Engine::Sqlite => {
             let target = dest.join(SQLITE_FILE);
             from.store
@@ -92,22 +87,31 @@ pub async fn backup(from: &Place<'_>, dest: &Path, created_at: &str) -> anyhow::
                 .await
                 .context("cannot take the SQLite snapshot")?;
             owner_only(&target)?;
-            let problems = store::backup::sqlite_file_problems(&target)
+            let (problems, counts) = store::backup::inspect_sqlite_file(&target)
                 .await
                 .context("cannot check the snapshot")?;
             if !problems.is_empty() {
                 bail!("the snapshot fails its integrity check: {}", problems.join("; "));
             }
-            SQLITE_FILE
+            (SQLITE_FILE, counts)
         }
         Engine::Postgres => {
+            let snapshot = from.store.export_snapshot().await.context("cannot take a snapshot")?;
             let file = dest.join(POSTGRES_FILE);
-            let args = ["--format=custom", "--no-owner", "--no-privileges", "--file"];
+            let at = format!("--snapshot={}", snapshot.id);
+            let args = [
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                at.as_str(),
+                "--file",
+            ];
             run_postgres_tool("pg_dump", &args, &file, from.database_url).await?;
             owner_only(&file)?;
-            POSTGRES_FILE
+            (POSTGRES_FILE, snapshot.counts)
         }
     };
+    let row_counts: BTreeMap<String, i64> = row_counts.into_iter().collect();
     let database = describe(dest, Path::new(database))?;
     let documents = match files_directory(from.files_location) {
         Some(dir) => Some(copy_tree(&dir, &dest.join(FILES_DIR), dest)?),

@@ -12,7 +12,7 @@ use domain::audit::{AuditEntry, Outcome};
 use store::testing::TestDb;
 use store::{Engine, Timestamp, both_engines};
 
-use support::{Server, bin, sensate, text};
+use support::{Server, bin, sensate, text, write_once};
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {
@@ -345,6 +345,8 @@ both_engines! {
         // Taken while the server serves (and answers requests meanwhile).
         let elsewhere = tempfile::tempdir().unwrap();
         let backup_dir = elsewhere.path().join("backup");
+        // Meanwhile a visitor reads and another writes (each write appends an audit event, a
+        // counted table): the manifest must count what the snapshot holds, not what came after.
         let reader = {
             let url = format!("{}{verify_path}", original.base);
             tokio::spawn(async move {
@@ -357,11 +359,25 @@ both_engines! {
                 answered
             })
         };
+        let writer = {
+            let base = original.base.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+                let mut written = 0;
+                for n in 0..40 {
+                    if write_once(&http, &base, &format!("during-backup-{n}@backup.test")).await.is_some() {
+                        written += 1;
+                    }
+                }
+                written
+            })
+        };
         let taken = sensate(dir.path(), &db.url, &["backup", backup_dir.to_str().unwrap()]);
         assert!(taken.status.success(), "{}", text(&taken));
         assert!(text(&taken).contains("Backup written to"), "{}", text(&taken));
         assert!(text(&taken).contains("is not in the backup"), "the key file is named: {}", text(&taken));
         assert_eq!(reader.await.unwrap(), 20, "the server kept answering during the backup");
+        assert_eq!(writer.await.unwrap(), 40, "and kept taking writes");
         let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(backup_dir.join("manifest.json")).unwrap()).unwrap();
         assert!(!manifest["documents"].as_array().unwrap().is_empty(), "the demo's documents are in the backup: {manifest}");
         assert!(manifest["row_counts"]["credentials"].as_i64().unwrap() > 0);

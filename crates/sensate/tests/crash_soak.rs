@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use store::testing::TestDb;
 use store::{Store, StoreOptions, both_engines};
-use support::{Server, sensate, text};
+use support::{Server, sensate, text, write_once};
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -38,49 +38,6 @@ impl Random {
     fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.next() % (high - low)
     }
-}
-
-/// The hidden anti-forgery field of a page's form.
-fn csrf_of(body: &str) -> Option<String> {
-    let at = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
-    Some(body[at..].split('"').next()?.to_owned())
-}
-
-/// One write through the public form: asks for a referring-provider account with a unique
-/// e-mail address. Some(address) when the server acknowledged it (303 to the thank-you page).
-async fn write_once(http: &reqwest::Client, base: &str, address: &str) -> Option<String> {
-    let form = http.get(format!("{base}/referrers/request")).send().await.ok()?;
-    let cookies: Vec<String> = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
-    let body = form.text().await.ok()?;
-    let csrf = csrf_of(&body)?;
-    let fields = [
-        ("csrf", csrf.as_str()),
-        ("name", "Dr. Soak Test"),
-        ("email", address),
-        ("organisation", "Crash Soak Clinic"),
-        ("kind", "physician"),
-        ("license", "MD-0000"),
-        ("phone", "+1 555 0100"),
-    ];
-    let answer = http
-        .post(format!("{base}/referrers/request"))
-        .header("cookie", cookies.join("; "))
-        .form(&fields)
-        .send()
-        .await
-        .ok()?;
-    let acknowledged = answer.status() == 303
-        && answer
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .is_some_and(|l| l.contains("sent=1"));
-    acknowledged.then(|| address.to_owned())
 }
 
 /// The e-mail addresses of every stored request.

@@ -174,9 +174,9 @@ pub const COUNTED_TABLES: &[&str] = &[
     "audit_events",
 ];
 
-/// What `PRAGMA integrity_check` finds wrong in a SQLite file (a snapshot), opened read-only
-/// and without changing its journal mode.
-pub async fn sqlite_file_problems(path: &Path) -> Result<Vec<String>> {
+/// A SQLite file (a snapshot) as it stands: what `PRAGMA integrity_check` finds wrong, and
+/// the rows of each counted table. Opened read-only, without changing its journal mode.
+pub async fn inspect_sqlite_file(path: &Path) -> Result<(Vec<String>, Vec<(String, i64)>)> {
     use sqlx::Connection;
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(path)
@@ -186,8 +186,47 @@ pub async fn sqlite_file_problems(path: &Path) -> Result<Vec<String>> {
     let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_all(&mut connection)
         .await?;
+    let mut counts = Vec::new();
+    for table in COUNTED_TABLES {
+        let sql = format!("SELECT count(*) FROM {table}");
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut connection)
+            .await?;
+        counts.push(((*table).to_owned(), count));
+    }
     connection.close().await?;
-    Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    Ok((rows.into_iter().filter(|r| r != "ok").collect(), counts))
+}
+
+/// A PostgreSQL snapshot held open for `pg_dump --snapshot`, with the rows of each counted
+/// table as that snapshot sees them, so the manifest counts exactly what the dump holds
+/// even while the server keeps writing. Dropping it ends the snapshot.
+pub struct ExportedSnapshot {
+    pub id: String,
+    pub counts: Vec<(String, i64)>,
+    _held: sqlx::Transaction<'static, sqlx::Postgres>,
+}
+
+impl Store {
+    pub async fn export_snapshot(&self) -> Result<ExportedSnapshot> {
+        let Db::Postgres(pool) = &self.db else {
+            return Err(StoreError::Config("an exported snapshot needs PostgreSQL".into()));
+        };
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let id: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut counts = Vec::new();
+        for table in COUNTED_TABLES {
+            let sql = format!("SELECT count(*) FROM {table}");
+            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?;
+            counts.push(((*table).to_owned(), count));
+        }
+        Ok(ExportedSnapshot { id, counts, _held: tx })
+    }
 }
 
 /// The file of a `sqlite:` URL.
