@@ -75,8 +75,12 @@ pub async fn backup(from: &Place<'_>, dest: &Path, created_at: &str) -> anyhow::
             dest.display()
         );
     }
+    // A backup only reads: it never migrates or creates the database it copies.
+    from.store
+        .ping()
+        .await
+        .context("cannot reach the database to back up")?;
     private_dir(dest)?;
-    from.store.migrate().await.context("cannot open the database")?;
     // The counts come from the snapshot itself, so they match what the copy holds even while
     // the server keeps writing.
     let (database, row_counts) = match from.store.engine() {
