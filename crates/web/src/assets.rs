@@ -1,18 +1,17 @@
 //! Static files, compiled into the binary (nothing is fetched at run time).
 
-use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::ServerState;
+use crate::routes::Routes;
 
 const APP_CSS: &str = include_str!("../static/app.css");
 /// The only script: keeps a background job's progress bar current (pages work without it).
 const PROGRESS_JS: &str = include_str!("../static/progress.js");
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/static/app.css", get(app_css))
         .route("/static/progress.js", get(progress_js))
 }

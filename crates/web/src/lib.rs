@@ -17,6 +17,7 @@ mod lookup_limit;
 mod metrics;
 mod ops;
 mod pages;
+mod routes;
 mod session;
 mod state;
 mod trust;
@@ -31,14 +32,26 @@ pub use state::{ServerConfig, ServerState};
 /// Largest request body accepted (forms and JSON). Uploads get their own limits later.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The whole application as one router.
-pub fn router(state: ServerState) -> Router {
-    Router::new()
+/// Every route of the application.
+fn all_routes() -> routes::Routes {
+    routes::Routes::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .merge(ops::routes())
         .merge(trust::routes())
         .merge(assets::routes())
+}
+
+/// The path of every route the server answers, in axum's syntax (`{id}` for a parameter): what
+/// the authorization matrix test walks.
+pub fn route_paths() -> Vec<String> {
+    all_routes().paths().to_vec()
+}
+
+/// The whole application as one router.
+pub fn router(state: ServerState) -> Router {
+    all_routes()
+        .into_router()
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), session::load_session))

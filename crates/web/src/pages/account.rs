@@ -4,7 +4,6 @@
 use app::AppError;
 use app::sessions::ActiveSession;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,11 +14,12 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::routes::Routes;
 use crate::session::{clear_cookie_value, session_cookie};
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/dashboard", get(dashboard))
         .route("/account", get(|| async { Redirect::to("/account/security") }))
         .route("/account/security", get(security))

@@ -6,7 +6,6 @@ use app::accounts::SignUpForm;
 use app::sessions::SessionState;
 use app::signin::NextStep;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,11 +17,12 @@ use super::home::MessagePage;
 use super::{PageContext, page, page_with_status, safe_next};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::routes::Routes;
 use crate::session::{RequestSession, clear_cookie_value, cookie, session_cookie};
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/sign-up", get(sign_up_form).post(sign_up))
         .route("/sign-up/check-email", get(check_email))
         .route("/verify-email/{token}", get(verify_email))

@@ -2,16 +2,16 @@
 //! codes, the credentials to verify, and the mailbox of sent e-mail.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
 use super::{PageContext, page, when};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/demo", get(accounts))
         .route("/demo/mailbox", get(mailbox))
 }

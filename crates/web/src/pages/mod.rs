@@ -23,7 +23,6 @@ mod verify;
 use app::Actor;
 use app::sessions::{ActiveSession, SessionState};
 use askama::Template;
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Extensions, StatusCode};
@@ -31,11 +30,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::Role;
 
 use crate::error::Rendered;
+use crate::routes::Routes;
 use crate::session::RequestSession;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(home::routes())
         .merge(auth::routes())
         .merge(account::routes())
