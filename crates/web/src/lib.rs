@@ -2,8 +2,9 @@
 //!
 //! Handlers are thin: extract input, call one `app` use case, map the result to a page or a
 //! JSON body. Cross-cutting rules live in middleware, applied in this order (outermost first):
-//! request id and client address → metrics → security headers → error pages → session and
-//! anti-forgery checks → body limit → routes. ARCHITECTURE.md follows one request through it.
+//! request id and client address → metrics → security headers → a pause before refusals for
+//! too many attempts → error pages → session and anti-forgery checks → body limit → routes.
+//! ARCHITECTURE.md follows one request through it.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod api;
@@ -19,6 +20,7 @@ mod ops;
 mod pages;
 mod routes;
 mod session;
+mod slow_refusals;
 mod state;
 mod trust;
 
@@ -56,6 +58,7 @@ pub fn router(state: ServerState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), session::load_session))
         .layer(from_fn(error::fill_error_pages))
+        .layer(from_fn(slow_refusals::pause_refusals))
         .layer(from_fn_with_state(state.clone(), headers::security_headers))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), context::request_context))
