@@ -26,6 +26,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 
 pub use error::WebError;
+pub use forms::{MultipartForm, UploadedFile, read_multipart_form};
 pub use state::{ServerConfig, ServerState};
 
 /// Largest request body accepted (forms and JSON). Uploads get their own limits later.
