@@ -1,4 +1,4 @@
-//! The CSV import of past course records (/portal/hours/import): the uploaded bytes as
+//! The CSV import of past course records (/portal/import): the uploaded bytes as
 //! `app::hours_import` decodes and checks them for the preview and again at the commit.
 
 use std::collections::HashMap;

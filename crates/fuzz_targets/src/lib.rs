@@ -32,9 +32,12 @@ pub use status_list::status_list;
 pub use upload::upload_inspector;
 pub use vc_jwt::vc_jwt;
 
+/// A target's body: the fuzzer's bytes in, what the parser made of them out.
+pub type Target = fn(&[u8]) -> Verdict;
+
 /// Every target by name: the name of its cargo-fuzz target and of its seed folder
 /// `fuzz/seeds/<name>/`.
-pub const TARGETS: [(&str, fn(&[u8]) -> Verdict); 9] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("program_definition", program_definition),
     ("hours_csv", hours_csv),
     ("vc_jwt", vc_jwt),

@@ -19,7 +19,7 @@ pub fn multipart_form(data: &[u8]) -> Verdict {
     };
     let Ok(request) = Request::builder()
         .method("POST")
-        .uri("/portal/hours/import")
+        .uri("/portal/import")
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(body.to_vec()))
     else {
