@@ -17,6 +17,7 @@ mod fields;
 mod gazetteer;
 mod hours_csv;
 mod multipart;
+mod profile;
 mod program;
 mod status_list;
 mod upload;
@@ -27,6 +28,7 @@ pub use fields::text_fields;
 pub use gazetteer::gazetteer;
 pub use hours_csv::hours_csv;
 pub use multipart::multipart_form;
+pub use profile::directory_profile;
 pub use program::program_definition;
 pub use status_list::status_list;
 pub use upload::upload_inspector;
@@ -37,12 +39,13 @@ pub type Target = fn(&[u8]) -> Verdict;
 
 /// Every target by name: the name of its cargo-fuzz target and of its seed folder
 /// `fuzz/seeds/<name>/`.
-pub const TARGETS: [(&str, Target); 9] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("program_definition", program_definition),
     ("hours_csv", hours_csv),
     ("vc_jwt", vc_jwt),
     ("status_list", status_list),
     ("directory_query", directory_query),
+    ("directory_profile", directory_profile),
     ("multipart_form", multipart_form),
     ("upload_inspector", upload_inspector),
     ("gazetteer", gazetteer),
