@@ -29,6 +29,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 
 pub use error::WebError;
+pub use forms::{MultipartForm, UploadedFile, read_multipart_form};
+pub use pages::profile_input;
 pub use state::{ServerConfig, ServerState};
 
 /// Largest request body accepted (forms and JSON). Uploads get their own limits later.

@@ -464,7 +464,7 @@ async fn edit(
 
 /// The profile form's fields from its pairs (checkboxes repeat their name; location fields
 /// repeat once per row, in order).
-fn profile_input(pairs: &[(String, String)]) -> ProfileInput {
+pub fn profile_input(pairs: &[(String, String)]) -> ProfileInput {
     let mut input = ProfileInput::default();
     let mut addresses = Vec::new();
     let mut codes = Vec::new();

@@ -20,6 +20,8 @@ mod review;
 mod supervision;
 mod verify;
 
+pub use directory::profile_input;
+
 use app::Actor;
 use app::sessions::{ActiveSession, SessionState};
 use askama::Template;
