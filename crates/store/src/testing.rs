@@ -239,10 +239,27 @@ impl TestDb {
     }
 
     /// Runs raw SQL against the test database (tests that tamper with rows on purpose).
+    /// On SQLite it runs on the write connection outside any group transaction, so pragmas
+    /// such as `foreign_keys` take effect.
     pub async fn execute(&self, sql: &str) -> u64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.store.db {
+            crate::Db::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.expect("raw SQL").rows_affected(),
+            crate::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.expect("raw SQL").rows_affected(),
+        }
+    }
+
+    /// Runs raw statements as one write (all of them or none), returning the rows affected.
+    pub async fn try_execute(&self, statements: &[&str]) -> crate::Result<u64> {
         with_pool!(self.store, write, |pool| {
-            sqlx::query(sql).execute(pool).await.expect("raw SQL").rows_affected()
+            let mut tx = pool.begin().await?;
+            let mut affected = 0;
+            for sql in statements {
+                let sql = sqlx::AssertSqlSafe((*sql).to_owned());
+                affected += sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            Ok(affected)
         })
     }
 }
