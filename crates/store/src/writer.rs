@@ -73,6 +73,8 @@ pub struct WriteStats {
     pub largest_group: u64,
     /// Groups that could not commit (every write in them was answered with an error).
     pub failed_groups: u64,
+    /// Writes queued now, waiting for their turn.
+    pub waiting: u64,
 }
 
 #[derive(Default)]
@@ -81,6 +83,7 @@ struct Counters {
     writes: AtomicU64,
     largest_group: AtomicU64,
     failed_groups: AtomicU64,
+    waiting: AtomicU64,
 }
 
 impl Counters {
@@ -140,6 +143,7 @@ impl Writer {
             writes: c.writes.load(Ordering::Relaxed),
             largest_group: c.largest_group.load(Ordering::Relaxed),
             failed_groups: c.failed_groups.load(Ordering::Relaxed),
+            waiting: c.waiting.load(Ordering::Relaxed),
         }
     }
 
@@ -175,7 +179,12 @@ impl Writer {
     /// Waits for this write's turn and returns the connection lent for it.
     pub(crate) async fn job(&self) -> Result<Job> {
         let (request, turn) = oneshot::channel();
-        self.sender()?.send(Message::Write(request)).map_err(|_| stopped())?;
+        let sender = self.sender()?;
+        self.shared.counters.waiting.fetch_add(1, Ordering::Relaxed);
+        if sender.send(Message::Write(request)).is_err() {
+            self.shared.counters.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(stopped());
+        }
         turn.await.map_err(|_| stopped())?
     }
 
@@ -284,10 +293,13 @@ impl Task {
         while let Some(message) = self.receiver.recv().await {
             match message {
                 Message::Drain(done) => self.close(done),
-                Message::Write(first) => match self.limits {
-                    Some(limits) => self.group(first, limits).await,
-                    None => self.alone(first).await,
-                },
+                Message::Write(first) => {
+                    self.counters.waiting.fetch_sub(1, Ordering::Relaxed);
+                    match self.limits {
+                        Some(limits) => self.group(first, limits).await,
+                        None => self.alone(first).await,
+                    }
+                }
             }
         }
         for done in self.drained.drain(..) {
@@ -305,7 +317,10 @@ impl Task {
     fn queued(&mut self) -> Option<Request> {
         loop {
             match self.receiver.try_recv() {
-                Ok(Message::Write(request)) => return Some(request),
+                Ok(Message::Write(request)) => {
+                    self.counters.waiting.fetch_sub(1, Ordering::Relaxed);
+                    return Some(request);
+                }
                 Ok(Message::Drain(done)) => self.close(done),
                 Err(_) => return None,
             }
