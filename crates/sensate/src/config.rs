@@ -31,6 +31,8 @@ pub struct FileConfig {
     pub smtp_security: Option<String>,
     pub files_url: Option<String>,
     pub max_upload_mb: Option<u64>,
+    pub sqlite_synchronous: Option<String>,
+    pub sqlite_group_commit: Option<bool>,
 }
 
 #[derive(Clone)]
@@ -52,6 +54,12 @@ pub struct Config {
     /// understands (`file://…`, or `s3://…` in builds with S3 support).
     pub files_url: String,
     pub max_upload_mb: u64,
+    /// SQLite's `synchronous`: `full` unless `sqlite_synchronous = "normal"` is asked for
+    /// (benchmarks only: a power cut can then lose acknowledged writes).
+    pub sqlite_sync: store::SqliteSync,
+    /// SQLite: commit concurrent writes in groups (default); `false` gives every write its own
+    /// transaction and fsync (benchmarks only: much slower, no safer).
+    pub sqlite_group_commit: bool,
 }
 
 #[derive(Clone)]
@@ -206,6 +214,18 @@ impl Config {
                 .or(file.files_url)
                 .unwrap_or_else(|| data_dir.join("files").display().to_string()),
             max_upload_mb: env_parse("SENSATE_MAX_UPLOAD_MB")?.or(file.max_upload_mb).unwrap_or(20),
+            sqlite_sync: match env("SENSATE_SQLITE_SYNCHRONOUS")
+                .or(file.sqlite_synchronous)
+                .as_deref()
+                .unwrap_or("full")
+            {
+                "full" => store::SqliteSync::Full,
+                "normal" => store::SqliteSync::Normal,
+                other => bail!("sqlite_synchronous must be full or normal (got {other:?})"),
+            },
+            sqlite_group_commit: env_parse("SENSATE_SQLITE_GROUP_COMMIT")?
+                .or(file.sqlite_group_commit)
+                .unwrap_or(true),
             data_dir,
         };
         if !(1..=200).contains(&config.max_upload_mb) {
@@ -261,6 +281,8 @@ impl Config {
     pub fn store_options(&self) -> store::StoreOptions {
         store::StoreOptions {
             max_connections: self.db_max_connections,
+            sqlite_sync: self.sqlite_sync,
+            group_commit: self.sqlite_group_commit.then(store::GroupLimits::default),
             ..store::StoreOptions::default()
         }
     }
@@ -275,6 +297,17 @@ mod tests {
         let parsed: FileConfig = toml::from_str(include_str!("../../../sensate.example.toml")).unwrap();
         assert_eq!(parsed.listen.as_deref(), Some("127.0.0.1:8080"));
         assert_eq!(parsed.session_idle_minutes, Some(30));
+    }
+
+    #[test]
+    fn sqlite_writes_are_durable_and_grouped_unless_asked_otherwise() {
+        let options = store::StoreOptions::default();
+        assert_eq!(options.sqlite_sync, store::SqliteSync::Full);
+        assert_eq!(options.group_commit, Some(store::GroupLimits::default()));
+        let relaxed: FileConfig =
+            toml::from_str("sqlite_synchronous = \"normal\"\nsqlite_group_commit = false").unwrap();
+        assert_eq!(relaxed.sqlite_synchronous.as_deref(), Some("normal"));
+        assert_eq!(relaxed.sqlite_group_commit, Some(false));
     }
 
     #[test]
@@ -306,6 +339,8 @@ mod tests {
             }),
             files_url: "f".into(),
             max_upload_mb: 20,
+            sqlite_sync: store::SqliteSync::Full,
+            sqlite_group_commit: true,
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("dbsecret") && !shown.contains("smtpsecret"), "{shown}");

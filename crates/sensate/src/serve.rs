@@ -80,6 +80,14 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let state = ServerState::new(store.clone(), server_config);
 
     tracing::info!(database = %store::redact_url(&config.database_url), engine = store.engine().as_str(), "starting");
+    if store.engine() == store::Engine::Sqlite {
+        if config.sqlite_sync == store::SqliteSync::Normal {
+            tracing::warn!("sqlite_synchronous = normal: a power cut can lose acknowledged writes (benchmarks only)");
+        }
+        if !config.sqlite_group_commit {
+            tracing::warn!("sqlite_group_commit = false: every write waits for its own fsync (benchmarks only)");
+        }
+    }
     println!("Sensate is listening on {public_url}");
 
     let bring_up = tokio::spawn(bring_up(

@@ -11,6 +11,10 @@ pub enum StoreError {
     /// The database could not be reached or did not answer in time.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The write ran but was not committed (its group's COMMIT failed, or the store closed):
+    /// nothing of it was kept.
+    #[error("write not committed: {0}")]
+    Uncommitted(String),
     #[error("invalid database configuration: {0}")]
     Config(String),
     #[error("migration failed: {0}")]
@@ -37,6 +41,6 @@ impl From<sqlx::Error> for StoreError {
 
 impl StoreError {
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::Uncommitted(_))
     }
 }

@@ -9,12 +9,19 @@
 //!
 //! SQLite gets one writer connection and a pool of read-only connections: SQLite allows one
 //! writer at a time anyway, and funnelling writes through one connection removes "database is
-//! locked" failures under load while readers proceed in parallel (WAL mode).
+//! locked" failures under load while readers proceed in parallel (WAL mode). Writes on that
+//! connection are committed in groups, one fsync per group ([`writer`]).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 /// Runs `$body` with `$pool` bound to the right pool of whichever engine this store uses.
-/// `read` bodies may run on any connection; `write` bodies on SQLite's single writer.
-/// The body is expanded once per engine, so it must be valid sqlx code for both.
+/// `read` bodies may run on any connection. `write` bodies run on PostgreSQL's pool, or on
+/// SQLite as one write of a group (see [`writer`]): there `$pool` is the write connection lent
+/// for this write (`&mut SqliteConnection`), inside a savepoint of the group's transaction.
+/// The method returns only once that transaction has committed; an error, an early `return`
+/// or a panic in the body undoes the body's changes only. So a write body uses `pool` once per
+/// statement or through `pool.begin()` (a nested savepoint on SQLite), and returns early only
+/// with an error (`?` or `return Err(…)`). The body is expanded once per engine, so it must
+/// be valid sqlx code for both.
 macro_rules! with_pool {
     ($store:expr, read, |$pool:ident| $body:expr) => {
         match &$store.db {
@@ -30,9 +37,19 @@ macro_rules! with_pool {
     };
     ($store:expr, write, |$pool:ident| $body:expr) => {
         match &$store.db {
-            $crate::Db::Sqlite { write, .. } => {
-                let $pool = write;
-                $body
+            $crate::Db::Sqlite { writer, .. } => {
+                #[allow(unused_imports)]
+                use sqlx::Connection as _;
+                let mut job = writer.job().await?;
+                // The body's `?` and `return` end this block, not the method, so that the
+                // write is given back (kept or undone) and answered after its group commits.
+                let outcome = async {
+                    let $pool = job.connection()?;
+                    Ok::<_, $crate::StoreError>($body)
+                }
+                .await;
+                job.finish(outcome.is_ok()).await?;
+                outcome?
             }
             $crate::Db::Postgres(pg) => {
                 let $pool = pg;
@@ -66,6 +83,7 @@ pub mod throttle;
 mod timestamp;
 pub mod tokens;
 pub mod users;
+pub mod writer;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -78,6 +96,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use error::StoreError;
 pub use timestamp::Timestamp;
+pub use writer::{GroupLimits, WriteStats};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -147,6 +166,11 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long a request waits for a connection before giving up.
     pub acquire_timeout: Duration,
+    /// SQLite's `synchronous` setting; [`SqliteSync::Full`] unless deliberately changed.
+    pub sqlite_sync: SqliteSync,
+    /// SQLite: commit concurrent writes in groups within these limits (the default), or with
+    /// `None` each write in its own transaction (for comparison in benchmarks).
+    pub group_commit: Option<GroupLimits>,
 }
 
 impl Default for StoreOptions {
@@ -154,13 +178,32 @@ impl Default for StoreOptions {
         Self {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
+            sqlite_sync: SqliteSync::Full,
+            group_commit: Some(GroupLimits::default()),
         }
     }
 }
 
+/// When SQLite's commits reach the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// Every commit waits until the WAL is on disk: an acknowledged write survives a power cut.
+    #[default]
+    Full,
+    /// The WAL is synced only at checkpoints: a crash of the process loses nothing, but a power
+    /// cut can lose the last acknowledged writes. Only for measuring what FULL costs
+    /// (`bench/durable-writes`); never for real records.
+    Normal,
+}
+
 #[derive(Clone)]
 pub(crate) enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        /// The single write connection: lent to writes by `writer`, used directly by migrations.
+        write: SqlitePool,
+        writer: writer::Writer,
+    },
     Postgres(PgPool),
 }
 
@@ -187,7 +230,10 @@ impl Store {
                     // WAL lets readers run beside the writer; FULL syncs the WAL at every
                     // commit so an acknowledged write survives power loss, not just a crash.
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
+                    .synchronous(match options.sqlite_sync {
+                        SqliteSync::Full => SqliteSynchronous::Full,
+                        SqliteSync::Normal => SqliteSynchronous::Normal,
+                    })
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 let write = SqlitePoolOptions::new()
@@ -198,7 +244,8 @@ impl Store {
                     .max_connections(options.max_connections.max(1))
                     .acquire_timeout(options.acquire_timeout)
                     .connect_lazy_with(base.read_only(true));
-                Db::Sqlite { read, write }
+                let writer = writer::Writer::new(write.clone(), options.group_commit);
+                Db::Sqlite { read, write, writer }
             }
             Engine::Postgres => {
                 let connect = PgConnectOptions::from_str(url)
@@ -235,10 +282,20 @@ impl Store {
         Ok(())
     }
 
-    /// Closes every connection (at shutdown, and before a test database is dropped).
+    /// What SQLite's writer has committed so far (None on PostgreSQL).
+    pub fn write_stats(&self) -> Option<WriteStats> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => Some(writer.stats()),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// Closes every connection (at shutdown, and before a test database is dropped). On SQLite
+    /// the writes already queued are committed first; later ones are refused.
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite { read, write, writer } => {
+                writer.drain().await;
                 read.close().await;
                 write.close().await;
             }

@@ -307,23 +307,23 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if claimed != 1 {
-                return Ok(false);
+            // Already claimed (`claimed` is 0): nothing more to write.
+            if claimed == 1 {
+                sqlx::query(
+                    "INSERT INTO email_outbox (id, recipient, subject, body_text, body_html, created_at, next_attempt_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                )
+                .bind(email.id.as_str())
+                .bind(&email.recipient)
+                .bind(&email.subject)
+                .bind(&email.body_text)
+                .bind(email.body_html.as_deref())
+                .bind(reminder.sent_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
             }
-            sqlx::query(
-                "INSERT INTO email_outbox (id, recipient, subject, body_text, body_html, created_at, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(email.id.as_str())
-            .bind(&email.recipient)
-            .bind(&email.subject)
-            .bind(&email.body_text)
-            .bind(email.body_html.as_deref())
-            .bind(reminder.sent_at)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(true)
+            Ok(claimed == 1)
         })
     }
 

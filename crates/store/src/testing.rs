@@ -205,13 +205,35 @@ impl TestDb {
 impl TestDb {
     /// A SQLite database file in a new temporary directory, not created yet.
     fn sqlite_file() -> TestDb {
+        TestDb::sqlite_file_with(&StoreOptions::default())
+    }
+
+    fn sqlite_file_with(options: &StoreOptions) -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}/sensate.db", dir.path().display());
-        let store = Store::open_lazy(&url, &StoreOptions::default()).expect("open SQLite");
+        let store = Store::open_lazy(&url, options).expect("open SQLite");
         TestDb {
             store,
             url,
             cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A migrated SQLite database opened with these options (group limits, say).
+    pub async fn sqlite_with(options: &StoreOptions) -> TestDb {
+        let db = TestDb::sqlite_file_with(options);
+        db.store.migrate().await.expect("migrate SQLite");
+        db
+    }
+
+    /// Takes SQLite's write turn and holds it, as a slow write would: writes made meanwhile
+    /// queue, and join this write's group when it is given back.
+    pub async fn hold_write(&self) -> HeldWrite {
+        let crate::Db::Sqlite { writer, .. } = &self.store.db else {
+            panic!("only SQLite has a group-commit writer");
+        };
+        HeldWrite {
+            job: writer.job().await.expect("the write turn"),
         }
     }
 
@@ -239,11 +261,47 @@ impl TestDb {
     }
 
     /// Runs raw SQL against the test database (tests that tamper with rows on purpose).
+    /// On SQLite it runs on the write connection outside any group transaction, so pragmas
+    /// such as `foreign_keys` take effect.
     pub async fn execute(&self, sql: &str) -> u64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.store.db {
+            crate::Db::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.expect("raw SQL").rows_affected(),
+            crate::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.expect("raw SQL").rows_affected(),
+        }
+    }
+
+    /// Runs raw statements as one write (all of them or none), returning the rows affected.
+    pub async fn try_execute(&self, statements: &[&str]) -> crate::Result<u64> {
         with_pool!(self.store, write, |pool| {
-            sqlx::query(sql).execute(pool).await.expect("raw SQL").rows_affected()
+            let mut tx = pool.begin().await?;
+            let mut affected = 0;
+            for sql in statements {
+                let sql = sqlx::AssertSqlSafe((*sql).to_owned());
+                affected += sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            Ok(affected)
         })
+    }
+}
+
+/// A write in progress on SQLite's writer (see [`TestDb::hold_write`]). Dropping it undoes its
+/// changes, exactly as when a write's body fails, panics or is cancelled.
+pub struct HeldWrite {
+    job: crate::writer::Job,
+}
+
+impl HeldWrite {
+    /// Runs a statement as part of this write.
+    pub async fn execute(&mut self, sql: &str) -> crate::Result<u64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(sqlx::query(sql).execute(self.job.connection()?).await?.rows_affected())
+    }
+
+    /// Keeps this write; returns once its group has committed (or with the group's failure).
+    pub async fn finish(self) -> crate::Result<()> {
+        self.job.finish(true).await
     }
 }
 
