@@ -53,6 +53,7 @@ pub mod ethics;
 pub mod evidence;
 pub mod migrate;
 pub mod outbox;
+pub mod passkeys;
 pub mod places;
 pub mod programs;
 pub mod referrals;
