@@ -85,6 +85,8 @@ forEachEngine('passkeys', (engine, journey) => {
 
   journey.step('the security page offers passkeys to a signed-in staff member', async () => {
     await signIn(page, server.baseUrl, STAFF, DEMO_PASSWORD, { withCode: true });
+    await visit(page, `${server.baseUrl}/demo`);
+    await page.getByText(/^Passkeys: after signing in/).waitFor();
     await visit(page, `${server.baseUrl}/account/security`);
     const section = page.getByRole('region', { name: 'Passkeys' });
     await section.getByText('You have no passkeys yet.').waitFor();
