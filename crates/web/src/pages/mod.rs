@@ -12,6 +12,7 @@ mod documents;
 mod ethics;
 mod home;
 mod hours_import;
+mod passkeys;
 mod portal;
 mod programs;
 mod referrals;
@@ -40,6 +41,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .merge(home::routes())
         .merge(auth::routes())
+        .merge(passkeys::routes())
         .merge(account::routes())
         .merge(admin::routes())
         .merge(programs::routes())
