@@ -85,10 +85,14 @@ const PUBLIC: &[&str] = &[
     "/referrers/request",
     "/sign-in",
     "/sign-in/two-factor",
+    "/sign-in/two-factor/passkey",
+    "/sign-in/passkey",
+    "/sign-in/passkey/options",
     "/sign-out",
     "/sign-up",
     "/sign-up/check-email",
     "/static/app.css",
+    "/static/passkeys.js",
     "/static/progress.js",
     "/status/{purpose}/{list}",
     "/verify",
@@ -353,10 +357,21 @@ impl Person {
             "GET" => self.browser.get(path).await,
             "POST" => {
                 let page = self.browser.post(path, &[("csrf", &self.csrf)]).await;
-                if page.status == 415 {
-                    return self.browser.post_multipart(path, &[("csrf", &self.csrf)], &[]).await;
+                if page.status != 415 {
+                    return page;
                 }
-                page
+                // Not a plain form: a form with files, or JSON with the token in a header.
+                let page = self.browser.post_multipart(path, &[("csrf", &self.csrf)], &[]).await;
+                if page.status != 415 {
+                    return page;
+                }
+                let headers = [
+                    ("x-csrf-token", self.csrf.as_str()),
+                    ("content-type", "application/json"),
+                ];
+                self.browser
+                    .request(reqwest::Method::POST, path, &headers, b"{}".to_vec())
+                    .await
             }
             other => {
                 let method = reqwest::Method::from_bytes(other.as_bytes()).unwrap();

@@ -11,11 +11,11 @@ use app::AppError;
 use app::passkeys::{PublicKeyCredential, RegisterPublicKeyCredential};
 use app::sessions::SessionState;
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use domain::FieldErrors;
 use serde::{Deserialize, Serialize};
 
@@ -23,11 +23,12 @@ use super::{PageContext, SignedIn, page, page_with_status, safe_next, when};
 use crate::api::ApiJson;
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted};
+use crate::routes::Routes;
 use crate::session::{RequestSession, session_cookie};
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/account/passkeys/options", post(registration_options))
         .route("/account/passkeys", post(register))
         .route("/account/passkeys/{id}/remove", get(remove_form).post(remove))
