@@ -196,10 +196,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
  * Starts `$SENSATE_BIN serve` on a free port with a fresh data directory and database.
  *
  * engine: 'sqlite' | 'postgres'; env: extra environment variables for the server;
- * args: extra arguments after `serve …`, e.g. ['--demo'].
+ * args: extra arguments after `serve …`, e.g. ['--demo']; host: the host name of baseUrl and
+ * SENSATE_PUBLIC_URL (default 127.0.0.1; 'localhost' for passkeys, which need a host name).
  * Returns { baseUrl, dataDir, databaseUrl, engine, logs(), stop() }.
  */
-export async function startServer({ engine = 'sqlite', env = {}, args = [] } = {}) {
+export async function startServer({ engine = 'sqlite', env = {}, args = [], host = '127.0.0.1' } = {}) {
   if (engine !== 'sqlite' && engine !== 'postgres') throw new Error(`unknown engine ${engine}`);
   const bin = sensateBin();
   const dataDir = await mkdtemp(join(tmpdir(), `sensate-e2e-${engine}-`));
@@ -218,7 +219,7 @@ export async function startServer({ engine = 'sqlite', env = {}, args = [] } = {
     for (let attempt = 1; ; attempt += 1) {
       const port = await freePort();
       try {
-        return await spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env, extraArgs: args });
+        return await spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env, extraArgs: args, host });
       } catch (error) {
         const portTaken = error instanceof ServerExitedError && /address already in use|AddrInUse/i.test(error.output);
         if (!portTaken || attempt >= 3) throw error;
@@ -240,8 +241,8 @@ function serverEnvironment() {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SENSATE_')));
 }
 
-async function spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env, extraArgs = [] }) {
-  const baseUrl = `http://127.0.0.1:${port}`;
+async function spawnServer({ bin, engine, port, dataDir, database, databaseUrl, env, extraArgs = [], host }) {
+  const baseUrl = `http://${host}:${port}`;
   const args = [
     'serve',
     '--listen',
@@ -276,7 +277,8 @@ async function spawnServer({ bin, engine, port, dataDir, database, databaseUrl, 
   const server = { child, dataDir, database };
   running.add(server);
   try {
-    await Promise.race([waitUntilReady(baseUrl, child, logs), spawnFailed]);
+    // Asked by address: Node may resolve localhost to ::1, where the server does not listen.
+    await Promise.race([waitUntilReady(`http://127.0.0.1:${port}`, child, logs), spawnFailed]);
   } catch (error) {
     child.kill('SIGKILL');
     // A process that never started emits no 'exit'; do not wait for one for ever.

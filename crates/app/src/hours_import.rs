@@ -141,10 +141,13 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
     }
 }
 
-/// Drops a byte-order mark and turns CRLF and lone CR line ends into LF, so that the text a
-/// browser sends back (which may change line ends) hashes the same as the file.
+/// Drops byte-order marks at the start and turns CRLF and lone CR line ends into LF, so that
+/// the text a browser sends back (which may change line ends) hashes the same as the file.
+/// Normalising twice changes nothing: the commit normalises the text the preview returned.
 pub fn normalise(text: &str) -> String {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Every mark, not one: a file that starts with two would otherwise lose the second only
+    // at the commit, whose token would then never match the preview's.
+    let text = text.trim_start_matches('\u{feff}');
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
@@ -691,6 +694,21 @@ mod tests {
             token_for(&normalise(&preview.text.replace('\n', "\r\n"))),
             preview.token
         );
+    }
+
+    #[test]
+    fn a_file_starting_with_two_byte_order_marks_can_be_committed() {
+        // Found by fuzzing: only one mark was dropped, so the commit (which normalises the
+        // returned text again) dropped the second and refused the file as changed.
+        let text = decode(
+            "\u{feff}\u{feff}log,date,hours,mode,provider,title,split\r\nsar,2025-01-25,14,in_person,P,T,\r\n"
+                .as_bytes(),
+        )
+        .unwrap_or_else(|message| panic!("{message}"));
+        assert_eq!(normalise(&text), text);
+        let preview = check(&text).unwrap_or_else(|message| panic!("{message}"));
+        assert!(preview.can_commit(), "{:?}", preview.errors);
+        assert_eq!(token_for(&normalise(&preview.text)), preview.token);
     }
 
     #[test]

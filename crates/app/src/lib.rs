@@ -33,6 +33,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod mail;
 pub mod mfa;
+pub mod passkeys;
 pub mod password;
 pub mod people;
 pub mod programs;
@@ -117,12 +118,15 @@ struct Inner {
     status_lists: credential::StatusListCache,
     directory: directory::DirectoryState,
     places: gazetteer::PlaceCache,
+    /// The WebAuthn relying party, or why passkeys are not offered.
+    passkeys: Result<passkeys::RelyingParty, String>,
 }
 
 impl App {
     pub fn new(store: Store, keys: KeyRing, config: AppConfig, clock: Clock) -> AppResult<App> {
         let passwords = password::PasswordHasher::new()?;
         let files = config.files.open()?;
+        let passkeys = passkeys::RelyingParty::for_public_url(&config.public_url);
         Ok(App {
             inner: Arc::new(Inner {
                 store,
@@ -135,6 +139,7 @@ impl App {
                 status_lists: credential::StatusListCache::default(),
                 directory: directory::DirectoryState::default(),
                 places: gazetteer::PlaceCache::default(),
+                passkeys,
             }),
         })
     }

@@ -101,6 +101,13 @@ pub enum Mail<'a> {
         enabled: bool,
         security: String,
     },
+    /// A passkey was added to or removed from the account.
+    PasskeyChanged {
+        name: &'a str,
+        passkey: &'a str,
+        added: bool,
+        security: String,
+    },
     /// A candidate asks a supervisor to sign a supervision contract. No details beyond names.
     SupervisionRequested {
         candidate: &'a str,
@@ -204,6 +211,20 @@ impl Mail<'_> {
                     format!("Two-factor sign-in was {what}"),
                     format!(
                         "Hello {name},\n\nTwo-factor sign-in was just {what} for your Sensate account.\n\nIf this was not you, review your security settings now: {security}"
+                    ),
+                )
+            }
+            Mail::PasskeyChanged {
+                name,
+                passkey,
+                added,
+                security,
+            } => {
+                let what = if *added { "added to" } else { "removed from" };
+                (
+                    format!("A passkey was {what} your account"),
+                    format!(
+                        "Hello {name},\n\nThe passkey \"{passkey}\" was just {what} your Sensate account.\n\nIf this was not you, review your security settings now: {security}"
                     ),
                 )
             }

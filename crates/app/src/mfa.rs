@@ -99,14 +99,14 @@ impl App {
     /// confirmed, so reloading the page shows the same one.
     pub async fn begin_totp_setup(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<TotpSetup> {
         self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
-        if actor.mfa_enabled {
-            return Err(AppError::Refused("Two-factor sign-in is already on.".into()));
-        }
         let user = self
             .store()
             .user_by_id(&actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
+        if user.totp_enabled() {
+            return Err(AppError::Refused("Two-factor sign-in is already on.".into()));
+        }
         let secret = match &user.totp_secret_sealed {
             Some(sealed) => self.totp_secret(actor, sealed, meta).await?,
             None => {
@@ -156,7 +156,7 @@ impl App {
             .user_by_id(&actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let Some(sealed) = user.totp_secret_sealed.as_deref().filter(|_| !user.mfa_enabled()) else {
+        let Some(sealed) = user.totp_secret_sealed.as_deref().filter(|_| !user.totp_enabled()) else {
             return Err(AppError::Refused(
                 "Start the set-up again: no set-up is in progress.".into(),
             ));
@@ -237,6 +237,13 @@ impl App {
         self.recheck_password(actor, &user.password_hash, password, "mfa.disable_failure", meta)
             .await?;
 
+        if user.passkeys > 0 {
+            // Passkeys remain a second factor, and the recovery codes stay with them.
+            self.store().remove_totp(&actor.user_id, self.now()).await?;
+            let event = AuditEvent::success("mfa.disabled").detail("authenticator app only; passkeys remain");
+            self.record(actor, event, meta).await?;
+            return Ok(());
+        }
         self.store().disable_totp(&actor.user_id, self.now()).await?;
         self.record(actor, AuditEvent::success("mfa.disabled"), meta).await?;
         let security = self.link("/account/security");

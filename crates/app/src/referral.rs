@@ -510,7 +510,7 @@ impl App {
         &self,
         actor: &Actor,
         id: &str,
-        accept: bool,
+        accept: Option<bool>,
         reason: &str,
         meta: &RequestMeta,
     ) -> AppResult<()> {
@@ -523,6 +523,13 @@ impl App {
             meta,
         )
         .await?;
+        // Checked after authorization, so that someone who may not answer is refused as such.
+        let Some(accept) = accept else {
+            return Err(AppError::field(
+                "decision",
+                "Choose to accept or to decline the referral.",
+            ));
+        };
         let reason = reason.trim();
         if !accept && reason.is_empty() {
             return Err(AppError::field(

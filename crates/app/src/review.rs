@@ -1147,7 +1147,7 @@ impl App {
         &self,
         actor: &Actor,
         id: &str,
-        approve: bool,
+        approve: Option<bool>,
         reasons: &str,
         meta: &RequestMeta,
     ) -> AppResult<Option<String>> {
@@ -1158,6 +1158,10 @@ impl App {
             .is_some();
         self.authorize(actor, Permission::DecideApplication { is_conflicted }, meta)
             .await?;
+        // Checked after authorization, so that someone who may not decide is refused as such.
+        let Some(approve) = approve else {
+            return Err(AppError::field("decision", "Choose approve or deny."));
+        };
         let reasons = reasons.trim();
         if reasons.chars().count() < 10 {
             return Err(AppError::field(

@@ -153,7 +153,7 @@ impl App {
 
         let method = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
             let step = match &user.totp_secret_sealed {
-                Some(sealed) if user.mfa_enabled() => {
+                Some(sealed) if user.totp_enabled() => {
                     let field = Field {
                         name: "users.totp_secret",
                         record_id: user.id.as_str(),

@@ -70,6 +70,7 @@ pub mod ethics;
 pub mod evidence;
 pub mod migrate;
 pub mod outbox;
+pub mod passkeys;
 pub mod places;
 pub mod programs;
 pub mod referrals;

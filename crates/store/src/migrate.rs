@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "directory_and_referrals",
         include_str!("../migrations/0008_directory_and_referrals.sql"),
     ),
+    (9, "passkeys", include_str!("../migrations/0009_passkeys.sql")),
 ];
 
 fn migrator() -> Migrator {

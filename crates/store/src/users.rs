@@ -20,6 +20,10 @@ pub struct UserRecord {
     pub disabled_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub roles: Vec<Role>,
+    /// The WebAuthn user handle, given at the first passkey.
+    pub webauthn_handle: Option<String>,
+    /// How many passkeys the account has registered.
+    pub passkeys: i64,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -29,6 +33,7 @@ impl std::fmt::Debug for UserRecord {
             .field("email", &self.email)
             .field("roles", &self.roles)
             .field("totp_enabled", &self.totp_enabled_at.is_some())
+            .field("passkeys", &self.passkeys)
             .field("is_demo", &self.is_demo)
             .finish_non_exhaustive()
     }
@@ -38,7 +43,11 @@ impl UserRecord {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+    /// Whether sign-in asks for a second factor: an authenticator app or a passkey.
     pub fn mfa_enabled(&self) -> bool {
+        self.totp_enabled() || self.passkeys > 0
+    }
+    pub fn totp_enabled(&self) -> bool {
         self.totp_enabled_at.is_some()
     }
 }
@@ -73,8 +82,10 @@ macro_rules! write_recovery_codes {
     };
 }
 
-const USER_COLUMNS: &str = "id, email, display_name, password_hash, email_verified_at, totp_secret_sealed, \
-     totp_enabled_at, totp_last_step, is_demo, disabled_at, created_at";
+/// Read from `users u` (the passkey count is a correlated subquery on that alias).
+const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.password_hash, u.email_verified_at, \
+     u.totp_secret_sealed, u.totp_enabled_at, u.totp_last_step, u.is_demo, u.disabled_at, u.created_at, \
+     u.webauthn_handle, (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkey_count";
 
 macro_rules! user_from_row {
     ($row:expr) => {{
@@ -94,6 +105,8 @@ macro_rules! user_from_row {
             disabled_at: row.try_get("disabled_at")?,
             created_at: row.try_get("created_at")?,
             roles: Vec::new(),
+            webauthn_handle: row.try_get("webauthn_handle")?,
+            passkeys: row.try_get("passkey_count")?,
         }
     }};
 }
@@ -151,7 +164,7 @@ impl Store {
 
     pub async fn user_by_id(&self, id: &UserId) -> Result<Option<UserRecord>> {
         with_pool!(self, read, |pool| {
-            let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+            let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"));
             let Some(row) = sqlx::query(sql).bind(id.as_str()).fetch_optional(pool).await? else {
                 return Ok(None);
             };
@@ -354,6 +367,20 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Forgets the authenticator app only (the account keeps its passkeys and recovery codes).
+    pub async fn remove_totp(&self, id: &UserId, now: Timestamp) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE users SET totp_secret_sealed = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(now)
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }

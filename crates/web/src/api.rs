@@ -3,11 +3,11 @@
 //! (`{"error", "message", "fields", "request_id"}`), written by the error boundary. The
 //! OpenAPI document at `/api/v1/openapi.json` is generated from this code.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use axum::{Json, Router};
 use domain::SessionId;
 use domain::audit::Outcome;
 use serde::{Deserialize, Serialize};
@@ -16,10 +16,11 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::context::Meta;
 use crate::pages::SignedIn;
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/openapi.json", get(openapi))
         .route("/me", get(me).patch(update_me))
         .route("/me/sessions", get(my_sessions))

@@ -1,20 +1,22 @@
 //! Static files, compiled into the binary (nothing is fetched at run time).
 
-use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::ServerState;
+use crate::routes::Routes;
 
 const APP_CSS: &str = include_str!("../static/app.css");
 /// The only script: keeps a background job's progress bar current (pages work without it).
 const PROGRESS_JS: &str = include_str!("../static/progress.js");
+/// Passkeys: the WebAuthn calls of the security and sign-in pages (the pages work without it).
+const PASSKEYS_JS: &str = include_str!("../static/passkeys.js");
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/static/app.css", get(app_css))
         .route("/static/progress.js", get(progress_js))
+        .route("/static/passkeys.js", get(passkeys_js))
 }
 
 async fn progress_js() -> impl IntoResponse {
@@ -24,6 +26,16 @@ async fn progress_js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         PROGRESS_JS,
+    )
+}
+
+async fn passkeys_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PASSKEYS_JS,
     )
 }
 

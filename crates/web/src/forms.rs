@@ -159,38 +159,57 @@ pub struct UploadedFile {
 /// body limit.
 pub struct PostedWithFiles<T>(pub T, pub Vec<UploadedFile>);
 
+/// A multipart form read whole: its text fields in order, its files, and whether its `csrf`
+/// field carries the anti-forgery token of the session the request arrived in.
+pub struct MultipartForm {
+    pub pairs: Vec<(String, String)>,
+    pub files: Vec<UploadedFile>,
+    pub token_ok: bool,
+}
+
+/// Reads a multipart form (415 when the body is not one, 400 when it cannot be read). The
+/// body stays within the body limit of the route's router.
+pub async fn read_multipart_form<S: Send + Sync>(request: Request, state: &S) -> Result<MultipartForm, Response> {
+    let extensions = request.extensions().clone();
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|_| StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response())?;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(|_| unreadable())?;
+                // A file input left empty still sends a part with no name and no bytes.
+                if !bytes.is_empty() || !file_name.is_empty() {
+                    files.push(UploadedFile {
+                        field: name,
+                        file_name: (!file_name.is_empty()).then_some(file_name),
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+            None => pairs.push((name, field.text().await.map_err(|_| unreadable())?)),
+        }
+    }
+    let token_ok = form_token_matches(&extensions, &pairs);
+    Ok(MultipartForm { pairs, files, token_ok })
+}
+
+fn unreadable() -> Response {
+    WebError::BadRequest("The form could not be read. Go back and try again.".into()).into_response()
+}
+
 impl<S: Send + Sync, T: FormPage> FromRequest<S> for PostedWithFiles<T> {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let extensions = request.extensions().clone();
-        let mut multipart = axum::extract::Multipart::from_request(request, state)
-            .await
-            .map_err(|_| StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response())?;
-        let unreadable =
-            || WebError::BadRequest("The form could not be read. Go back and try again.".into()).into_response();
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut files = Vec::new();
-        while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
-            let name = field.name().unwrap_or_default().to_owned();
-            match field.file_name().map(str::to_owned) {
-                Some(file_name) => {
-                    let bytes = field.bytes().await.map_err(|_| unreadable())?;
-                    // A file input left empty still sends a part with no name and no bytes.
-                    if !bytes.is_empty() || !file_name.is_empty() {
-                        files.push(UploadedFile {
-                            field: name,
-                            file_name: (!file_name.is_empty()).then_some(file_name),
-                            bytes: bytes.to_vec(),
-                        });
-                    }
-                }
-                None => pairs.push((name, field.text().await.map_err(|_| unreadable())?)),
-            }
-        }
-        let encoded = serde_urlencoded::to_string(&pairs).map_err(|_| unreadable())?;
+        let form = read_multipart_form(request, state).await?;
+        let encoded = serde_urlencoded::to_string(&form.pairs).map_err(|_| unreadable())?;
         let value: T = serde_urlencoded::from_str(&encoded).map_err(|_| unreadable())?;
-        if !form_token_matches(&extensions, &pairs) {
+        if !form.token_ok {
             let mut errors = FieldErrors::new();
             errors.add(
                 FORM_LEVEL,
@@ -198,7 +217,7 @@ impl<S: Send + Sync, T: FormPage> FromRequest<S> for PostedWithFiles<T> {
             );
             return Err(value.rerender(PageContext::from_extensions(&extensions), errors));
         }
-        Ok(PostedWithFiles(value, files))
+        Ok(PostedWithFiles(value, form.files))
     }
 }
 

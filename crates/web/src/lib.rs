@@ -2,8 +2,9 @@
 //!
 //! Handlers are thin: extract input, call one `app` use case, map the result to a page or a
 //! JSON body. Cross-cutting rules live in middleware, applied in this order (outermost first):
-//! request id and client address → metrics → security headers → error pages → session and
-//! anti-forgery checks → body limit → routes. ARCHITECTURE.md follows one request through it.
+//! request id and client address → metrics → security headers → a pause before refusals for
+//! too many attempts → error pages → session and anti-forgery checks → body limit → routes.
+//! ARCHITECTURE.md follows one request through it.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod api;
@@ -17,7 +18,9 @@ mod lookup_limit;
 mod metrics;
 mod ops;
 mod pages;
+mod routes;
 mod session;
+mod slow_refusals;
 mod state;
 mod trust;
 
@@ -26,23 +29,38 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 
 pub use error::WebError;
+pub use forms::{MultipartForm, UploadedFile, read_multipart_form};
+pub use pages::profile_input;
 pub use state::{ServerConfig, ServerState};
 
 /// Largest request body accepted (forms and JSON). Uploads get their own limits later.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The whole application as one router.
-pub fn router(state: ServerState) -> Router {
-    Router::new()
+/// Every route of the application.
+fn all_routes() -> routes::Routes {
+    routes::Routes::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .merge(ops::routes())
         .merge(trust::routes())
         .merge(assets::routes())
+}
+
+/// The path of every route the server answers, in axum's syntax (`{id}` for a parameter): what
+/// the authorization matrix test walks.
+pub fn route_paths() -> Vec<String> {
+    all_routes().paths().to_vec()
+}
+
+/// The whole application as one router.
+pub fn router(state: ServerState) -> Router {
+    all_routes()
+        .into_router()
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), session::load_session))
         .layer(from_fn(error::fill_error_pages))
+        .layer(from_fn(slow_refusals::pause_refusals))
         .layer(from_fn_with_state(state.clone(), headers::security_headers))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), context::request_context))

@@ -5,16 +5,16 @@
 //! revocation is seen at once); and a holder's qualifications as a FHIR R4 `Practitioner`.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/.well-known/jwks.json", get(jwks))
         .route("/.well-known/did.json", get(did))
         .route("/status/{purpose}/{list}", get(status_list))

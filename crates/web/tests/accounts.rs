@@ -114,8 +114,10 @@ both_engines! {
         for _ in 0..4 {
             browser.sign_in("known@example.org", "not the password").await;
         }
+        let asked = std::time::Instant::now();
         let locked = browser.sign_in("known@example.org", PASSWORD).await;
         assert_eq!(locked.status, 429);
+        assert!(asked.elapsed() >= std::time::Duration::from_secs(1), "a refusal for too many attempts waits a second");
         assert!(locked.contains("Too many attempts; try again in 15 minutes."), "{}", locked.body);
         assert_eq!(locked.input_value("email"), "known@example.org", "the address typed is kept");
         // Unknown accounts lock the same way.

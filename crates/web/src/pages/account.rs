@@ -4,7 +4,6 @@
 use app::AppError;
 use app::sessions::ActiveSession;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,11 +14,12 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::routes::Routes;
 use crate::session::{clear_cookie_value, session_cookie};
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/dashboard", get(dashboard))
         .route("/account", get(|| async { Redirect::to("/account/security") }))
         .route("/account/security", get(security))
@@ -187,6 +187,20 @@ struct SecurityPage {
     disable_errors: FieldErrors,
     name_errors: FieldErrors,
     name_value: String,
+    /// Whether the authenticator app is on (two-factor sign-in may be on through passkeys alone).
+    totp_enabled: bool,
+    passkeys: Vec<PasskeyRow>,
+    /// The site passkeys are registered to (None: this server offers none).
+    passkey_site: Option<(String, String)>,
+    /// The passkey form's fields start without errors (its script shows them).
+    no_errors: FieldErrors,
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
 }
 
 impl SecurityPage {
@@ -219,6 +233,27 @@ impl SecurityPage {
             .unused_recovery_codes(&actor.user_id)
             .await
             .map_err(AppError::from)?;
+        let passkeys = app
+            .my_passkeys(&actor, meta)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id,
+                name: p.name,
+                created: when(p.created_at),
+                last_used: p.last_used_at.map(when).unwrap_or_else(|| "never".into()),
+            })
+            .collect();
+        let totp_enabled = app
+            .store()
+            .user_by_id(&actor.user_id)
+            .await
+            .map_err(AppError::from)?
+            .is_some_and(|user| user.totp_enabled());
+        let passkey_site = app
+            .passkey_site()
+            .ok()
+            .map(|site| (site.id.clone(), site.origin.clone()));
         Ok(SecurityPage {
             mfa_mandatory: domain::role::mfa_required(&actor.roles),
             ctx,
@@ -232,6 +267,10 @@ impl SecurityPage {
             disable_errors: FieldErrors::new(),
             name_errors: FieldErrors::new(),
             name_value: session.actor.display_name.clone(),
+            totp_enabled,
+            passkeys,
+            passkey_site,
+            no_errors: FieldErrors::new(),
         })
     }
 }
@@ -254,6 +293,8 @@ async fn security(
         Some("two-factor") => Some("Two-factor sign-in is off.".into()),
         Some("session") => Some("That session was signed out.".into()),
         Some("name") => Some("Your name was saved.".into()),
+        Some("passkey-added") => Some("Your passkey was added. You can use it to sign in.".into()),
+        Some("passkey-removed") => Some("That passkey was removed.".into()),
 
         _ => None,
     };
@@ -371,10 +412,12 @@ async fn totp_setup(
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
 ) -> Result<Response, WebError> {
-    if session.actor.mfa_enabled {
-        return Ok(Redirect::to("/account/security").into_response());
-    }
-    let setup = app(&state)?.begin_totp_setup(&session.actor, &meta).await?;
+    let setup = match app(&state)?.begin_totp_setup(&session.actor, &meta).await {
+        Ok(setup) => setup,
+        // The authenticator app is already on.
+        Err(AppError::Refused(_)) => return Ok(Redirect::to("/account/security").into_response()),
+        Err(other) => return Err(other.into()),
+    };
     page(&TotpSetupPage {
         ctx,
         setup,

@@ -3,7 +3,6 @@
 use app::AppError;
 use app::people::Invited;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,10 +17,11 @@ use store::users::UserFilter;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/admin/people", get(people))
         .route("/admin/invitations", post(invite))
         .route("/admin/audit", get(audit_log))

@@ -3,7 +3,6 @@
 
 use app::AppError;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -12,10 +11,11 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/portal/applications/{id}/submit", post(submit))
         .route("/supervision/applications/{id}/endorse", post(endorse))
         .route("/admin/applications", get(queue))

@@ -6,7 +6,6 @@ use app::accounts::SignUpForm;
 use app::sessions::SessionState;
 use app::signin::NextStep;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,14 +14,16 @@ use domain::{FieldErrors, Role};
 use serde::Deserialize;
 
 use super::home::MessagePage;
+use super::passkeys::PasskeyPanel;
 use super::{PageContext, page, page_with_status, safe_next};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::routes::Routes;
 use crate::session::{RequestSession, clear_cookie_value, cookie, session_cookie};
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/sign-up", get(sign_up_form).post(sign_up))
         .route("/sign-up/check-email", get(check_email))
         .route("/verify-email/{token}", get(verify_email))
@@ -168,6 +169,7 @@ struct SignInPage {
     errors: FieldErrors,
     notice: Option<String>,
     problem: Option<String>,
+    passkey: Option<PasskeyPanel>,
 }
 
 impl FormPage for SignInInput {
@@ -180,6 +182,7 @@ impl FormPage for SignInInput {
                 errors,
                 notice: None,
                 problem: None,
+                passkey: None,
             },
         )
     }
@@ -191,7 +194,11 @@ struct SignInQuery {
     expired: Option<String>,
 }
 
-async fn sign_in_form(ctx: PageContext, Query(query): Query<SignInQuery>) -> Result<Response, WebError> {
+async fn sign_in_form(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Query(query): Query<SignInQuery>,
+) -> Result<Response, WebError> {
     if ctx.viewer.is_some() {
         return Ok(Redirect::to(&safe_next(query.next.as_deref())).into_response());
     }
@@ -204,12 +211,14 @@ async fn sign_in_form(ctx: PageContext, Query(query): Query<SignInQuery>) -> Res
         next: safe_next(query.next.as_deref()),
         ..SignInInput::default()
     };
+    let passkey = PasskeyPanel::sign_in(&state, &form.next);
     page(&SignInPage {
         ctx,
         form,
         errors: FieldErrors::new(),
         notice,
         problem: None,
+        passkey,
     })
 }
 
@@ -246,6 +255,7 @@ async fn sign_in(
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             let problem = Some(error.to_string());
+            let passkey = PasskeyPanel::sign_in(&state, &next);
             Ok(page_with_status(
                 status,
                 &SignInPage {
@@ -254,6 +264,7 @@ async fn sign_in(
                     errors: FieldErrors::new(),
                     notice: None,
                     problem,
+                    passkey,
                 },
             ))
         }
@@ -275,6 +286,9 @@ struct SecondFactorPage {
     next: String,
     errors: FieldErrors,
     problem: Option<String>,
+    /// The person has an authenticator app (otherwise the code field takes recovery codes only).
+    app_code: bool,
+    passkey: Option<PasskeyPanel>,
 }
 
 impl FormPage for CodeInput {
@@ -286,24 +300,45 @@ impl FormPage for CodeInput {
                 next: self.next,
                 errors,
                 problem: None,
+                app_code: true,
+                passkey: None,
             },
         )
     }
 }
 
 async fn second_factor_form(
+    State(state): State<ServerState>,
     ctx: PageContext,
     axum::Extension(session): axum::Extension<RequestSession>,
     Query(query): Query<SignInQuery>,
 ) -> Result<Response, WebError> {
-    if !matches!(session.state.as_ref(), SessionState::MfaPending { .. }) {
+    let SessionState::MfaPending { session: pending } = session.state.as_ref() else {
         return Ok(Redirect::to("/sign-in").into_response());
-    }
-    page(&SecondFactorPage {
+    };
+    page(&second_factor_page(&state, ctx, pending, safe_next(query.next.as_deref())).await?)
+}
+
+/// The second-factor page for what this person has set up: an app code, a passkey, or both.
+async fn second_factor_page(
+    state: &ServerState,
+    ctx: PageContext,
+    pending: &store::sessions::SessionRecord,
+    next: String,
+) -> Result<SecondFactorPage, WebError> {
+    let factors = app(state)?.second_factors(pending).await?;
+    let passkey = if factors.passkey {
+        PasskeyPanel::second_factor(state, &next)
+    } else {
+        None
+    };
+    Ok(SecondFactorPage {
         ctx,
-        next: safe_next(query.next.as_deref()),
+        next,
         errors: FieldErrors::new(),
         problem: None,
+        app_code: factors.authenticator_app,
+        passkey,
     })
 }
 
@@ -323,16 +358,16 @@ async fn second_factor(
             &new.cookie_token,
             &safe_next(Some(&input.next)),
         )),
-        Err(AppError::Validation(errors)) => Ok(input.rerender(ctx, errors)),
-        Err(AppError::Throttled(message)) => Ok(page_with_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            &SecondFactorPage {
-                ctx,
-                next: input.next,
-                errors: FieldErrors::new(),
-                problem: Some(message),
-            },
-        )),
+        Err(AppError::Validation(errors)) => {
+            let mut page = second_factor_page(&state, ctx, pending, input.next).await?;
+            page.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(AppError::Throttled(message)) => {
+            let mut page = second_factor_page(&state, ctx, pending, input.next).await?;
+            page.problem = Some(message);
+            Ok(page_with_status(StatusCode::TOO_MANY_REQUESTS, &page))
+        }
         Err(other) => Err(other.into()),
     }
 }

@@ -5,7 +5,6 @@
 use app::AppError;
 use app::credential::{PublicCredential, StatusAction};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,10 +15,11 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, plain_form};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/portal/credentials", get(mine))
         .route("/portal/credentials/{number}/certificate.pdf", get(certificate))
         .route("/portal/credentials/{number}/badge.jwt", get(badge))
@@ -392,8 +392,18 @@ async fn bulk_start(
     Meta(meta): Meta,
     Posted(form): Posted<BulkForm>,
 ) -> Result<Response, WebError> {
+    // The register page decides who may see it, so a missing action is refused like any other
+    // request from someone who may not change credentials.
     let Some(action) = StatusAction::parse(&form.action) else {
-        return Err(AppError::field("action", "Choose the action to apply.").into());
+        return register_with_error(
+            &state,
+            ctx,
+            &session.actor,
+            &meta,
+            "action",
+            "Choose the action to apply.",
+        )
+        .await;
     };
     match app(&state)?
         .start_bulk(

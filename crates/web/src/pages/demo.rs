@@ -2,16 +2,16 @@
 //! codes, the credentials to verify, and the mailbox of sent e-mail.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
 use super::{PageContext, page, when};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/demo", get(accounts))
         .route("/demo/mailbox", get(mailbox))
 }
@@ -30,6 +30,8 @@ struct DemoPage {
     password: &'static str,
     accounts: Vec<app::demo::DemoAccount>,
     credentials: Vec<app::demo::DemoCredential>,
+    /// Where passkeys work (the public address by host name), when they do.
+    passkey_origin: Option<String>,
 }
 
 impl DemoPage {
@@ -47,6 +49,7 @@ async fn accounts(State(state): State<ServerState>, ctx: PageContext) -> Result<
         password: app::demo::DEMO_PASSWORD,
         accounts,
         credentials,
+        passkey_origin: app.passkey_site().ok().map(|site| site.origin.clone()),
     })
 }
 

@@ -6,7 +6,6 @@
 use app::directory::{DirectorySearch, FacetValue, ProfileEditor, PublicProfile, Visibility, kind_name};
 use app::gazetteer::ATTRIBUTION;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,10 +17,11 @@ use domain::program::{BoardLists, CredentialKind};
 use super::{PageContext, SignedIn, page, page_with_status};
 use crate::context::Meta;
 use crate::forms::{PostedPairs, as_form_errors};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/directory", get(search))
         .route("/directory/{id}", get(profile))
         .route("/portal/profile", get(edit).post(save))
@@ -464,7 +464,7 @@ async fn edit(
 
 /// The profile form's fields from its pairs (checkboxes repeat their name; location fields
 /// repeat once per row, in order).
-fn profile_input(pairs: &[(String, String)]) -> ProfileInput {
+pub fn profile_input(pairs: &[(String, String)]) -> ProfileInput {
     let mut input = ProfileInput::default();
     let mut addresses = Vec::new();
     let mut codes = Vec::new();

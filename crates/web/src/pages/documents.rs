@@ -16,7 +16,6 @@
 use app::AppError;
 use app::documents::UploadInput;
 use askama::Template;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -31,6 +30,7 @@ use store::evidence::{DocumentRecord, EvidenceTable};
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::FORM_LEVEL;
+use crate::routes::Routes;
 use crate::session::RequestSession;
 use crate::{ServerState, WebError};
 
@@ -42,8 +42,8 @@ const TEXT_PART_LIMIT: usize = 1024;
 /// The most parts read before the file part.
 const MAX_TEXT_PARTS: usize = 8;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/portal/documents",
             get(documents_page).post(upload).layer(DefaultBodyLimit::disable()),

@@ -21,7 +21,6 @@ use app::ethics::{
     RespondentCase, Sanction,
 };
 use askama::Template;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -33,14 +32,15 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{FORM_LEVEL, FormPage, Posted, PostedWithFiles, UploadedFile, as_form_errors, plain_form};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
 /// The largest complaint or reply accepted: room for one document more than allowed (so an
 /// extra or oversized file is answered by name, with the form kept) and for the text.
 const UPLOAD_BODY_LIMIT: usize = (MAX_DOCUMENTS + 1) * MAX_DOCUMENT_BYTES as usize + 256 * 1024;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/ethics/complaints/new",
             get(complaint_form)

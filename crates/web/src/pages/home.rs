@@ -1,15 +1,15 @@
 //! The home page: what Sensate is, for each audience.
 
 use askama::Template;
-use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
 
 use super::{PageContext, page};
-use crate::{ServerState, WebError};
+use crate::WebError;
+use crate::routes::Routes;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new().route("/", get(home))
+pub fn routes() -> Routes {
+    Routes::new().route("/", get(home))
 }
 
 #[derive(Template)]

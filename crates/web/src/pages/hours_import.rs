@@ -8,7 +8,6 @@
 use app::AppError;
 use app::hours_import::{CommitOutcome, ImportPreview, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, SAMPLE_CSV};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,6 +19,7 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status};
 use crate::context::Meta;
 use crate::forms::{FormPage, PostedWithFiles};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
 /// The largest request body on the upload and commit routes: the largest file, and room for
@@ -29,8 +29,8 @@ const UPLOAD_BODY_LIMIT: usize = MAX_IMPORT_BYTES + 64 * 1024;
 /// At most this many ready rows, and this many problems, are listed on the preview page.
 const LISTED: usize = 200;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/portal/import",
             get(show).post(preview).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
@@ -368,6 +368,10 @@ async fn preview(
     headers: HeaderMap,
     posted: Result<PostedWithFiles<UploadForm>, Response>,
 ) -> Result<Response, WebError> {
+    // Who may import is decided before anything about the upload is answered.
+    app(&state)?
+        .authorize(&session.actor, app::authz::Permission::ManageOwnEvidence, &meta)
+        .await?;
     let files = match posted {
         Ok(PostedWithFiles(_, files)) => files,
         Err(_) if too_large(&headers) => {
@@ -406,6 +410,9 @@ async fn commit(
     headers: HeaderMap,
     posted: Result<PostedWithFiles<CommitForm>, Response>,
 ) -> Result<Response, WebError> {
+    app(&state)?
+        .authorize(&session.actor, app::authz::Permission::ManageOwnEvidence, &meta)
+        .await?;
     let form = match posted {
         Ok(PostedWithFiles(form, _)) => form,
         Err(_) if too_large(&headers) => {

@@ -12,6 +12,7 @@ mod documents;
 mod ethics;
 mod home;
 mod hours_import;
+mod passkeys;
 mod portal;
 mod programs;
 mod referrals;
@@ -20,10 +21,11 @@ mod review;
 mod supervision;
 mod verify;
 
+pub use directory::profile_input;
+
 use app::Actor;
 use app::sessions::{ActiveSession, SessionState};
 use askama::Template;
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Extensions, StatusCode};
@@ -31,13 +33,15 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::Role;
 
 use crate::error::Rendered;
+use crate::routes::Routes;
 use crate::session::RequestSession;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(home::routes())
         .merge(auth::routes())
+        .merge(passkeys::routes())
         .merge(account::routes())
         .merge(admin::routes())
         .merge(programs::routes())

@@ -11,7 +11,6 @@ use app::AppError;
 use app::evidence::{DegreeInput, HourInput, InsuranceInput, LicenseInput, MembershipInput};
 use app::progress::ProgressReport;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -26,10 +25,11 @@ use store::evidence::EvidenceTable;
 use super::{PageContext, SignedIn, page, page_with_status};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/portal", get(portal))
         .route("/portal/programs", post(choose_program))
         .route("/portal/ethics", get(ethics).post(attest))
@@ -338,6 +338,9 @@ async fn section_page(
     values: &BTreeMap<String, String>,
 ) -> Result<SectionPage, WebError> {
     let app = app(state)?;
+    // Sections are where candidates keep their file: only they may open one.
+    app.authorize(actor, app::authz::Permission::ManageOwnEvidence, meta)
+        .await?;
     let file = app.evidence_file(actor, &actor.user_id, meta).await?;
     let lists = app.board_lists().await?;
     let attached = |document: &Option<String>| if document.is_some() { "attached" } else { "not yet" }.to_owned();

@@ -7,11 +7,11 @@
 use app::directory::PublicProfile;
 use app::referral::{REFERRER_KINDS, ReferralInput, ReferralSummary, ReferralView, ReferrerRequestInput, URGENCIES};
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::FieldErrors;
 use domain::program::ListItem;
 use store::referrals::ReferrerRequestRow;
@@ -19,10 +19,11 @@ use store::referrals::ReferrerRequestRow;
 use super::{PageContext, SignedIn, page, page_with_status};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, PostedPairs, as_form_errors, plain_form};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/referrers/request", get(request_form).post(request_send))
         .route("/admin/referrers", get(requests))
         .route("/admin/referrers/{id}", post(decide))
@@ -361,29 +362,18 @@ async fn answer(
     Posted(form): Posted<AnswerForm>,
 ) -> Result<Response, WebError> {
     let app = app(&state)?;
-    let accept = form.decision == "accept";
-    if form.decision != "accept" && form.decision != "decline" {
-        let mut errors = FieldErrors::new();
-        errors.add("decision", "Choose to accept or to decline the referral.");
-        let referral = app.referral(&session.actor, &id, &meta).await?;
-        return Ok(page_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &OnePage {
-                ctx,
-                referral,
-                errors,
-                reason: form.reason,
-                done: None,
-            },
-        ));
-    }
+    let accept = match form.decision.as_str() {
+        "accept" => Some(true),
+        "decline" => Some(false),
+        _ => None,
+    };
     match app
         .answer_referral(&session.actor, &id, accept, &form.reason, &meta)
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!(
             "/referrals/{id}?done={}",
-            if accept { "accepted" } else { "declined" }
+            if accept == Some(true) { "accepted" } else { "declined" }
         ))
         .into_response()),
         Err(error) => {

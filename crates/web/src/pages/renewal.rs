@@ -5,7 +5,6 @@
 use app::AppError;
 use app::renewal::{AuditItem, CreditInput, RenewalOutcome, RenewalView};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,10 +16,11 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{Posted, TokenOnly, plain_form};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/portal/credentials/{number}/renewal", get(renewal))
         .route("/portal/credentials/{number}/renewal/credits", post(add_credit))
         .route(

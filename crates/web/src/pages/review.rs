@@ -6,7 +6,6 @@
 use app::AppError;
 use app::review::{CandidateApplication, QUEUE_STATES, Recommendation, ReviewPacket, ReviewerChoice};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,10 +16,11 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status, when};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, as_form_errors, plain_form};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/admin/review", get(queue))
         .route("/review", get(desk))
         .route("/review/conflicts", post(declare_conflict))
@@ -463,13 +463,12 @@ async fn decide(
     Posted(input): Posted<DecideInput>,
 ) -> Result<Response, WebError> {
     let app = app(&state)?;
-    let outcome = match input.decision.as_str() {
-        "approve" | "deny" => {
-            app.decide(&session.actor, &id, input.decision == "approve", &input.reasons, &meta)
-                .await
-        }
-        _ => Err(AppError::field("decision", "Choose approve or deny.")),
+    let approve = match input.decision.as_str() {
+        "approve" => Some(true),
+        "deny" => Some(false),
+        _ => None,
     };
+    let outcome = app.decide(&session.actor, &id, approve, &input.reasons, &meta).await;
     match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/review/applications/{id}?done=decided")).into_response()),
         Err(error) => {

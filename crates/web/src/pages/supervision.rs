@@ -6,7 +6,6 @@
 use app::AppError;
 use app::supervision::{CandidateSupervision, ContractInput, ContractView, SessionInput, SessionView, SupervisorDesk};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,10 +17,11 @@ use serde::Deserialize;
 use super::{PageContext, SignedIn, page, page_with_status};
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/portal/supervision", get(candidate_page))
         .route("/portal/supervision/contracts", post(request_contract))
         .route("/portal/supervision/sessions", post(log_session))

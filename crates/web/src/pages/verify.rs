@@ -5,7 +5,6 @@
 use app::AppError;
 use app::credential::{PublicCredential, VcCheck, VerifyAnswer};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,10 +16,11 @@ use serde::Deserialize;
 use super::{PageContext, page, page_with_status};
 use crate::context::Meta;
 use crate::forms::{FormPage, PostedWithFiles};
+use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/verify", get(search))
         .route("/verify/check", post(check))
         .route("/verify/{number}", get(one))
