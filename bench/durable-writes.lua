@@ -55,6 +55,7 @@ end
 
 function done(summary, latency, requests)
   local acked = 0
+  local mode = threads[1] and threads[1]:get("mode") or "?"
   for _, thread in ipairs(threads) do
     acked = acked + (thread:get("acknowledged") or 0)
   end

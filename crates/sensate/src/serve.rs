@@ -103,6 +103,15 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let served = web::serve(listener, state, shutdown).await;
     bring_up.abort();
     store.close().await;
+    if let Some(stats) = store.write_stats() {
+        tracing::info!(
+            groups = stats.groups,
+            writes = stats.writes,
+            largest_group = stats.largest_group,
+            failed_groups = stats.failed_groups,
+            "SQLite writes committed since start"
+        );
+    }
     served.context("server failed")?;
     Ok(ExitCode::SUCCESS)
 }
