@@ -554,6 +554,8 @@ pub const MAX_PAGE: usize = 50;
 /// was built to be expensive, not typed.
 pub const MAX_VALUES_PER_FILTER: usize = 8;
 pub const MAX_QUERY_BYTES: usize = 2_048;
+/// The longest place a search takes, in characters as sent (white space around it included).
+pub const MAX_PLACE_CHARS: usize = 100;
 
 /// A directory search as asked. Every selected value narrows the results (a professional
 /// must treat every chosen concern, work in every chosen format, and so on).
@@ -579,8 +581,9 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     /// Reads a search from query-string pairs. Unknown parameter names are ignored (links
-    /// carry tracking tags); unknown values, a radius out of range, a page out of range and an
-    /// oversized query are refused with a message per parameter.
+    /// carry tracking tags), and so are empty values (a form's empty fields); unknown values, a
+    /// radius out of range, a page out of range and an oversized query are refused with a
+    /// message per parameter.
     pub fn parse(pairs: &[(String, String)], lists: &BoardLists) -> Result<SearchQuery, FieldErrors> {
         let mut errors = FieldErrors::new();
         let mut query = SearchQuery {
@@ -593,8 +596,13 @@ impl SearchQuery {
             return Err(errors);
         }
         let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        for (key, value) in pairs {
-            let value = value.trim();
+        for (key, sent) in pairs {
+            // What people type (a place, a fee, a distance) is trimmed; the other values come
+            // from the form's menus and checkboxes, and must be sent exactly.
+            let value = match key.as_str() {
+                "place" | "max_fee" | "radius" => sent.trim(),
+                _ => sent.as_str(),
+            };
             let count = counts.entry(key.as_str()).or_default();
             *count += 1;
             if *count > MAX_VALUES_PER_FILTER {
@@ -602,8 +610,12 @@ impl SearchQuery {
                 continue;
             }
             match key.as_str() {
+                // Measured as sent, even when only white space (then it counts as absent).
+                "place" if sent.chars().count() > MAX_PLACE_CHARS => {
+                    errors.add("place", "Enter a postal code or a city name.");
+                }
                 "place" if !value.is_empty() => {
-                    if value.chars().count() > 100 || value.chars().any(char::is_control) {
+                    if value.chars().any(char::is_control) {
                         errors.add("place", "Enter a postal code or a city name.");
                     } else {
                         query.place = Some(value.to_owned());
@@ -678,11 +690,10 @@ impl SearchQuery {
                 _ => {}
             }
         }
-        if query.radius.is_some() && query.place.is_none() {
-            errors.add("place", "Enter a postal code or city to search around.");
-        }
-        if query.place.is_some() && query.telehealth_in.is_some() {
-            // Both are allowed: in-person near a place, or telehealth where the person lives.
+        // A radius only means something around a place. The search form always sends one (its
+        // distance menu has no empty choice), so a telehealth-only search carries it too.
+        if query.place.is_none() {
+            query.radius = None;
         }
         errors.into_result()?;
         Ok(query)
@@ -875,6 +886,33 @@ mod tests {
         let long = "a".repeat(5_000);
         let errors = SearchQuery::parse(&pairs(&[("place", &long)]), &lists()).unwrap_err();
         assert!(errors.get("query").is_some());
+    }
+
+    #[test]
+    fn a_radius_without_a_place_is_ignored() {
+        // What the search form sends for a telehealth-only search: its distance menu has no
+        // empty choice.
+        let query = SearchQuery::parse(
+            &pairs(&[("place", ""), ("radius", "25"), ("telehealth", "US-CA")]),
+            &lists(),
+        )
+        .unwrap();
+        assert_eq!(query.radius, None);
+        assert_eq!(query.telehealth_in.as_deref(), Some("US-CA"));
+        assert_eq!(query.to_query_string(1), "telehealth=US-CA");
+        let nothing = SearchQuery::parse(&pairs(&[("radius", "25")]), &lists()).unwrap();
+        assert!(nothing.is_empty());
+    }
+
+    #[test]
+    fn a_place_is_measured_as_sent() {
+        let padded = |spaces: usize| format!("{}94108", " ".repeat(spaces));
+        let fits = SearchQuery::parse(&pairs(&[("place", &padded(MAX_PLACE_CHARS - 5))]), &lists()).unwrap();
+        assert_eq!(fits.place.as_deref(), Some("94108"));
+        let errors = SearchQuery::parse(&pairs(&[("place", &padded(MAX_PLACE_CHARS - 4))]), &lists()).unwrap_err();
+        assert!(errors.get("place").is_some());
+        let blank = " ".repeat(MAX_PLACE_CHARS + 1);
+        assert!(SearchQuery::parse(&pairs(&[("place", &blank)]), &lists()).is_err());
     }
 
     #[test]

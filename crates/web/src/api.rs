@@ -19,19 +19,23 @@ use crate::pages::SignedIn;
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
+/// The API's routes, with their full paths: merged rather than nested, so that each is a route
+/// of the main router and gets its route layers (the anti-forgery check) only once its method
+/// matched; a method a route does not serve is answered 405.
 pub fn routes() -> Routes {
     Routes::new()
-        .route("/openapi.json", get(openapi))
-        .route("/me", get(me).patch(update_me))
-        .route("/me/sessions", get(my_sessions))
-        .route("/me/sessions/{id}", delete(end_session))
-        .route("/audit/events", get(audit_events))
-        .route("/credentials/{number}", get(credential))
-        .route("/directory", get(directory))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/me", get(me).patch(update_me))
+        .route("/api/v1/me/sessions", get(my_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(end_session))
+        .route("/api/v1/audit/events", get(audit_events))
+        .route("/api/v1/credentials/{number}", get(credential))
+        .route("/api/v1/directory", get(directory))
 }
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&Credentials),
     info(
         title = "Sensate API",
         version = "1",
@@ -56,13 +60,69 @@ pub fn routes() -> Routes {
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document, as JSON.
-pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+/// The security scheme of the session cookie (every call about the signed-in person).
+const SESSION_SCHEME: &str = "session";
+/// The security scheme of the anti-forgery header (state-changing calls, with the session).
+const CSRF_SCHEME: &str = "csrf";
+
+/// Declares how the API authenticates: the session cookie a browser sign-in sets, and the
+/// session's anti-forgery token in a header.
+struct Credentials;
+
+impl utoipa::Modify for Credentials {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            SESSION_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-sensate",
+                "The session cookie set by signing in at /sign-in. Named `sensate` (without the \
+                 `__Host-` prefix) when the server is reached over plain http at an address other than \
+                 loopback; the document served by each server names its own.",
+            ))),
+        );
+        components.add_security_scheme(
+            CSRF_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "The session's anti-forgery token (`csrf_token` in GET /api/v1/me), required on every \
+                 state-changing call.",
+            ))),
+        );
+    }
 }
 
-async fn openapi() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+/// The OpenAPI document of a server: the generated one, with this server's session cookie
+/// name and the values its directory search accepts today (code tables and the board's lists).
+pub fn openapi_document(session_cookie: &str, lists: &domain::program::BoardLists) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::security::{ApiKey, SecurityScheme};
+    let mut doc = ApiDoc::openapi();
+    if let Some(RefOr::T(SecurityScheme::ApiKey(ApiKey::Cookie(cookie)))) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.security_schemes.get_mut(SESSION_SCHEME))
+    {
+        cookie.name = session_cookie.to_owned();
+    }
+    if let Some(search) = doc
+        .paths
+        .paths
+        .get_mut("/api/v1/directory")
+        .and_then(|p| p.get.as_mut())
+    {
+        search.parameters = Some(directory_parameters(lists).into_iter().map(RefOr::T).collect());
+    }
+    doc
+}
+
+async fn openapi(State(state): State<ServerState>) -> Result<Response, WebError> {
+    let lists = app(&state)?.directory_lists().await?;
+    let json = openapi_document(state.session_cookie_name(), &lists)
+        .to_pretty_json()
+        .map_err(|e| WebError::Internal(anyhow::anyhow!("cannot write the OpenAPI document: {e}")))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 fn app(state: &ServerState) -> Result<&app::App, WebError> {
@@ -95,7 +155,7 @@ pub struct Me {
     csrf_token: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("session" = [])),
     responses((status = 200, body = Me), (status = 401, body = ApiError)))]
 async fn me(SignedIn(session): SignedIn) -> Json<Me> {
     let actor = session.actor;
@@ -136,20 +196,40 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeUpdate {
-    /// The name shown for you (1 to 100 characters).
+    /// The name shown for you: at most 100 characters, at least one of them visible, no control
+    /// characters other than white space. Runs of white space are shown as one space.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*$"
+    )]
     display_name: String,
 }
 
+/// The longest display name the API takes, in characters as sent (the schema's `maxLength`).
+const DISPLAY_NAME_MAX_CHARS: usize = 100;
+
 #[utoipa::path(patch, path = "/api/v1/me", tag = "account", request_body = MeUpdate,
-    params(("X-CSRF-Token" = String, Header, description = "Anti-forgery token from /api/v1/me")),
-    responses((status = 200, body = Me), (status = 400, body = ApiError), (status = 401, body = ApiError),
-        (status = 403, body = ApiError), (status = 415, body = ApiError), (status = 422, body = ApiError)))]
+    security(("session" = [], "csrf" = [])),
+    responses((status = 200, body = Me),
+        (status = 400, description = "The body is not well-formed JSON", body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Missing or wrong X-CSRF-Token", body = ApiError),
+        (status = 415, description = "The body is not sent as application/json", body = ApiError),
+        (status = 422, description = "The body is JSON of the wrong shape, or the name is not acceptable", body = ApiError)))]
 async fn update_me(
     State(state): State<ServerState>,
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
     ApiJson(update): ApiJson<MeUpdate>,
 ) -> Result<Json<Me>, WebError> {
+    // Checked as sent, so the schema's maxLength is exactly the rule (the name is stored with
+    // its white space collapsed, which can only shorten it).
+    if update.display_name.chars().count() > DISPLAY_NAME_MAX_CHARS {
+        return Err(WebError::App(app::AppError::field(
+            "display_name",
+            "This name is too long (100 characters at most).",
+        )));
+    }
     let name = app(&state)?.rename(&session.actor, &update.display_name, &meta).await?;
     let mut session = session;
     session.actor.display_name = name.to_string();
@@ -175,7 +255,7 @@ fn rfc3339(at: store::Timestamp) -> String {
         .unwrap_or_default()
 }
 
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account",
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account", security(("session" = [])),
     responses((status = 200, body = [SessionInfo]), (status = 401, body = ApiError)))]
 async fn my_sessions(
     State(state): State<ServerState>,
@@ -199,8 +279,11 @@ async fn my_sessions(
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "account",
-    params(("id" = String, Path, description = "Session id"), ("X-CSRF-Token" = String, Header, description = "Anti-forgery token from /api/v1/me")),
-    responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+    security(("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "Session id, as listed by GET /api/v1/me/sessions", pattern = "^[0-9a-z-]{16,64}$")),
+    responses((status = 204, description = "The session is ended"), (status = 401, body = ApiError),
+        (status = 403, description = "Missing or wrong X-CSRF-Token, or not allowed", body = ApiError),
+        (status = 404, description = "No such session", body = ApiError)))]
 async fn end_session(
     State(state): State<ServerState>,
     Meta(meta): Meta,
@@ -219,12 +302,37 @@ pub struct AuditQuery {
     actor: Option<String>,
     /// Actions starting with this text, e.g. `signin`.
     action: Option<String>,
-    /// `success`, `failure` or `denied`.
-    outcome: Option<String>,
+    #[param(inline)]
+    outcome: Option<AuditOutcome>,
     /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Events to skip, newest first (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
+
+/// How an audited action ended.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditOutcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl From<AuditOutcome> for Outcome {
+    fn from(outcome: AuditOutcome) -> Outcome {
+        match outcome {
+            AuditOutcome::Success => Outcome::Success,
+            AuditOutcome::Failure => Outcome::Failure,
+            AuditOutcome::Denied => Outcome::Denied,
+        }
+    }
+}
+
+/// The most events one page of the audit log holds.
+const AUDIT_PAGE_MAX: i64 = 500;
 
 /// One audit event.
 #[derive(Serialize, ToSchema)]
@@ -251,27 +359,34 @@ pub struct AuditPage {
     events: Vec<AuditEvent>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(AuditQuery), security(("session" = [])),
+    responses((status = 200, body = AuditPage),
+        (status = 400, description = "The query string cannot be read (a number or an outcome that is not one)", body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Only board administrators read the audit log", body = ApiError),
+        (status = 422, description = "limit or offset out of range", body = ApiError)))]
 async fn audit_events(
     State(state): State<ServerState>,
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<AuditPage>, WebError> {
-    let outcome = match query.outcome.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(
-            Outcome::parse(text)
-                .ok_or_else(|| WebError::BadRequest("outcome must be success, failure or denied".into()))?,
-        ),
-    };
+    let limit = query.limit.unwrap_or(100);
+    let offset = query.offset.unwrap_or(0);
+    let mut errors = domain::FieldErrors::new();
+    if !(1..=AUDIT_PAGE_MAX).contains(&limit) {
+        errors.add("limit", format!("Ask for 1 to {AUDIT_PAGE_MAX} events a page."));
+    }
+    if offset < 0 {
+        errors.add("offset", "Skip zero events or more.");
+    }
+    errors.into_result().map_err(app::AppError::Validation)?;
     let filter = AuditFilter {
         actor_email: query.actor,
         action_prefix: query.action,
-        outcome,
-        limit: query.limit.unwrap_or(100),
-        offset: query.offset.unwrap_or(0),
+        outcome: query.outcome.map(Outcome::from),
+        limit,
+        offset,
         ..AuditFilter::default()
     };
     let (items, total) = app(&state)?.audit_log(&session.actor, &filter, &meta).await?;
@@ -355,11 +470,18 @@ impl CredentialRecord {
     }
 }
 
-/// Public verification of one credential by number. Rate-limited per client address.
+/// Public verification of one credential by number. Rate-limited per client address (60 a
+/// minute); over the limit the answer is 429 with `Retry-After`.
 #[utoipa::path(get, path = "/api/v1/credentials/{number}", tag = "verification",
-    params(("number" = String, Path, description = "Credential number, e.g. CST-2026-000123-46")),
-    responses((status = 200, body = CredentialRecord), (status = 404, body = ApiError),
-        (status = 422, body = ApiError), (status = 429, body = ApiError)))]
+    params(("number" = String, Path,
+        description = "Credential number, e.g. CST-2026-000123-46 (letters in either case): the program, \
+            the year, six digits and two check digits (ISO 7064 MOD 97-10)",
+        pattern = "^[A-Za-z][A-Za-z0-9-]{1,15}-[0-9]{4}-[0-9]{6}-[0-9]{2}$")),
+    responses((status = 200, body = CredentialRecord),
+        (status = 404, description = "No credential has this number", body = ApiError),
+        (status = 422, description = "Not a credential number, or its check digits do not match (a typo)", body = ApiError),
+        (status = 429, description = "Too many lookups from this address", body = ApiError,
+            headers(("Retry-After" = u32, description = "Seconds to wait")))))]
 async fn credential(
     State(state): State<ServerState>,
     Meta(meta): Meta,
@@ -369,6 +491,120 @@ async fn credential(
     let app = app(&state)?;
     let view = app.verify_number(&number).await?;
     Ok(Json(CredentialRecord::of(view, &app.config().public_url)))
+}
+
+/// White space as Rust's `str::trim` removes it (Unicode White_Space), as a regex class body.
+const WHITE_SPACE: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Control characters (Unicode Cc), as a regex class body.
+const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+/// The directory search's query parameters, with the values this server accepts today: the
+/// code tables (formats, languages, jurisdictions, credential kinds) and the board's lists
+/// (concerns, populations, insurers), which the board may change.
+fn directory_parameters(lists: &domain::program::BoardLists) -> Vec<utoipa::openapi::path::Parameter> {
+    use domain::directory::{Format, JURISDICTIONS, LANGUAGES, MAX_FEE, MAX_PAGE, MAX_VALUES_PER_FILTER};
+    use domain::program::{CredentialKind, ListItem};
+    use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Required, Type};
+
+    let parameter = |name: &str, description: &str, schema: utoipa::openapi::Schema| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(schema))
+    };
+    // The values accepted, exactly as listed; the empty value counts as absent.
+    let text = |values: Vec<String>| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(std::iter::once(String::new()).chain(values)))
+            .build()
+    };
+    // A filter given once per value (`concern=a&concern=b`).
+    let repeatable = |name: &str, description: &str, values: Vec<String>| -> Parameter {
+        let items = ArrayBuilder::new()
+            .items(text(values))
+            .max_items(Some(MAX_VALUES_PER_FILTER))
+            .build();
+        parameter(name, description, items.into())
+            .style(Some(ParameterStyle::Form))
+            .explode(Some(true))
+            .build()
+    };
+    let whole = |minimum: usize, maximum: usize| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(minimum))
+            .maximum(Some(maximum))
+            .build()
+    };
+    let keys = |items: &[ListItem]| items.iter().map(|item| item.key.clone()).collect::<Vec<_>>();
+    let codes = |table: &[(&str, &str)]| table.iter().map(|(code, _)| (*code).to_owned()).collect::<Vec<_>>();
+    // Leading and trailing white space is trimmed; what remains may not hold control characters.
+    let place = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(domain::directory::MAX_PLACE_CHARS))
+        .pattern(Some(format!(
+            "^[{WHITE_SPACE}]*(?:[^{CONTROL}]*[^{CONTROL}{WHITE_SPACE}])?[{WHITE_SPACE}]*$"
+        )))
+        .build();
+    vec![
+        parameter("place", "Postal code or city, e.g. 94108 or Portland, OR", place.into()).build(),
+        parameter(
+            "radius",
+            "Kilometres around `place` (default 25); ignored without `place`",
+            whole(1, usize::from(domain::geo::Radius::MAX_KM)).into(),
+        )
+        .build(),
+        parameter(
+            "telehealth",
+            "Professionals who see clients by telehealth in this jurisdiction (ISO 3166-2)",
+            text(codes(JURISDICTIONS)).into(),
+        )
+        .build(),
+        repeatable("concern", "Concerns treated (the board's list)", keys(&lists.concerns)),
+        repeatable(
+            "format",
+            "Formats offered",
+            Format::ALL.iter().map(|f| f.key().to_owned()).collect(),
+        ),
+        repeatable("language", "Languages of sessions (ISO 639)", codes(LANGUAGES)),
+        repeatable(
+            "credential",
+            "Kinds of credential in good standing",
+            CredentialKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
+        ),
+        repeatable(
+            "population",
+            "Populations served (the board's list)",
+            keys(&lists.populations),
+        ),
+        repeatable(
+            "insurance",
+            "Insurers or payment arrangements accepted (the board's list)",
+            keys(&lists.insurers),
+        ),
+        parameter(
+            "accepting",
+            "yes (or true, 1, on): only those taking new clients; no (or false, 0, any): everyone",
+            text(
+                ["yes", "true", "1", "on", "no", "false", "0", "any"]
+                    .map(str::to_owned)
+                    .to_vec(),
+            )
+            .into(),
+        )
+        .build(),
+        parameter(
+            "max_fee",
+            "Lowest fee at most this (whole currency units), or a sliding scale",
+            whole(0, MAX_FEE as usize).into(),
+        )
+        .build(),
+        parameter("page", "Page of results, from 1", whole(1, MAX_PAGE).into()).build(),
+    ]
 }
 
 /// A place the gazetteer found.
@@ -458,27 +694,16 @@ pub struct DirectoryAnswer {
     attribution: String,
 }
 
-/// Searches the public directory: by `place` (postal code or city) and `radius` (km, 1–500,
-/// default 25), or by `telehealth` (an ISO 3166-2 code such as `US-CA`); filters `concern`,
-/// `format`, `language`, `credential`, `population`, `insurance` (repeat a filter to require
-/// several values), `accepting=yes`, `max_fee`; `page` from 1. Results are ordered by distance,
-/// then by a stable key, 20 a page.
+/// Searches the public directory: by `place` (postal code or city) and `radius`, or by
+/// `telehealth` (an ISO 3166-2 code such as `US-CA`), or both; filters `concern`, `format`,
+/// `language`, `credential`, `population`, `insurance` (repeat a filter to require several
+/// values), `accepting`, `max_fee`; `page` from 1. Results are ordered by distance, then by a
+/// stable key, 20 a page. Without `place` or `telehealth` the answer has no results. Unknown
+/// parameters are ignored; an empty value counts as absent.
 #[utoipa::path(get, path = "/api/v1/directory", tag = "directory",
-    params(
-        ("place" = Option<String>, Query, description = "Postal code or city, e.g. 94108 or Portland, OR"),
-        ("radius" = Option<u16>, Query, description = "Kilometres, 1 to 500 (default 25)"),
-        ("telehealth" = Option<String>, Query, description = "ISO 3166-2 jurisdiction, e.g. US-CA"),
-        ("concern" = Option<String>, Query, description = "Concern key (repeatable)"),
-        ("format" = Option<String>, Query, description = "individuals, couples or groups (repeatable)"),
-        ("language" = Option<String>, Query, description = "ISO 639 code (repeatable)"),
-        ("credential" = Option<String>, Query, description = "therapist, counselor, educator or supervisor (repeatable)"),
-        ("population" = Option<String>, Query, description = "Population key (repeatable)"),
-        ("insurance" = Option<String>, Query, description = "Insurer key (repeatable)"),
-        ("accepting" = Option<String>, Query, description = "yes: only those taking new clients"),
-        ("max_fee" = Option<u32>, Query, description = "Lowest fee at most this, or a sliding scale"),
-        ("page" = Option<u32>, Query, description = "From 1 to 50"),
-    ),
-    responses((status = 200, body = DirectoryAnswer), (status = 422, body = ApiError)))]
+    responses((status = 200, body = DirectoryAnswer),
+        (status = 400, description = "The query string cannot be read", body = ApiError),
+        (status = 422, description = "A value that is not accepted, named per parameter in `fields`", body = ApiError)))]
 async fn directory(
     State(state): State<ServerState>,
     Query(pairs): Query<Vec<(String, String)>>,

@@ -144,6 +144,11 @@ pub async fn not_found() -> WebError {
     WebError::NotFound
 }
 
+/// A method the route does not serve (the router adds `Allow`; the boundary writes the body).
+pub async fn method_not_allowed() -> StatusCode {
+    StatusCode::METHOD_NOT_ALLOWED
+}
+
 /// Marks a response whose body a handler rendered itself (e.g. a form shown again with its
 /// problems), so the boundary leaves it alone.
 #[derive(Clone, Copy, Debug)]

@@ -3,7 +3,8 @@
 //! Handlers are thin: extract input, call one `app` use case, map the result to a page or a
 //! JSON body. Cross-cutting rules live in middleware, applied in this order (outermost first):
 //! request id and client address → metrics → security headers → a pause before refusals for
-//! too many attempts → error pages → session and anti-forgery checks → body limit → routes.
+//! too many attempts → error pages → session → body limit → routes, where the anti-forgery
+//! check runs once a route (and its method) matched.
 //! ARCHITECTURE.md follows one request through it.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -40,7 +41,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 fn all_routes() -> routes::Routes {
     routes::Routes::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(api::routes())
         .merge(ops::routes())
         .merge(trust::routes())
         .merge(assets::routes())
@@ -56,6 +57,10 @@ pub fn route_paths() -> Vec<String> {
 pub fn router(state: ServerState) -> Router {
     all_routes()
         .into_router()
+        .route_layer(from_fn(session::check_csrf))
+        // Replaces each route's 405 answer, which the route layer above also wrapped, so that
+        // a method a route does not serve is 405 (with `Allow`) whatever the token.
+        .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), session::load_session))

@@ -35,14 +35,6 @@ impl Routes {
         self
     }
 
-    /// Adds another module's routes under `prefix`.
-    pub fn nest(mut self, prefix: &str, other: Routes) -> Routes {
-        self.router = self.router.nest(prefix, other.router);
-        self.paths
-            .extend(other.paths.into_iter().map(|path| format!("{prefix}{path}")));
-        self
-    }
-
     pub fn paths(&self) -> &[String] {
         &self.paths
     }

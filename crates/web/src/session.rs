@@ -115,20 +115,6 @@ pub async fn load_session(State(state): State<ServerState>, mut request: Request
         },
     };
 
-    // Form posts are checked by the `Posted` extractor (which can show the form again); every
-    // other state-changing request must carry the token in a header.
-    let checked_by_form_extractor = request.method() == Method::POST && is_form(&request);
-    if !is_safe(request.method()) && !checked_by_form_extractor {
-        let given = request
-            .headers()
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !app::sessions::tokens_match(&csrf_token, given) {
-            return WebError::Csrf.into_response();
-        }
-    }
-
     let session = RequestSession {
         state: Arc::new(session_state),
         csrf_token: csrf_token.clone(),
@@ -160,6 +146,31 @@ pub async fn load_session(State(state): State<ServerState>, mut request: Request
     }
 
     response
+}
+
+/// The anti-forgery rule for requests that reach a route: form posts are checked by the
+/// `Posted` extractor (which can show the form again); every other state-changing request must
+/// carry the token in `X-CSRF-Token`. Applied after routing (a route layer, with the routes' own
+/// 405 answer put back in `router`), so a method a route does not serve is answered 405 with
+/// `Allow` and an unknown path 404, whatever the token: neither does anything to forge.
+pub async fn check_csrf(request: Request, next: Next) -> Response {
+    let checked_by_form_extractor = request.method() == Method::POST && is_form(&request);
+    if !is_safe(request.method()) && !checked_by_form_extractor {
+        let expected = request
+            .extensions()
+            .get::<RequestSession>()
+            .map(|s| s.csrf_token.as_str())
+            .unwrap_or_default();
+        let given = request
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if expected.is_empty() || !app::sessions::tokens_match(expected, given) {
+            return WebError::Csrf.into_response();
+        }
+    }
+    next.run(request).await
 }
 
 impl std::fmt::Debug for RequestSession {
