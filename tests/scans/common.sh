@@ -1,5 +1,6 @@
 # Shared by scripts/api-fuzz and scripts/injection-scan (sourced, not run).
 #
+#   scan_engines LIST                         LIST, less postgres if asked to skip it
 #   scan_tools                                the scanners' virtual environment (sets SCAN_PY)
 #   scan_binary                               SENSATE_BIN, or builds the debug binary
 #   scan_server_start ENGINE [NAME=VALUE...]  `sensate serve --demo` on a fresh database of
@@ -13,6 +14,20 @@
 # SENSATE_TEST_POSTGRES_URL (the PostgreSQL server on which a database is created and dropped).
 
 SCAN_ENGINE=""
+
+# The engines to scan: $1 (a list), less PostgreSQL when a developer asked to skip it
+# (SENSATE_TEST_SKIP_POSTGRES=1, refused under CI=true, as in scripts/test).
+scan_engines() {
+	local engines=$1
+	if [[ "${SENSATE_TEST_SKIP_POSTGRES:-}" == "1" ]]; then
+		if [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then
+			scan_die "SENSATE_TEST_SKIP_POSTGRES=1 is refused when CI=true: CI scans both engines"
+		fi
+		printf '    !!! SENSATE_TEST_SKIP_POSTGRES=1: PostgreSQL is NOT scanned !!!\n' >&2
+		engines=${engines//postgres/}
+	fi
+	echo $engines
+}
 
 scan_tools() {
 	local venv="$ROOT/target/scans-venv"

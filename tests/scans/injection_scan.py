@@ -1,14 +1,16 @@
 """Runs sqlmap against one running demo server and judges the result (scripts/injection-scan).
 
-    python injection_scan.py BASE_URL WORK_DIR LEVEL RISK
+    python injection_scan.py BASE_URL WORK_DIR LEVEL RISK [DBMS]
+
+DBMS (SQLite or PostgreSQL) limits sqlmap's database-specific payloads to that engine's.
 
 INJECTION_SCAN_ONLY=TEXT scans only the targets whose name contains TEXT.
 
 Each target is one sqlmap run on loopback. A target passes only if sqlmap tested every
 parameter named for it to the end ("does not seem to be injectable"), reported no injection
 point, met no HTTP error that would have kept it from testing (403: refused as forged, 429:
-throttled, 5xx: a server error), and the server's own metrics count at least MIN_REQUESTS
-answers on the target's route, none of them 403, 429 or 5xx. A scan that tested nothing fails.
+throttled, 5xx: a server error), and the server's own metrics count at least
+MIN_REQUESTS_PER_PARAMETER answers per parameter on the target's route, none of them 403, 429 or 5xx. A scan that tested nothing fails.
 Prints one line per target and exits 1 if any target failed.
 """
 
@@ -25,8 +27,9 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 SQLMAP = os.path.join(os.path.dirname(sys.executable), "sqlmap")
 TAMPER = os.path.join(HERE, "tamper", "client_address.py")
-# Below this many answers on a target's route, sqlmap cannot have run its tests.
-MIN_REQUESTS = 40
+# Below this many answers per parameter on a target's route, sqlmap cannot have run its tests
+# (its smallest run here, --level 1 with one engine's payloads, sends about 30 per parameter).
+MIN_REQUESTS_PER_PARAMETER = 20
 DEMO_PASSWORD = "demo-sensate-2026"
 REFUSALS = {"403", "429"}
 
@@ -155,7 +158,7 @@ def judge(output: str, target: Target, before: dict, after: dict) -> list:
                 problems.append(f"sqlmap met HTTP {code}")
     delta = {status: after.get(status, 0) - before.get(status, 0) for status in after}
     answered = sum(delta.values())
-    if answered < MIN_REQUESTS:
+    if answered < MIN_REQUESTS_PER_PARAMETER * len(target.parameters):
         problems.append(f"the server answered only {answered} requests on {target.route}")
     for status, count in sorted(delta.items()):
         if count and (status in REFUSALS or status.startswith("5")):
@@ -163,8 +166,28 @@ def judge(output: str, target: Target, before: dict, after: dict) -> list:
     return problems, answered, delta
 
 
+def scan(base: str, target: Target, log_path: str, options: list) -> tuple[list, int, dict]:
+    """Runs sqlmap on one target; returns the problems found, the answers counted and by status."""
+    before = route_counts(base, target.method, target.route)
+    command = [
+        SQLMAP, *target.arguments, *options, "--batch", "--tamper", TAMPER, "--drop-set-cookie",
+        "--disable-coloring", "--flush-session", "--output-dir", log_path + ".d", "--answers", "follow=N",
+    ]  # fmt: skip
+    # --eval (the password target) runs only when this is set: the code is ours, above.
+    environment = {**os.environ, "TERM": "dumb", "SQLMAP_UNSAFE_EVAL": "1"}
+    run = subprocess.run(command, capture_output=True, text=True, env=environment)
+    output = run.stdout + run.stderr
+    with open(log_path, "w") as log:
+        log.write(" ".join(command) + "\n\n" + output)
+    after = route_counts(base, target.method, target.route)
+    return judge(output, target, before, after)
+
+
 def main() -> int:
     base, work, level, risk = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
+    options = ["--level", level, "--risk", risk]
+    if len(sys.argv) > 5 and sys.argv[5]:
+        options += ["--dbms", sys.argv[5]]
     os.makedirs(work, exist_ok=True)
     failed = 0
     total_requests = 0
@@ -173,20 +196,8 @@ def main() -> int:
         if only not in target.name:
             continue
         started = time.monotonic()
-        before = route_counts(base, target.method, target.route)
-        command = [
-            SQLMAP, *target.arguments, "--batch", "--level", level, "--risk", risk,
-            "--tamper", TAMPER, "--drop-set-cookie", "--disable-coloring", "--flush-session",
-            "--output-dir", os.path.join(work, f"sqlmap-{number}"), "--answers", "follow=N",
-        ]  # fmt: skip
-        # --eval (the password target) runs only when this is set: the code is ours, above.
-        environment = {**os.environ, "TERM": "dumb", "SQLMAP_UNSAFE_EVAL": "1"}
-        run = subprocess.run(command, capture_output=True, text=True, env=environment)
-        output = run.stdout + run.stderr
-        with open(os.path.join(work, f"sqlmap-{number}.txt"), "w") as log:
-            log.write(" ".join(command) + "\n\n" + output)
-        after = route_counts(base, target.method, target.route)
-        problems, answered, delta = judge(output, target, before, after)
+        log_path = os.path.join(work, f"sqlmap-{number}.txt")
+        problems, answered, delta = scan(base, target, log_path, options)
         total_requests += answered
         statuses = ", ".join(f"{s}: {c}" for s, c in sorted(delta.items()) if c)
         verdict = "ok" if not problems else "FAILED"
@@ -198,7 +209,7 @@ def main() -> int:
             print(f"         - {problem}")
         if problems:
             failed += 1
-            print(f"         sqlmap's output: {os.path.join(work, f'sqlmap-{number}.txt')}")
+            print(f"         sqlmap's output: {log_path}")
     print(f"  {total_requests} requests in all; {failed} target(s) failed")
     return 1 if failed else 0
 

@@ -101,10 +101,21 @@ impl App {
         meta: &RequestMeta,
     ) -> AppResult<(Vec<AuditListItem>, i64)> {
         self.authorize(actor, Permission::ViewAuditLog, meta).await?;
+        refuse_nul("actor", filter.actor_email.as_deref())?;
+        refuse_nul("action", filter.action_prefix.as_deref())?;
         let listed = self.store().list_audit(filter).await?;
         self.record(actor, AuditEvent::success("audit.viewed"), meta).await?;
         Ok(listed)
     }
+}
+
+/// Refuses a search text holding a NUL character: PostgreSQL cannot hold one in text, so the
+/// query would fail instead of finding nothing (found by API fuzzing).
+pub(crate) fn refuse_nul(field: &str, text: Option<&str>) -> AppResult<()> {
+    if text.is_some_and(|t| t.contains('\0')) {
+        return Err(AppError::field(field, "A search cannot contain a NUL character."));
+    }
+    Ok(())
 }
 
 /// The outcome of walking the chain.

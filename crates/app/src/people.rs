@@ -31,6 +31,7 @@ impl App {
         meta: &RequestMeta,
     ) -> AppResult<(Vec<UserRecord>, i64)> {
         self.authorize(actor, Permission::ViewPeople, meta).await?;
+        crate::audit::refuse_nul("q", filter.text.as_deref())?;
         Ok(self.store().list_users(filter).await?)
     }
 

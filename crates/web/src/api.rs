@@ -298,9 +298,11 @@ async fn end_session(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Part of the actor's e-mail.
+    /// Part of the actor's e-mail (no NUL character).
+    #[param(pattern = r"^[^\x00]*$")]
     actor: Option<String>,
-    /// Actions starting with this text, e.g. `signin`.
+    /// Actions starting with this text, e.g. `signin` (no NUL character).
+    #[param(pattern = r"^[^\x00]*$")]
     action: Option<String>,
     #[param(inline)]
     outcome: Option<AuditOutcome>,
@@ -364,7 +366,7 @@ pub struct AuditPage {
         (status = 400, description = "The query string cannot be read (a number or an outcome that is not one)", body = ApiError),
         (status = 401, body = ApiError),
         (status = 403, description = "Only board administrators read the audit log", body = ApiError),
-        (status = 422, description = "limit or offset out of range", body = ApiError)))]
+        (status = 422, description = "limit or offset out of range, or a NUL character in a search text", body = ApiError)))]
 async fn audit_events(
     State(state): State<ServerState>,
     Meta(meta): Meta,

@@ -127,7 +127,7 @@ both_engines! {
     }
 
     // limit and offset out of range were silently clamped; an offset past i64 answered an
-    // undocumented 400; an empty outcome was taken as "any".
+    // undocumented 400; an empty outcome was taken as "any"; a NUL character was a 500.
     async fn audit_paging_out_of_range_is_refused_by_name(engine) {
         let t = TestApp::start(engine).await;
         let admin = t.signed_in("admin@example.test", &[Role::BoardAdmin]).await;
@@ -141,6 +141,15 @@ both_engines! {
             assert_eq!(answer.status, 400, "{query}: {}", answer.body);
             assert_eq!(json(&answer)["error"], "bad_request", "{query}");
         }
+        // A NUL character in a search text made PostgreSQL fail the query (500), here and on
+        // the pages that search the log and the people.
+        for (query, field) in [("actor=a%00b", "actor"), ("action=sign%00in", "action")] {
+            let answer = admin.get_json(&format!("/api/v1/audit/events?{query}")).await;
+            assert_eq!(answer.status, 422, "{query}: {}", answer.body);
+            assert!(json(&answer)["fields"][field].is_string(), "{query}: {}", answer.body);
+            assert_eq!(admin.get(&format!("/admin/audit?{query}")).await.status, 422, "{query}");
+        }
+        assert_eq!(admin.get("/admin/people?q=a%00b").await.status, 422);
         let page = admin.get_json("/api/v1/audit/events?limit=500&offset=0&outcome=success").await;
         assert_eq!(page.status, 200, "{}", page.body);
         let events = json(&page)["events"].as_array().unwrap().clone();
