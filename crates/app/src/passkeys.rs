@@ -357,23 +357,8 @@ impl App {
         let session = self
             .start_session(&user, SessionStage::Active, Some(&actor.session_id), meta)
             .await?;
-        self.record(
-            actor,
-            AuditEvent::success("passkey.added").subject("passkey", &record.id),
-            meta,
-        )
-        .await?;
-        let security = self.link("/account/security");
-        self.send_mail(
-            actor.email.as_str(),
-            crate::mail::Mail::PasskeyChanged {
-                name: &actor.display_name,
-                passkey: &record.name,
-                added: true,
-                security,
-            },
-        )
-        .await?;
+        self.announce_passkey_change(actor, &record.id, &record.name, true, meta)
+            .await?;
         Ok((record.id, session))
     }
 
@@ -405,24 +390,34 @@ impl App {
         if last_factor {
             self.store().replace_recovery_codes(&actor.user_id, &[]).await?;
         }
-        self.record(
-            actor,
-            AuditEvent::success("passkey.removed").subject("passkey", id),
-            meta,
-        )
-        .await?;
+        self.announce_passkey_change(actor, id, &passkey.name, false, meta)
+            .await
+    }
+
+    /// Audits a passkey added or removed and tells the account's owner by e-mail, so that a
+    /// change they did not make (on a session left open, say) does not go unnoticed.
+    async fn announce_passkey_change(
+        &self,
+        actor: &Actor,
+        passkey_id: &str,
+        passkey_name: &str,
+        added: bool,
+        meta: &RequestMeta,
+    ) -> AppResult<()> {
+        let action = if added { "passkey.added" } else { "passkey.removed" };
+        self.record(actor, AuditEvent::success(action).subject("passkey", passkey_id), meta)
+            .await?;
         let security = self.link("/account/security");
         self.send_mail(
             actor.email.as_str(),
             crate::mail::Mail::PasskeyChanged {
                 name: &actor.display_name,
-                passkey: &passkey.name,
-                added: false,
+                passkey: passkey_name,
+                added,
                 security,
             },
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// The second factors the person behind a pending session has.
