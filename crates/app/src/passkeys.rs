@@ -513,19 +513,8 @@ impl App {
             .await?
             .ok_or(AppError::Unauthenticated)?;
         self.clear_limit(&limit).await?;
-        self.note_passkey_use(&record, &result).await?;
-        let session = self
-            .start_session(&user, SessionStage::Active, Some(&pending.id), meta)
-            .await?;
-        self.record(
-            who,
-            AuditEvent::success("signin.success")
-                .detail("passkey")
-                .subject("passkey", &record.id),
-            meta,
-        )
-        .await?;
-        Ok(session)
+        self.signed_in_with_passkey(&user, &record, &result, Some(&pending.id), who, meta)
+            .await
     }
 
     /// Step 1 of a passwordless sign-in: options for any passkey the device holds for this
@@ -631,8 +620,23 @@ impl App {
         if let Some(limit) = &address_limit {
             self.forgive(limit).await?;
         }
-        self.note_passkey_use(&record, &result).await?;
-        let session = self.start_session(&user, SessionStage::Active, replaces, meta).await?;
+        self.signed_in_with_passkey(&user, &record, &result, replaces, who, meta)
+            .await
+    }
+
+    /// The end of every passkey sign-in (second factor or passwordless): the passkey's use is
+    /// noted, a new session replaces the old one, and the success is audited with the passkey.
+    async fn signed_in_with_passkey(
+        &self,
+        user: &UserRecord,
+        record: &PasskeyRecord,
+        result: &webauthn_rs::prelude::AuthenticationResult,
+        replaces: Option<&SessionId>,
+        who: AuditActor,
+        meta: &RequestMeta,
+    ) -> AppResult<NewSession> {
+        self.note_passkey_use(record, result).await?;
+        let session = self.start_session(user, SessionStage::Active, replaces, meta).await?;
         self.record(
             who,
             AuditEvent::success("signin.success")
