@@ -6,58 +6,26 @@
 //! ([`mail`]). HTTP handlers only extract input, call one method and map the result.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod accounts;
-pub mod application;
-pub mod audit;
 pub mod authz;
-pub mod backup;
-pub mod clock;
-pub mod context;
-pub mod credential;
+pub mod clinical;
+pub mod credentialing;
 pub mod demo;
-mod demo_certified;
-mod demo_credentialing;
-mod demo_directory;
 pub mod directory;
-pub mod directory_cards;
-pub mod directory_generator;
-pub mod directory_index;
-pub mod documents;
 mod error;
 pub mod ethics;
-pub mod evidence;
-pub mod gazetteer;
-pub mod hours_import;
-pub mod issuer;
-pub mod keys;
-pub mod lifecycle;
-pub mod mail;
-pub mod mfa;
-pub mod passkeys;
-pub mod password;
-pub mod people;
-pub mod programs;
-pub mod progress;
-pub mod protected;
-pub mod random;
-pub mod referral;
-pub mod renewal;
-pub mod review;
-pub mod sessions;
-pub mod signin;
-pub mod supervision;
-mod throttle;
+pub mod platform;
+pub mod referrals;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use domain::session::SessionPolicy;
+use domain::platform::session::SessionPolicy;
 use store::Store;
 use vault::KeyRing;
 
-pub use clock::Clock;
-pub use context::{Actor, RequestMeta};
 pub use error::{AppError, AppResult};
+pub use platform::clock::Clock;
+pub use platform::context::{Actor, RequestMeta};
 
 /// Settings the use cases need (the binary builds this from `sensate.toml` and the
 /// environment).
@@ -71,9 +39,9 @@ pub struct AppConfig {
     pub demo: bool,
     /// The board's name as shown on pages and in e-mail.
     pub board_name: String,
-    pub mail: mail::MailConfig,
+    pub mail: platform::mail::MailConfig,
     /// Where the key ring was loaded from, so rotation and reloads use the same source.
-    pub key_source: keys::KeySource,
+    pub key_source: platform::keys::KeySource,
     pub files: FilesConfig,
 }
 
@@ -111,22 +79,22 @@ struct Inner {
     store: Store,
     keys: RwLock<KeyRing>,
     config: AppConfig,
-    passwords: password::PasswordHasher,
+    passwords: platform::password::PasswordHasher,
     clock: Clock,
     mail_signal: tokio::sync::Notify,
     files: files::FileStore,
-    status_lists: credential::StatusListCache,
-    directory: directory::DirectoryState,
-    places: gazetteer::PlaceCache,
+    status_lists: credentialing::credentials::StatusListCache,
+    directory: directory::profiles::DirectoryState,
+    places: directory::gazetteer::PlaceCache,
     /// The WebAuthn relying party, or why passkeys are not offered.
-    passkeys: Result<passkeys::RelyingParty, String>,
+    passkeys: Result<platform::passkeys::RelyingParty, String>,
 }
 
 impl App {
     pub fn new(store: Store, keys: KeyRing, config: AppConfig, clock: Clock) -> AppResult<App> {
-        let passwords = password::PasswordHasher::new()?;
+        let passwords = platform::password::PasswordHasher::new()?;
         let files = config.files.open()?;
-        let passkeys = passkeys::RelyingParty::for_public_url(&config.public_url);
+        let passkeys = platform::passkeys::RelyingParty::for_public_url(&config.public_url);
         Ok(App {
             inner: Arc::new(Inner {
                 store,
@@ -136,9 +104,9 @@ impl App {
                 clock,
                 mail_signal: tokio::sync::Notify::new(),
                 files,
-                status_lists: credential::StatusListCache::default(),
-                directory: directory::DirectoryState::default(),
-                places: gazetteer::PlaceCache::default(),
+                status_lists: credentialing::credentials::StatusListCache::default(),
+                directory: directory::profiles::DirectoryState::default(),
+                places: directory::gazetteer::PlaceCache::default(),
                 passkeys,
             }),
         })
@@ -149,7 +117,7 @@ impl App {
     }
 
     /// The signed status lists last served (see `credential::App::status_list`).
-    pub(crate) fn status_list_cache(&self) -> &credential::StatusListCache {
+    pub(crate) fn status_list_cache(&self) -> &credentialing::credentials::StatusListCache {
         &self.inner.status_lists
     }
 
@@ -170,7 +138,7 @@ impl App {
         self.inner.clock.now()
     }
 
-    pub(crate) fn passwords(&self) -> &password::PasswordHasher {
+    pub(crate) fn passwords(&self) -> &platform::password::PasswordHasher {
         &self.inner.passwords
     }
 

@@ -6,31 +6,16 @@
 //! passed in by the caller, which keeps every rule here testable with fixed inputs.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod audit;
-pub mod badge;
-pub mod credential_number;
-pub mod credential_status;
+pub mod clinical;
+pub mod credentialing;
 pub mod directory;
-pub mod email;
-pub mod evidence;
-pub mod gazetteer;
-pub mod geo;
-pub mod hours;
-pub mod id;
-pub mod name;
-pub mod password;
-pub mod program;
-pub mod renewal;
-pub mod requirement;
-pub mod role;
-pub mod session;
-pub mod status_list;
-pub mod throttle;
-pub mod validation;
+pub mod ethics;
+pub mod platform;
+pub mod referrals;
 
-pub use email::EmailAddress;
-pub use id::{SessionId, UserId};
-pub use name::PersonName;
-pub use password::NewPassword;
-pub use role::Role;
-pub use validation::FieldErrors;
+pub use platform::email::EmailAddress;
+pub use platform::id::{SessionId, UserId};
+pub use platform::name::PersonName;
+pub use platform::password::NewPassword;
+pub use platform::role::Role;
+pub use platform::validation::FieldErrors;

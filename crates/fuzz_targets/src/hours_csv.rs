@@ -1,9 +1,9 @@
 //! The CSV import of past course records (/portal/import): the uploaded bytes as
-//! `app::hours_import` decodes and checks them for the preview and again at the commit.
+//! `app::credentialing::hours_import` decodes and checks them for the preview and again at the commit.
 
 use std::collections::HashMap;
 
-use app::hours_import::{MAX_IMPORT_ROWS, check_file, decode, normalise, token_for};
+use app::credentialing::hours_import::{MAX_IMPORT_ROWS, check_file, decode, normalise, token_for};
 use time::macros::date;
 
 use crate::Verdict;
@@ -67,7 +67,7 @@ pub fn hours_csv(data: &[u8]) -> Verdict {
     }
 
     let again = check_file(&text, lists, today, &HashMap::new()).expect("the same file checks the same");
-    let rows = |p: &app::hours_import::ImportPreview| p.ready.iter().map(|r| r.row).collect::<Vec<_>>();
+    let rows = |p: &app::credentialing::hours_import::ImportPreview| p.ready.iter().map(|r| r.row).collect::<Vec<_>>();
     assert_eq!(rows(&again), rows(&preview));
     assert_eq!(again.errors, preview.errors);
 

@@ -67,11 +67,11 @@ impl Verdict {
 
 /// The board lists that ship with Sensate (`programs/lists.toml`): what definition files,
 /// imported hours and directory searches are checked against.
-fn shipped_lists() -> &'static domain::program::BoardLists {
-    static LISTS: std::sync::OnceLock<domain::program::BoardLists> = std::sync::OnceLock::new();
+fn shipped_lists() -> &'static domain::credentialing::programs::BoardLists {
+    static LISTS: std::sync::OnceLock<domain::credentialing::programs::BoardLists> = std::sync::OnceLock::new();
     LISTS.get_or_init(|| {
-        let (_, text) = app::programs::SHIPPED[0];
-        domain::program::parse_lists(text).expect("the shipped lists parse")
+        let (_, text) = app::credentialing::programs::SHIPPED[0];
+        domain::credentialing::programs::parse_lists(text).expect("the shipped lists parse")
     })
 }
 

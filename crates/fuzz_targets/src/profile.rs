@@ -1,8 +1,8 @@
 //! Directory profiles: the profile form a professional posts at /portal/profile, read into a
-//! `ProfileInput` by `web::profile_input` and checked by `domain::directory::ProfileDraft::parse`.
+//! `ProfileInput` by `web::profile_input` and checked by `domain::directory::profiles::ProfileDraft::parse`.
 
 use domain::EmailAddress;
-use domain::directory::{MAX_FEE, MAX_LOCATIONS, ProfileDraft};
+use domain::directory::profiles::{MAX_FEE, MAX_LOCATIONS, ProfileDraft};
 
 use crate::Verdict;
 
@@ -49,7 +49,8 @@ pub fn directory_profile(data: &[u8]) -> Verdict {
         assert!(text.trim() == text && text.chars().count() <= max && !text.chars().any(char::is_control));
     }
     assert!(draft.statement.chars().count() <= 1_500 && draft.tips.chars().count() <= 4_000);
-    let on = |list: &[domain::program::ListItem], key: &String| list.iter().any(|item| &item.key == key);
+    let on =
+        |list: &[domain::credentialing::programs::ListItem], key: &String| list.iter().any(|item| &item.key == key);
     assert!(draft.concerns.iter().all(|key| on(&lists.concerns, key)));
     assert!(draft.populations.iter().all(|key| on(&lists.populations, key)));
     assert!(draft.approaches.iter().all(|key| on(&lists.approaches, key)));

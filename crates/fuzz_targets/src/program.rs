@@ -2,7 +2,7 @@
 //! them at /admin/programs or with `sensate programs import`.
 
 use crate::Verdict;
-use domain::program::{BoardLists, Definition, Program, ProgramCode, parse_definition};
+use domain::credentialing::programs::{BoardLists, Definition, Program, ProgramCode, parse_definition};
 
 /// The codes of the shipped programs, which an uploaded program may depend on.
 fn known_programs() -> &'static [ProgramCode] {

@@ -1,9 +1,9 @@
 //! Bitstring status lists (the `encodedList` of a status-list credential), as a verifier reads
-//! them with `domain::status_list::StatusList::decode`.
+//! them with `domain::credentialing::status_list::StatusList::decode`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use domain::status_list::{MAX_ENTRIES, MIN_ENTRIES, StatusList};
+use domain::credentialing::status_list::{MAX_ENTRIES, MIN_ENTRIES, StatusList};
 
 use crate::Verdict;
 

@@ -1,7 +1,7 @@
 //! VC-JWTs given by the public: a credential pasted or uploaded at /verify/check, read by
-//! `app::credential::read_vc_jwt` (the signature by `vault::verify_jws`, then the payload).
+//! `app::credentialing::credentials::read_vc_jwt` (the signature by `vault::verify_jws`, then the payload).
 
-use app::credential::read_vc_jwt;
+use app::credentialing::credentials::read_vc_jwt;
 use serde_json::json;
 use vault::{PublicJwk, SigningKey};
 

@@ -26,8 +26,12 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
     paths.sort();
     let mut seeds: Vec<Vec<u8>> = paths.iter().map(|path| std::fs::read(path).expect("a seed")).collect();
     match target {
-        "program_definition" => seeds.extend(app::programs::SHIPPED.iter().map(|(_, text)| text.as_bytes().to_vec())),
-        "hours_csv" => seeds.push(app::hours_import::SAMPLE_CSV.as_bytes().to_vec()),
+        "program_definition" => seeds.extend(
+            app::credentialing::programs::SHIPPED
+                .iter()
+                .map(|(_, text)| text.as_bytes().to_vec()),
+        ),
+        "hours_csv" => seeds.push(app::credentialing::hours_import::SAMPLE_CSV.as_bytes().to_vec()),
         _ => {}
     }
     seeds

@@ -68,7 +68,7 @@ pub struct Smtp {
     pub port: u16,
     pub username: Option<String>,
     pub password: Option<String>,
-    pub security: app::mail::SmtpSecurity,
+    pub security: app::platform::mail::SmtpSecurity,
 }
 
 impl std::fmt::Debug for Config {
@@ -155,15 +155,15 @@ impl Config {
                     .as_deref()
                     .unwrap_or("starttls")
                 {
-                    "tls" => app::mail::SmtpSecurity::Tls,
-                    "starttls" => app::mail::SmtpSecurity::StartTls,
-                    "none" => app::mail::SmtpSecurity::None,
+                    "tls" => app::platform::mail::SmtpSecurity::Tls,
+                    "starttls" => app::platform::mail::SmtpSecurity::StartTls,
+                    "none" => app::platform::mail::SmtpSecurity::None,
                     other => bail!("smtp_security must be tls, starttls or none (got {other:?})"),
                 };
                 let default_port = match security {
-                    app::mail::SmtpSecurity::Tls => 465,
-                    app::mail::SmtpSecurity::StartTls => 587,
-                    app::mail::SmtpSecurity::None => 25,
+                    app::platform::mail::SmtpSecurity::Tls => 465,
+                    app::platform::mail::SmtpSecurity::StartTls => 587,
+                    app::platform::mail::SmtpSecurity::None => 25,
                 };
                 Some(Smtp {
                     host,
@@ -238,35 +238,35 @@ impl Config {
     }
 
     /// Where the key-encryption keys come from: `SENSATE_MASTER_KEY` if set, else the key file.
-    pub fn key_source(&self) -> (app::keys::KeySource, Option<String>) {
+    pub fn key_source(&self) -> (app::platform::keys::KeySource, Option<String>) {
         match env("SENSATE_MASTER_KEY") {
-            Some(value) => (app::keys::KeySource::Environment, Some(value)),
-            None => (app::keys::KeySource::File(self.key_file.clone()), None),
+            Some(value) => (app::platform::keys::KeySource::Environment, Some(value)),
+            None => (app::platform::keys::KeySource::File(self.key_file.clone()), None),
         }
     }
 
     pub fn app_config(&self, public_url: &str, demo: bool) -> app::AppConfig {
         let transport = match &self.smtp {
-            Some(smtp) => app::mail::MailTransport::Smtp {
+            Some(smtp) => app::platform::mail::MailTransport::Smtp {
                 host: smtp.host.clone(),
                 port: smtp.port,
                 username: smtp.username.clone(),
                 password: smtp.password.clone(),
                 security: smtp.security,
             },
-            None => app::mail::MailTransport::Outbox {
+            None => app::platform::mail::MailTransport::Outbox {
                 dir: self.data_dir.join("outbox"),
             },
         };
         app::AppConfig {
             public_url: public_url.to_owned(),
-            session: domain::session::SessionPolicy {
+            session: domain::platform::session::SessionPolicy {
                 idle_timeout: time::Duration::minutes(self.session_idle_minutes),
                 absolute_timeout: time::Duration::hours(self.session_absolute_hours),
             },
             demo,
             board_name: self.board_name.clone(),
-            mail: app::mail::MailConfig {
+            mail: app::platform::mail::MailConfig {
                 from: self.mail_from.clone(),
                 transport,
             },
@@ -335,7 +335,7 @@ mod tests {
                 port: 1,
                 username: None,
                 password: Some("smtpsecret".into()),
-                security: app::mail::SmtpSecurity::None,
+                security: app::platform::mail::SmtpSecurity::None,
             }),
             files_url: "f".into(),
             max_upload_mb: 20,

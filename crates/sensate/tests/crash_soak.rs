@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use store::testing::TestDb;
+use store::engine::testing::TestDb;
 use store::{Store, StoreOptions, both_engines};
 use support::{Server, sensate, text, write_once};
 

@@ -59,45 +59,24 @@ macro_rules! with_pool {
     };
 }
 
-pub mod applications;
-pub mod audit;
-pub mod backup;
-pub mod credentials;
-pub mod data_keys;
+pub mod clinical;
+pub mod credentialing;
 pub mod directory;
-mod error;
+pub mod engine;
 pub mod ethics;
-pub mod evidence;
-pub mod migrate;
-pub mod outbox;
-pub mod passkeys;
-pub mod places;
-pub mod programs;
+pub mod platform;
 pub mod referrals;
-pub mod renewals;
-pub mod review;
-pub mod sessions;
-pub mod settings;
-pub mod signing_keys;
-pub mod supervision;
-pub mod throttle;
-mod timestamp;
-pub mod tokens;
-pub mod users;
-pub mod writer;
 
 #[cfg(feature = "test-support")]
-pub mod testing;
-
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use error::StoreError;
-pub use timestamp::Timestamp;
-pub use writer::{GroupLimits, WriteStats};
+pub use engine::error::StoreError;
+pub use engine::timestamp::Timestamp;
+pub use engine::writer::{GroupLimits, WriteStats};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -203,7 +182,7 @@ pub(crate) enum Db {
         read: SqlitePool,
         /// The single write connection: lent to writes by `writer`, used directly by migrations.
         write: SqlitePool,
-        writer: writer::Writer,
+        writer: engine::writer::Writer,
     },
     Postgres(PgPool),
 }
@@ -245,7 +224,7 @@ impl Store {
                     .max_connections(options.max_connections.max(1))
                     .acquire_timeout(options.acquire_timeout)
                     .connect_lazy_with(base.read_only(true));
-                let writer = writer::Writer::new(write.clone(), options.group_commit);
+                let writer = engine::writer::Writer::new(write.clone(), options.group_commit);
                 Db::Sqlite { read, write, writer }
             }
             Engine::Postgres => {
@@ -272,7 +251,7 @@ impl Store {
     /// Applies pending migrations (idempotent; safe to run from several nodes at once).
     /// On SQLite this also creates the database file, so it runs before any read.
     pub async fn migrate(&self) -> Result<()> {
-        migrate::run(self).await
+        engine::migrate::run(self).await
     }
 
     /// A round trip to the database, for `/readyz`.

@@ -2,15 +2,15 @@
 
 //! The store's story, told once and run on SQLite and on PostgreSQL.
 
-use domain::audit::{AuditEntry, ChainVerifier, Outcome};
-use domain::throttle::ThrottlePolicy;
+use domain::platform::audit::{AuditEntry, ChainVerifier, Outcome};
+use domain::platform::throttle::ThrottlePolicy;
 use domain::{EmailAddress, Role, SessionId, UserId};
-use store::audit::AuditFilter;
-use store::outbox::OutgoingEmail;
-use store::sessions::{SessionRecord, SessionStage};
-use store::testing::TestDb;
-use store::tokens::{TokenPurpose, TokenRecord};
-use store::users::{NewUser, UserFilter};
+use store::engine::testing::TestDb;
+use store::platform::audit::AuditFilter;
+use store::platform::outbox::OutgoingEmail;
+use store::platform::sessions::{SessionRecord, SessionStage};
+use store::platform::tokens::{TokenPurpose, TokenRecord};
+use store::platform::users::{NewUser, UserFilter};
 use store::{StoreError, Timestamp, both_engines};
 use time::Duration;
 use time::macros::datetime;
@@ -187,7 +187,7 @@ both_engines! {
         for i in 0..5 {
             let state = db.store.count_attempt("acct:a", at(i), cutoff(i)).await.unwrap();
             assert_eq!(state.failures, i as u32 + 1);
-            assert_eq!(policy.judge(&state, at(i).get()), domain::throttle::ThrottleDecision::Allowed);
+            assert_eq!(policy.judge(&state, at(i).get()), domain::platform::throttle::ThrottleDecision::Allowed);
         }
         let sixth = db.store.count_attempt("acct:a", at(5), cutoff(5)).await.unwrap();
         assert_eq!(policy.judge(&sixth, at(5).get()).retry_minutes(), Some(15));
@@ -273,7 +273,7 @@ both_engines! {
         }
         let records = db.store.audit_events_after(0, 100).await.unwrap();
         let head = db.store.audit_head().await.unwrap();
-        assert_eq!(domain::audit::verify_chain(&records, head.as_ref()), Ok(40));
+        assert_eq!(domain::platform::audit::verify_chain(&records, head.as_ref()), Ok(40));
     }
 
     async fn data_keys_rotate_and_shred(engine) {
@@ -300,7 +300,7 @@ both_engines! {
         let db = TestDb::new(engine).await;
         for n in 1..=3u32 {
             let email = OutgoingEmail {
-                id: domain::id::RecordId::parse(&format!("{n:032x}")).unwrap(),
+                id: domain::platform::id::RecordId::parse(&format!("{n:032x}")).unwrap(),
                 recipient: format!("p{n}@example.org"),
                 subject: "Verify your address".into(),
                 body_text: "https://sensate.example/verify/secret".into(),
@@ -337,7 +337,7 @@ both_engines! {
 
 both_engines! {
     async fn program_versions_are_kept_whole_and_never_changed(engine) {
-        use store::programs::{Imported, NewProgramVersion};
+        use store::credentialing::programs::{Imported, NewProgramVersion};
         let db = TestDb::new(engine).await;
         let store = &db.store;
         let at = Timestamp::now();
@@ -367,8 +367,8 @@ both_engines! {
     }
 }
 
-fn hour_row(id: &str, fingerprint: &str) -> store::evidence::HourRow {
-    store::evidence::HourRow {
+fn hour_row(id: &str, fingerprint: &str) -> store::credentialing::evidence::HourRow {
+    store::credentialing::evidence::HourRow {
         id: id.into(),
         log: "core_knowledge".into(),
         entry_date: "2026-03-02".into(),
@@ -386,7 +386,7 @@ fn hour_row(id: &str, fingerprint: &str) -> store::evidence::HourRow {
 
 both_engines! {
     async fn evidence_is_scoped_to_its_owner_and_imports_are_all_or_nothing(engine) {
-        use store::evidence::{EvidenceTable, LicenseRow};
+        use store::credentialing::evidence::{EvidenceTable, LicenseRow};
         let db = TestDb::new(engine).await;
         let amara = add_user(&db, 1, "amara@example.org", &[Role::Candidate]).await.to_string();
         let other = add_user(&db, 2, "other@example.org", &[Role::Candidate]).await.to_string();
@@ -421,7 +421,7 @@ both_engines! {
     }
 
     async fn a_contract_is_signed_by_its_addressee_and_sessions_are_decided_once(engine) {
-        use store::supervision::{ContractRow, GroupRow, SupervisionSessionRow};
+        use store::credentialing::supervision::{ContractRow, GroupRow, SupervisionSessionRow};
         let db = TestDb::new(engine).await;
         let candidate = add_user(&db, 1, "cand@example.org", &[Role::Candidate]).await.to_string();
         let supervisor = add_user(&db, 2, "sup@example.org", &[Role::Supervisor]).await.to_string();

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use domain::audit::{AuditEntry, Outcome, verify_chain};
-use store::referrals::ReferrerRequestRow;
-use store::testing::TestDb;
+use domain::platform::audit::{AuditEntry, Outcome, verify_chain};
+use store::engine::testing::TestDb;
+use store::referrals::referral::ReferrerRequestRow;
 use store::{GroupLimits, Store, StoreError, StoreOptions, Timestamp, both_engines};
 use time::macros::datetime;
 

@@ -9,13 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use domain::SessionId;
-use domain::audit::Outcome;
+use domain::platform::audit::Outcome;
 use serde::{Deserialize, Serialize};
-use store::audit::AuditFilter;
+use store::platform::audit::AuditFilter;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::context::Meta;
-use crate::pages::SignedIn;
+use crate::page::SignedIn;
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
 
@@ -95,7 +95,10 @@ impl utoipa::Modify for Credentials {
 
 /// The OpenAPI document of a server: the generated one, with this server's session cookie
 /// name and the values its directory search accepts today (code tables and the board's lists).
-pub fn openapi_document(session_cookie: &str, lists: &domain::program::BoardLists) -> utoipa::openapi::OpenApi {
+pub fn openapi_document(
+    session_cookie: &str,
+    lists: &domain::credentialing::programs::BoardLists,
+) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::security::{ApiKey, SecurityScheme};
     let mut doc = ApiDoc::openapi();
@@ -451,7 +454,7 @@ pub struct CredentialRecord {
 }
 
 impl CredentialRecord {
-    fn of(view: app::credential::PublicCredential, public_url: &str) -> CredentialRecord {
+    fn of(view: app::credentialing::credentials::PublicCredential, public_url: &str) -> CredentialRecord {
         CredentialRecord {
             verification_url: format!("{public_url}/verify/{}", view.number),
             number: view.number,
@@ -503,9 +506,9 @@ const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
 /// The directory search's query parameters, with the values this server accepts today: the
 /// code tables (formats, languages, jurisdictions, credential kinds) and the board's lists
 /// (concerns, populations, insurers), which the board may change.
-fn directory_parameters(lists: &domain::program::BoardLists) -> Vec<utoipa::openapi::path::Parameter> {
-    use domain::directory::{Format, JURISDICTIONS, LANGUAGES, MAX_FEE, MAX_PAGE, MAX_VALUES_PER_FILTER};
-    use domain::program::{CredentialKind, ListItem};
+fn directory_parameters(lists: &domain::credentialing::programs::BoardLists) -> Vec<utoipa::openapi::path::Parameter> {
+    use domain::credentialing::programs::{CredentialKind, ListItem};
+    use domain::directory::profiles::{Format, JURISDICTIONS, LANGUAGES, MAX_FEE, MAX_PAGE, MAX_VALUES_PER_FILTER};
     use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
     use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Required, Type};
 
@@ -547,7 +550,7 @@ fn directory_parameters(lists: &domain::program::BoardLists) -> Vec<utoipa::open
     // Leading and trailing white space is trimmed; what remains may not hold control characters.
     let place = ObjectBuilder::new()
         .schema_type(Type::String)
-        .max_length(Some(domain::directory::MAX_PLACE_CHARS))
+        .max_length(Some(domain::directory::profiles::MAX_PLACE_CHARS))
         .pattern(Some(format!(
             "^[{WHITE_SPACE}]*(?:[^{CONTROL}]*[^{CONTROL}{WHITE_SPACE}])?[{WHITE_SPACE}]*$"
         )))
@@ -557,7 +560,7 @@ fn directory_parameters(lists: &domain::program::BoardLists) -> Vec<utoipa::open
         parameter(
             "radius",
             "Kilometres around `place` (default 25); ignored without `place`",
-            whole(1, usize::from(domain::geo::Radius::MAX_KM)).into(),
+            whole(1, usize::from(domain::directory::geo::Radius::MAX_KM)).into(),
         )
         .build(),
         parameter(
@@ -624,7 +627,7 @@ pub struct DirectoryPlace {
 }
 
 impl DirectoryPlace {
-    fn of(place: &app::gazetteer::Place) -> DirectoryPlace {
+    fn of(place: &app::directory::gazetteer::Place) -> DirectoryPlace {
         DirectoryPlace {
             name: place.name.clone(),
             region: place.region_code.clone(),
@@ -714,7 +717,7 @@ async fn directory(
     let query = app.parse_search(&pairs).await?;
     let found = app.search_directory(&query).await?;
     let mut facets = std::collections::BTreeMap::new();
-    let counted = |values: &[app::directory::FacetValue]| {
+    let counted = |values: &[app::directory::profiles::FacetValue]| {
         values
             .iter()
             .filter(|v| v.count > 0)
@@ -777,6 +780,6 @@ async fn directory(
                 total: w.total,
             })
             .collect(),
-        attribution: app::gazetteer::ATTRIBUTION.to_owned(),
+        attribution: app::directory::gazetteer::ATTRIBUTION.to_owned(),
     }))
 }

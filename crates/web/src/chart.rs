@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use domain::evidence::{Evidence, SignOff};
-use domain::hours::Hours;
-use domain::program::{Program, Rule};
+use domain::credentialing::evidence::{Evidence, SignOff};
+use domain::credentialing::hours::Hours;
+use domain::credentialing::programs::{Program, Rule};
 use time::Date;
 
 const WIDTH: f64 = 640.0;

@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::context::RequestId;
-use crate::pages::PageContext;
+use crate::page::PageContext;
 
 #[derive(Debug)]
 pub enum WebError {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use domain::FieldErrors;
 use serde::de::DeserializeOwned;
 
-use crate::pages::PageContext;
+use crate::page::PageContext;
 use crate::session::RequestSession;
 use crate::{BODY_LIMIT, WebError};
 
@@ -29,7 +29,7 @@ fn form_token_matches(extensions: &axum::http::Extensions, pairs: &[(String, Str
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
-    !expected.is_empty() && app::sessions::tokens_match(&expected, given)
+    !expected.is_empty() && app::platform::sessions::tokens_match(&expected, given)
 }
 
 /// How much of an oversized form is read and thrown away before answering 413. Answering while
@@ -243,7 +243,7 @@ macro_rules! plain_form {
         #[serde(default)]
         struct $name { $($field: String),* }
         impl $crate::forms::FormPage for $name {
-            fn rerender(self, _: $crate::pages::PageContext, _: domain::FieldErrors) -> axum::response::Response {
+            fn rerender(self, _: $crate::page::PageContext, _: domain::FieldErrors) -> axum::response::Response {
                 axum::response::IntoResponse::into_response($crate::WebError::Csrf)
             }
         }

@@ -11,27 +11,33 @@
 pub mod api;
 mod assets;
 mod chart;
+pub mod clinical;
 mod context;
+pub mod credentialing;
+pub mod demo;
+pub mod directory;
 mod error;
+pub mod ethics;
 mod forms;
 mod headers;
 mod lookup_limit;
 mod metrics;
 mod ops;
-mod pages;
+mod page;
+pub mod platform;
+pub mod referrals;
 mod routes;
 mod session;
 mod slow_refusals;
 mod state;
-mod trust;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 
+pub use directory::profiles::profile_input;
 pub use error::WebError;
 pub use forms::{MultipartForm, UploadedFile, read_multipart_form};
-pub use pages::profile_input;
 pub use state::{ServerConfig, ServerState};
 
 /// Largest request body accepted (forms and JSON). Uploads get their own limits later.
@@ -40,10 +46,14 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Every route of the application.
 fn all_routes() -> routes::Routes {
     routes::Routes::new()
-        .merge(pages::routes())
+        .merge(platform::routes())
+        .merge(credentialing::routes())
+        .merge(directory::routes())
+        .merge(ethics::routes())
+        .merge(referrals::routes())
+        .merge(demo::routes())
         .merge(api::routes())
         .merge(ops::routes())
-        .merge(trust::routes())
         .merge(assets::routes())
 }
 

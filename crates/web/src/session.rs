@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use app::sessions::SessionState;
+use app::platform::sessions::SessionState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -108,7 +108,7 @@ pub async fn load_session(State(state): State<ServerState>, mut request: Request
         SessionState::Anonymous | SessionState::Expired { .. } => match anonymous_token {
             Some(existing) => existing,
             None => {
-                let fresh = app::random::token().unwrap_or_default();
+                let fresh = app::platform::random::token().unwrap_or_default();
                 new_anonymous_token = Some(fresh.clone());
                 fresh
             }
@@ -119,7 +119,7 @@ pub async fn load_session(State(state): State<ServerState>, mut request: Request
         state: Arc::new(session_state),
         csrf_token: csrf_token.clone(),
     };
-    let ctx = crate::pages::PageContext::build(&session, request.uri().path(), &state);
+    let ctx = crate::page::PageContext::build(&session, request.uri().path(), &state);
     request.extensions_mut().insert(session);
     request.extensions_mut().insert(ctx.clone());
     let mut response = next.run(request).await;
@@ -166,7 +166,7 @@ pub async fn check_csrf(request: Request, next: Next) -> Response {
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        if expected.is_empty() || !app::sessions::tokens_match(expected, given) {
+        if expected.is_empty() || !app::platform::sessions::tokens_match(expected, given) {
             return WebError::Csrf.into_response();
         }
     }

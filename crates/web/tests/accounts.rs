@@ -312,9 +312,9 @@ both_engines! {
 
         let meta = app::RequestMeta::default();
         let staff = t.db.store.user_by_email(&domain::EmailAddress::parse("staff@board.example").unwrap()).await.unwrap().unwrap();
-        let session = store::sessions::SessionRecord {
-            id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
-            token_hash: "x".into(), user_id: staff.id.clone(), stage: store::sessions::SessionStage::Active,
+        let session = store::platform::sessions::SessionRecord {
+            id: domain::SessionId::parse(&app::platform::random::id().unwrap()).unwrap(),
+            token_hash: "x".into(), user_id: staff.id.clone(), stage: store::platform::sessions::SessionStage::Active,
             csrf_secret: "c".into(), created_at: t.app.now(), last_seen_at: t.app.now(), client_addr: None, user_agent: None,
         };
         let actor = app::Actor {
@@ -322,7 +322,7 @@ both_engines! {
             session_id: session.id.clone(), mfa_enabled: true, email_verified: true, is_demo: false,
         };
         let outcome = t.app.invite(&actor, "reviewer@clinic.example", "committee_reviewer", &meta).await.unwrap();
-        assert_eq!(outcome, app::people::Invited::LinkSent, "an unconfirmed account gets a link, not the role");
+        assert_eq!(outcome, app::platform::people::Invited::LinkSent, "an unconfirmed account gets a link, not the role");
         let squatted = t.db.store.user_by_email(&domain::EmailAddress::parse("reviewer@clinic.example").unwrap()).await.unwrap().unwrap();
         assert_eq!(squatted.roles, vec![Role::Candidate]);
 

@@ -9,7 +9,7 @@ use domain::Role;
 use reqwest::Method;
 use serde_json::Value;
 use store::both_engines;
-use store::evidence::MembershipRow;
+use store::credentialing::evidence::MembershipRow;
 use support::TestApp;
 use time::Duration;
 
@@ -22,7 +22,7 @@ async fn telehealth_therapist(t: &TestApp, email: &str) -> domain::UserId {
     let user = t.user(email, &[Role::Candidate]).await;
     let today = t.app.today();
     let membership = MembershipRow {
-        id: app::random::id().unwrap(),
+        id: app::platform::random::id().unwrap(),
         kind: "early_career".into(),
         valid_from: (today - Duration::days(30)).to_string(),
         valid_until: None,

@@ -23,7 +23,7 @@ async fn actor(t: &TestApp, email: &str) -> app::Actor {
         email: user.email.clone(),
         display_name: user.display_name.clone(),
         roles: user.roles.clone(),
-        session_id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
+        session_id: domain::SessionId::parse(&app::platform::random::id().unwrap()).unwrap(),
         mfa_enabled: true,
         email_verified: true,
         is_demo: true,

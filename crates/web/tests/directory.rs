@@ -7,10 +7,10 @@
 
 mod support;
 
-use app::credential::StatusAction;
+use app::credentialing::credentials::StatusAction;
 use domain::Role;
 use store::both_engines;
-use store::evidence::MembershipRow;
+use store::credentialing::evidence::MembershipRow;
 use support::TestApp;
 use time::Duration;
 
@@ -19,7 +19,7 @@ async fn therapist(t: &TestApp, email: &str) -> (domain::UserId, String) {
     let user = t.user(email, &[Role::Candidate]).await;
     let today = t.app.today();
     let membership = MembershipRow {
-        id: app::random::id().unwrap(),
+        id: app::platform::random::id().unwrap(),
         kind: "early_career".into(),
         valid_from: (today - Duration::days(30)).to_string(),
         valid_until: None,

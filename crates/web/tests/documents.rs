@@ -295,8 +295,8 @@ both_engines! {
         let supervisor_id = user_id(&t, "sup@example.org").await;
         assert_eq!(supervisor.get(&format!("/documents/{license_doc}")).await.status, 403);
         let now = t.app.now();
-        let contract = store::supervision::ContractRow {
-            id: app::random::id().unwrap(),
+        let contract = store::credentialing::supervision::ContractRow {
+            id: app::platform::random::id().unwrap(),
             candidate_id: amara_id.to_string(),
             supervisor_id: None,
             supervisor_email: "sup@example.org".into(),
@@ -332,7 +332,7 @@ both_engines! {
             email: domain::EmailAddress::parse("sup@example.org").unwrap(),
             display_name: "Sup".into(),
             roles: vec![Role::Supervisor],
-            session_id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
+            session_id: domain::SessionId::parse(&app::platform::random::id().unwrap()).unwrap(),
             mfa_enabled: true,
             email_verified: true,
             is_demo: false,

@@ -124,8 +124,8 @@ both_engines! {
         assert_eq!(refused.input_value("phone"), REPORTER_PHONE);
         assert!(refused.contains(DESCRIPTION), "the description is kept");
         // A well-formed number nobody holds is told apart from a typo.
-        let program = domain::program::ProgramCode::parse("CST").unwrap();
-        let unknown = domain::credential_number::CredentialNumber::new(&program, 2020, 4242).unwrap();
+        let program = domain::credentialing::programs::ProgramCode::parse("CST").unwrap();
+        let unknown = domain::credentialing::credential_number::CredentialNumber::new(&program, 2020, 4242).unwrap();
         let refused = complain(&public, &[("credential_number", unknown.as_str())], &[]).await;
         assert_eq!(refused.status, 422);
         assert!(refused.contains(&format!("No credential numbered {unknown} is in the board")), "{}", refused.body);

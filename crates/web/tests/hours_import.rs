@@ -134,7 +134,7 @@ both_engines! {
         assert!(!preview.contains("/portal/import/commit"), "no import button while rows have problems");
 
         // Forcing the commit anyway stores nothing.
-        let token = app::hours_import::token_for(&csv);
+        let token = app::credentialing::hours_import::token_for(&csv);
         let forced = me.post_multipart(
             "/portal/import/commit",
             &[("csrf", &preview.csrf()), ("sha256", &token), ("csv", &csv)],
@@ -154,7 +154,7 @@ both_engines! {
         assert!(binary.contains("is not UTF-8 text"));
         let empty = me.post_multipart("/portal/import", &[("csrf", &form.csrf())], &[]).await;
         assert!(empty.contains("Choose the CSV file to import."));
-        let big = upload(&me, &form.csrf(), "big.csv", vec![b'#'; app::hours_import::MAX_IMPORT_BYTES + 1]).await;
+        let big = upload(&me, &form.csrf(), "big.csv", vec![b'#'; app::credentialing::hours_import::MAX_IMPORT_BYTES + 1]).await;
         assert_eq!(big.status, 422);
         assert!(big.contains("the largest accepted is 5 MB"), "{}", big.body);
         let huge = upload(&me, &form.csrf(), "huge.csv", vec![b'#'; 6 * 1024 * 1024]).await;

@@ -8,11 +8,11 @@
 
 mod support;
 
-use app::renewal::{CreditInput, RenewalOutcome};
+use app::credentialing::renewals::{CreditInput, RenewalOutcome};
 use domain::Role;
-use domain::credential_status::CredentialStatus;
+use domain::credentialing::credential_status::CredentialStatus;
 use store::both_engines;
-use store::evidence::MembershipRow;
+use store::credentialing::evidence::MembershipRow;
 use support::TestApp;
 use time::{Date, Duration};
 
@@ -20,7 +20,7 @@ const HOLDER: &str = "holder@practice.test";
 
 async fn membership(t: &TestApp, user: &domain::UserId, from: Date, until: Option<Date>) {
     let row = MembershipRow {
-        id: app::random::id().unwrap(),
+        id: app::platform::random::id().unwrap(),
         kind: "professional".into(),
         valid_from: from.to_string(),
         valid_until: until.map(|d| d.to_string()),
@@ -47,7 +47,7 @@ fn credit(method: &str, date: Date, hours: &str) -> CreditInput {
 async fn seed_for(t: &TestApp, renewal_id: &str, chosen: bool) {
     let seed = (0..10_000)
         .map(|n| format!("seed-{n}"))
-        .find(|seed| domain::renewal::in_audit_sample(seed, renewal_id, 10) == chosen)
+        .find(|seed| domain::credentialing::renewals::in_audit_sample(seed, renewal_id, 10) == chosen)
         .unwrap();
     t.db.store
         .put_setting(&format!("renewal.audit_seed.{}", t.app.today().year()), &seed)
@@ -59,7 +59,7 @@ async fn status_of(t: &TestApp, number: &str) -> CredentialStatus {
     t.app.verify_number(number).await.unwrap().status
 }
 
-async fn bit(t: &TestApp, purpose: app::credential::StatusPurpose, number: &str) -> bool {
+async fn bit(t: &TestApp, purpose: app::credentialing::credentials::StatusPurpose, number: &str) -> bool {
     let credential = t.db.store.credential_by_number(number).await.unwrap().unwrap();
     let list = t.app.status_list(purpose, 1).await.unwrap();
     use base64::Engine as _;
@@ -69,9 +69,11 @@ async fn bit(t: &TestApp, purpose: app::credential::StatusPurpose, number: &str)
             .unwrap(),
     )
     .unwrap();
-    let bits =
-        domain::status_list::StatusList::decode(payload["credentialSubject"]["encodedList"].as_str().unwrap()).unwrap();
-    bits.get((credential.status_index % app::credential::LIST_SIZE) as usize)
+    let bits = domain::credentialing::status_list::StatusList::decode(
+        payload["credentialSubject"]["encodedList"].as_str().unwrap(),
+    )
+    .unwrap();
+    bits.get((credential.status_index % app::credentialing::credentials::LIST_SIZE) as usize)
         .unwrap()
 }
 
@@ -114,7 +116,7 @@ both_engines! {
         let renewal = t.db.store.renewal_for_cycle(&credential.id, &credential.valid_until).await.unwrap().unwrap();
         seed_for(&t, &renewal.id, false).await;
         let outcome = t.app.submit_renewal(&holder, &number, &meta).await.unwrap();
-        let extended = domain::program::add_years(until, 3);
+        let extended = domain::credentialing::programs::add_years(until, 3);
         assert_eq!(outcome, RenewalOutcome::Approved { valid_until: extended });
         assert_eq!(t.app.verify_number(&number).await.unwrap().valid_until, extended);
         assert!(t.app.public_history(&number).await.unwrap().iter().any(|(_, label, _)| label == "Renewed"));
@@ -143,7 +145,7 @@ both_engines! {
         // The draw is reproducible: the same renewal is drawn again.
         assert_eq!(t.app.submit_renewal(&second_holder, &second.number, &meta).await.unwrap(), RenewalOutcome::Audit);
         t.app.decide_audited_renewal(&staff, &renewal.id, true, "", &meta).await.unwrap();
-        assert_eq!(t.app.verify_number(&second.number).await.unwrap().valid_until, domain::program::add_years(second_until, 3));
+        assert_eq!(t.app.verify_number(&second.number).await.unwrap().valid_until, domain::credentialing::programs::add_years(second_until, 3));
         assert!(t.last_mail("second@practice.test").await.1.contains("checked and approved"));
 
         // Someone else cannot renew a holder's credential.
@@ -202,7 +204,7 @@ both_engines! {
         membership(&t, &user, today - Duration::days(2000), Some(today + Duration::days(10))).await;
         let cst = t.app.record_existing_credential(&user, "CST", today - Duration::days(900), today + Duration::days(200)).await.unwrap();
         let supervisor = t.app.record_existing_credential(&user, "CST-S", today - Duration::days(300), today + Duration::days(700)).await.unwrap();
-        use app::credential::StatusPurpose::Suspension;
+        use app::credentialing::credentials::StatusPurpose::Suspension;
         assert_eq!(status_of(&t, &cst.number).await, CredentialStatus::Active);
         assert_eq!(status_of(&t, &supervisor.number).await, CredentialStatus::Active);
         assert!(!bit(&t, Suspension, &cst.number).await);
@@ -226,10 +228,10 @@ both_engines! {
         t.user("registrar@board.test", &[Role::BoardStaff]).await;
         let staff = t.actor("registrar@board.test").await;
         let meta = app::RequestMeta::default();
-        t.app.change_credential_status(&staff, &cst.number, app::credential::StatusAction::Suspend, "Ethics case.", "Suspended pending an ethics case.", &meta).await.unwrap();
+        t.app.change_credential_status(&staff, &cst.number, app::credentialing::credentials::StatusAction::Suspend, "Ethics case.", "Suspended pending an ethics case.", &meta).await.unwrap();
         assert_eq!(status_of(&t, &supervisor.number).await, CredentialStatus::Lapsed);
         // Undo for an action made in error keeps the history.
-        t.app.change_credential_status(&staff, &cst.number, app::credential::StatusAction::UndoError, "Wrong person.", "", &meta).await.unwrap();
+        t.app.change_credential_status(&staff, &cst.number, app::credentialing::credentials::StatusAction::UndoError, "Wrong person.", "", &meta).await.unwrap();
         assert_eq!(status_of(&t, &cst.number).await, CredentialStatus::Active);
         let history = t.app.public_history(&cst.number).await.unwrap();
         let labels: Vec<&str> = history.iter().map(|(_, l, _)| l.as_str()).collect();

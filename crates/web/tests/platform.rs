@@ -180,7 +180,7 @@ both_engines! {
         // Rotate while the server runs: data keys move to the new key; the server reloads the
         // key file when it meets the new key id.
         let key_file = t.keys_dir.path().join("master.key");
-        let report = app::keys::rotate(&t.db.store, &app::keys::KeySource::File(key_file.clone())).await.unwrap();
+        let report = app::platform::keys::rotate(&t.db.store, &app::platform::keys::KeySource::File(key_file.clone())).await.unwrap();
         // The user's data key and the issuer's (which seals the credential-signing key).
         assert_eq!(report.rewrapped, 2);
         assert_eq!(t.db.store.data_key_counts().await.unwrap(), vec![(report.new_key.clone(), 2)]);
@@ -198,11 +198,11 @@ both_engines! {
 
         // Crypto-shredding: destroying the person's data key makes the sealed secret unreadable.
         let user = t.db.store.user_by_email(&domain::EmailAddress::parse("rosa@example.org").unwrap()).await.unwrap().unwrap();
-        let subject = app::protected::Subject::user(&user.id);
-        assert!(t.app.shred(app::audit::AuditActor::default(), &subject, &app::RequestMeta::default()).await.unwrap());
-        let field = app::protected::Field { name: "users.totp_secret", record_id: user.id.as_str() };
+        let subject = app::platform::protected::Subject::user(&user.id);
+        assert!(t.app.shred(app::platform::audit::AuditActor::default(), &subject, &app::RequestMeta::default()).await.unwrap());
+        let field = app::platform::protected::Field { name: "users.totp_secret", record_id: user.id.as_str() };
         let sealed = user.totp_secret_sealed.unwrap();
-        let opened = t.app.open(app::audit::AuditActor::default(), &subject, field, &sealed, &app::RequestMeta::default()).await;
+        let opened = t.app.open(app::platform::audit::AuditActor::default(), &subject, field, &sealed, &app::RequestMeta::default()).await;
         assert!(opened.is_err(), "shredded data cannot be opened");
         let actions = t.audit_actions().await;
         assert!(actions.iter().any(|(a, _)| a == "protected.shredded"));

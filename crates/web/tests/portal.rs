@@ -87,7 +87,7 @@ both_engines! {
         let supervisor_id = t.user("sup@example.org", &[Role::Supervisor]).await;
         let actor = |id: &domain::UserId, email: &str, roles: &[Role]| app::Actor {
             user_id: id.clone(), email: domain::EmailAddress::parse(email).unwrap(), display_name: "X".into(),
-            roles: roles.to_vec(), session_id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
+            roles: roles.to_vec(), session_id: domain::SessionId::parse(&app::platform::random::id().unwrap()).unwrap(),
             mfa_enabled: true, email_verified: true, is_demo: false,
         };
         let meta = app::RequestMeta::default();

@@ -145,7 +145,7 @@ both_engines! {
         let letter = taylor.get(&format!("/portal/applications/{id}/letter")).await;
         assert!(letter.contains("approved it"), "{}", letter.body);
         let number = letter.body.split("Your credential number is ").nth(1).unwrap().split('.').next().unwrap().to_owned();
-        assert!(domain::credential_number::CredentialNumber::parse(&number).is_ok(), "{number}");
+        assert!(domain::credentialing::credential_number::CredentialNumber::parse(&number).is_ok(), "{number}");
         let (status, headers, pdf) = taylor.get_bytes(&format!("/portal/applications/{id}/letter.pdf")).await;
         assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/pdf"));
         assert!(pdf.starts_with(b"%PDF-"));

@@ -14,8 +14,8 @@ async fn certify_supervisor(t: &TestApp, user: &domain::UserId, number: &str) {
     let id = user.to_string();
     t.db.store
         .insert_credential(
-            &store::evidence::CredentialRow {
-                id: app::random::id().unwrap(),
+            &store::credentialing::evidence::CredentialRow {
+                id: app::platform::random::id().unwrap(),
                 user_id: id.clone(),
                 program_code: "CST-S".into(),
                 number: number.into(),
@@ -30,8 +30,8 @@ async fn certify_supervisor(t: &TestApp, user: &domain::UserId, number: &str) {
     t.db.store
         .insert_license(
             &id,
-            &store::evidence::LicenseRow {
-                id: app::random::id().unwrap(),
+            &store::credentialing::evidence::LicenseRow {
+                id: app::platform::random::id().unwrap(),
                 profession: "psychology".into(),
                 jurisdiction: "Ontario".into(),
                 number: "S-1".into(),
@@ -46,8 +46,8 @@ async fn certify_supervisor(t: &TestApp, user: &domain::UserId, number: &str) {
     t.db.store
         .insert_insurance(
             &id,
-            &store::evidence::InsuranceRow {
-                id: app::random::id().unwrap(),
+            &store::credentialing::evidence::InsuranceRow {
+                id: app::platform::random::id().unwrap(),
                 carrier: "Guardian Mutual".into(),
                 policy_number: "G-1".into(),
                 valid_from: "2020-01-01".into(),
@@ -216,7 +216,7 @@ both_engines! {
         let amara = t.user("amara@example.org", &[Role::Candidate]).await;
         let mine = t.user("mine@example.org", &[Role::Supervisor]).await;
         let theirs = t.user("theirs@example.org", &[Role::Supervisor]).await;
-        let contract = store::supervision::ContractRow {
+        let contract = store::credentialing::supervision::ContractRow {
             id: "c-mine-0000000001".into(), candidate_id: amara.to_string(), supervisor_id: Some(mine.to_string()),
             supervisor_email: "mine@example.org".into(), program_code: "CST".into(), starts_on: "2026-01-01".into(),
             is_primary: true, notice_days: 30, terms: "t".into(), candidate_signed_at: Some(t.app.now()), supervisor_signed_at: None,
@@ -225,7 +225,7 @@ both_engines! {
         t.db.store.insert_contract(&contract).await.unwrap();
         let actor = |id: &domain::UserId, email: &str| app::Actor {
             user_id: id.clone(), email: domain::EmailAddress::parse(email).unwrap(), display_name: "S".into(),
-            roles: vec![Role::Supervisor], session_id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
+            roles: vec![Role::Supervisor], session_id: domain::SessionId::parse(&app::platform::random::id().unwrap()).unwrap(),
             mfa_enabled: true, email_verified: true, is_demo: false,
         };
         let meta = app::RequestMeta::default();
@@ -239,8 +239,8 @@ both_engines! {
         // A supervisee's license running out mid-contract is flagged on the supervisor's desk.
         t.db.store.sign_contract_as_supervisor("c-mine-0000000001", mine.as_str(), "mine@example.org", t.app.now()).await.unwrap();
         let until = t.app.today() + time::Duration::days(10);
-        t.db.store.insert_license(amara.as_str(), &store::evidence::LicenseRow {
-            id: app::random::id().unwrap(), profession: "psychology".into(), jurisdiction: "Ontario".into(), number: "P-9".into(),
+        t.db.store.insert_license(amara.as_str(), &store::credentialing::evidence::LicenseRow {
+            id: app::platform::random::id().unwrap(), profession: "psychology".into(), jurisdiction: "Ontario".into(), number: "P-9".into(),
             valid_from: "2020-01-01".into(), valid_until: Some(until.to_string()), document_id: None,
         }, t.app.now()).await.unwrap();
         let desk = t.app.supervisor_desk(&actor(&mine, "mine@example.org"), &meta).await.unwrap();

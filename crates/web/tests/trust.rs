@@ -39,7 +39,7 @@ both_engines! {
         let earlier = t.app.sign_as_issuer("vc+jwt", br#"{"n":1}"#, &meta).await.unwrap();
         assert_eq!(verify_with(&jwks, &earlier).unwrap().kid, first_kid);
 
-        let who = app::audit::AuditActor { user_id: None, role: Some("operator".into()) };
+        let who = app::platform::audit::AuditActor { user_id: None, role: Some("operator".into()) };
         let new_kid = t.app.rotate_signing_key(who, &meta).await.unwrap();
         let later = t.app.sign_as_issuer("vc+jwt", br#"{"n":2}"#, &meta).await.unwrap();
         let rotated: serde_json::Value = serde_json::from_str(&visitor.get("/.well-known/jwks.json").await.body).unwrap();
@@ -145,7 +145,7 @@ both_engines! {
         // Staff revoke it: the served list flips at once and the verifier reads the bit.
         t.user("registrar@board.test", &[domain::Role::BoardStaff]).await;
         let registrar = t.actor("registrar@board.test").await;
-        t.app.change_credential_status(&registrar, &number, app::credential::StatusAction::Revoke, "Ethics case 2026-3.", "Revoked after an ethics committee finding.", &meta).await.unwrap();
+        t.app.change_credential_status(&registrar, &number, app::credentialing::credentials::StatusAction::Revoke, "Ethics case 2026-3.", "Revoked after an ethics committee finding.", &meta).await.unwrap();
         let revoked = visitor.request(reqwest::Method::GET, &list_path, &[("if-none-match", &etag)], Vec::new()).await;
         assert_eq!(revoked.status, 200, "the list changed, so the old validator no longer matches");
         assert_ne!(revoked.header("etag"), etag);

@@ -33,7 +33,7 @@ both_engines! {
         let api = visitor.get_json(&format!("/api/v1/credentials/{typo}")).await;
         assert_eq!(api.status, 422);
         assert!(api.body.contains("invalid_input"), "{}", api.body);
-        let unknown = domain::credential_number::CredentialNumber::new(&domain::program::ProgramCode::parse("CSE").unwrap(), 2031, 999_999).unwrap();
+        let unknown = domain::credentialing::credential_number::CredentialNumber::new(&domain::credentialing::programs::ProgramCode::parse("CSE").unwrap(), 2031, 999_999).unwrap();
         let page = visitor.get(&format!("/verify?q={}", unknown.as_str())).await;
         assert!(page.contains("The register has no credential for"), "{}", page.body);
         assert_eq!(visitor.get_json(&format!("/api/v1/credentials/{}", unknown.as_str())).await.status, 404);
@@ -111,7 +111,7 @@ both_engines! {
         }
         let staff = t.signed_in("registrar@board.test", &[Role::BoardStaff]).await;
         let registrar = t.actor("registrar@board.test").await;
-        t.app.change_credential_status(&registrar, &numbers[2], app::credential::StatusAction::Revoke, "Issued to the wrong person.", "Revoked: issued in error.", &meta).await.unwrap();
+        t.app.change_credential_status(&registrar, &numbers[2], app::credentialing::credentials::StatusAction::Revoke, "Issued to the wrong person.", "Revoked: issued in error.", &meta).await.unwrap();
 
         let register = staff.get("/admin/credentials").await;
         assert_eq!(register.status, 200);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use app::{App, AppConfig, Clock};
 use store::Engine;
-use store::testing::TestDb;
+use store::engine::testing::TestDb;
 use web::{ServerConfig, ServerState};
 
 pub const PASSWORD: &str = "tidal moon lantern 42";
@@ -40,24 +40,25 @@ impl TestApp {
         let db = TestDb::new(engine).await;
         let keys_dir = tempfile::tempdir().unwrap();
         let key_file = keys_dir.path().join("master.key");
-        let (keys, _) = app::keys::ensure(&db.store, &app::keys::KeySource::File(key_file.clone()), None)
-            .await
-            .unwrap();
+        let (keys, _) =
+            app::platform::keys::ensure(&db.store, &app::platform::keys::KeySource::File(key_file.clone()), None)
+                .await
+                .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = Clock::system();
         let config = AppConfig {
             public_url: base.clone(),
-            session: domain::session::SessionPolicy::default(),
+            session: domain::platform::session::SessionPolicy::default(),
             demo: options.demo,
             board_name: "Test Board".into(),
-            mail: app::mail::MailConfig {
+            mail: app::platform::mail::MailConfig {
                 from: "Sensate <no-reply@sensate.test>".into(),
-                transport: app::mail::MailTransport::Outbox {
+                transport: app::platform::mail::MailTransport::Outbox {
                     dir: keys_dir.path().join("outbox"),
                 },
             },
-            key_source: app::keys::KeySource::File(key_file),
+            key_source: app::platform::keys::KeySource::File(key_file),
             files: app::FilesConfig {
                 location: keys_dir.path().join("files").display().to_string(),
                 max_upload_bytes: 20 * 1024 * 1024,
@@ -89,7 +90,7 @@ impl TestApp {
     /// index), as a second server process would be.
     pub async fn second_node(&self) -> App {
         let config = self.app.config().clone();
-        let (keys, _) = app::keys::ensure(&self.db.store, &config.key_source, None)
+        let (keys, _) = app::platform::keys::ensure(&self.db.store, &config.key_source, None)
             .await
             .unwrap();
         App::new(self.db.store.clone(), keys, config, self.clock.clone()).unwrap()
@@ -153,12 +154,12 @@ impl TestApp {
 
     /// Creates an account directly (verified), with `roles`.
     pub async fn user(&self, email: &str, roles: &[domain::Role]) -> domain::UserId {
-        let id = domain::UserId::parse(&app::random::id().unwrap()).unwrap();
+        let id = domain::UserId::parse(&app::platform::random::id().unwrap()).unwrap();
         let hash = argon_hash(PASSWORD);
         let email = domain::EmailAddress::parse(email).unwrap();
         self.db
             .store
-            .insert_user(store::users::NewUser {
+            .insert_user(store::platform::users::NewUser {
                 id: &id,
                 email: &email,
                 display_name: "Test Person",
@@ -191,7 +192,7 @@ impl TestApp {
             email: user.email.clone(),
             display_name: user.display_name.clone(),
             roles: user.roles.clone(),
-            session_id: domain::SessionId::parse(&app::random::id().unwrap()).unwrap(),
+            session_id: domain::SessionId::parse(&app::platform::random::id().unwrap()).unwrap(),
             mfa_enabled: true,
             email_verified: true,
             is_demo: user.is_demo,
@@ -226,7 +227,7 @@ fn argon_hash(password: &str) -> String {
             let password = password.to_owned();
             move || {
                 runtime.block_on(async {
-                    app::password::PasswordHasher::new()
+                    app::platform::password::PasswordHasher::new()
                         .unwrap()
                         .hash(&password)
                         .await

@@ -1,0 +1,2 @@
+//! Referrals from physicians and fertility clinics to certified professionals, and the requests
+//! for referring-provider accounts.

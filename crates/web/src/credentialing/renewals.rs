@@ -1,0 +1,333 @@
+//! Renewal: the holder's renewal page (`/portal/credentials/{number}/renewal`: credits logged,
+//! the rule engine's count, submission), the staff's audit queue (`/admin/renewals`) and the
+//! reminders the lifecycle job sent (`/admin/reminders`).
+
+use app::AppError;
+use app::credentialing::renewals::{AuditItem, CreditInput, RenewalOutcome, RenewalView};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::FieldErrors;
+use domain::credentialing::hours::Hours;
+use serde::Deserialize;
+
+use crate::context::Meta;
+use crate::forms::{Posted, TokenOnly, plain_form};
+use crate::page::{PageContext, SignedIn, page, page_with_status, when};
+use crate::routes::Routes;
+use crate::{ServerState, WebError};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/portal/credentials/{number}/renewal", get(renewal))
+        .route("/portal/credentials/{number}/renewal/credits", post(add_credit))
+        .route(
+            "/portal/credentials/{number}/renewal/credits/{id}/delete",
+            post(remove_credit),
+        )
+        .route("/portal/credentials/{number}/renewal/submit", post(submit))
+        .route("/admin/renewals", get(audit_queue))
+        .route("/admin/renewals/{id}/decide", post(decide))
+        .route("/admin/reminders", get(reminders).post(run_reminders))
+}
+
+fn app(state: &ServerState) -> Result<&app::App, WebError> {
+    state.app().ok_or(WebError::NotReady)
+}
+
+fn hours(centi: i64) -> String {
+    Hours::from_centi(u32::try_from(centi).unwrap_or(0)).phrase()
+}
+
+#[derive(Template)]
+#[template(path = "renewal.html")]
+struct RenewalPage {
+    ctx: PageContext,
+    view: RenewalView,
+    form: CreditForm,
+    errors: FieldErrors,
+    missing: Vec<String>,
+    notice: Option<String>,
+}
+
+impl RenewalPage {
+    /// Credits can be logged (and the renewal submitted) while the window is open and the
+    /// renewal has not been submitted.
+    fn can_log(&self) -> bool {
+        self.view.open_now && self.view.renewal.as_ref().is_none_or(|r| r.status == "open")
+    }
+
+    fn hours(&self, centi: &i64) -> String {
+        hours(*centi)
+    }
+
+    fn method_name(&self, key: &str) -> String {
+        self.view
+            .methods
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(|| key.to_owned(), |(_, name)| name.clone())
+    }
+}
+
+plain_form!(CreditForm {
+    method,
+    date,
+    hours,
+    provider,
+    title
+});
+
+async fn renewal_page(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    number: &str,
+) -> Result<RenewalPage, WebError> {
+    let view = app(state)?.renewal_view(actor, number, meta).await?;
+    Ok(RenewalPage {
+        ctx,
+        view,
+        form: CreditForm::default(),
+        errors: FieldErrors::new(),
+        missing: Vec::new(),
+        notice: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DoneQuery {
+    done: String,
+    until: String,
+}
+
+async fn renewal(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(number): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let mut data = renewal_page(&state, ctx, &session.actor, &meta, &number).await?;
+    data.notice = match query.done.as_str() {
+        "added" => Some("Credits added.".to_owned()),
+        "removed" => Some("Entry removed.".to_owned()),
+        "approved" => Some(format!("Renewal approved: your credential is now valid until {}.", query.until)),
+        "audit" => Some(
+            "Renewal submitted. It was drawn for the board's random audit (one renewal in ten): staff will check your documentation and you will hear from them by e-mail.".to_owned(),
+        ),
+        _ => None,
+    };
+    page(&data)
+}
+
+async fn add_credit(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(number): Path<String>,
+    Posted(form): Posted<CreditForm>,
+) -> Result<Response, WebError> {
+    let input = CreditInput {
+        method: form.method.clone(),
+        date: form.date.clone(),
+        hours: form.hours.clone(),
+        provider: form.provider.clone(),
+        title: form.title.clone(),
+    };
+    match app(&state)?
+        .add_renewal_credit(&session.actor, &number, &input, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/portal/credentials/{number}/renewal?done=added")).into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = renewal_page(&state, ctx, &session.actor, &meta, &number).await?;
+            data.form = form;
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn remove_credit(
+    State(state): State<ServerState>,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path((number, id)): Path<(String, String)>,
+    Posted(_): Posted<TokenOnly>,
+) -> Result<Response, WebError> {
+    app(&state)?
+        .remove_renewal_credit(&session.actor, &number, &id, &meta)
+        .await?;
+    Ok(Redirect::to(&format!("/portal/credentials/{number}/renewal?done=removed")).into_response())
+}
+
+async fn submit(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(number): Path<String>,
+    Posted(_): Posted<TokenOnly>,
+) -> Result<Response, WebError> {
+    match app(&state)?.submit_renewal(&session.actor, &number, &meta).await {
+        Ok(RenewalOutcome::Approved { valid_until }) => Ok(Redirect::to(&format!(
+            "/portal/credentials/{number}/renewal?done=approved&until={valid_until}"
+        ))
+        .into_response()),
+        Ok(RenewalOutcome::Audit) => {
+            Ok(Redirect::to(&format!("/portal/credentials/{number}/renewal?done=audit")).into_response())
+        }
+        Err(AppError::Blocked(missing)) => {
+            let mut data = renewal_page(&state, ctx, &session.actor, &meta, &number).await?;
+            data.missing = missing;
+            Ok(page_with_status(StatusCode::CONFLICT, &data))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+// ---- staff -----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin_renewals.html")]
+struct AuditPage {
+    ctx: PageContext,
+    items: Vec<AuditItem>,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+}
+
+impl AuditPage {
+    fn hours(&self, centi: &i64) -> String {
+        hours(*centi)
+    }
+}
+
+async fn audit_queue(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let items = app(&state)?.renewal_audit_queue(&session.actor, &meta).await?;
+    let notice = match query.done.as_str() {
+        "approved" => Some("Renewal approved; the credential was extended."),
+        "returned" => Some("Renewal returned to the holder with your note."),
+        _ => None,
+    };
+    page(&AuditPage {
+        ctx,
+        items,
+        errors: FieldErrors::new(),
+        notice,
+    })
+}
+
+plain_form!(DecideForm { decision, note });
+
+async fn decide(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(form): Posted<DecideForm>,
+) -> Result<Response, WebError> {
+    let app = app(&state)?;
+    let approve = form.decision == "approve";
+    match app
+        .decide_audited_renewal(&session.actor, &id, approve, &form.note, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(if approve {
+            "/admin/renewals?done=approved"
+        } else {
+            "/admin/renewals?done=returned"
+        })
+        .into_response()),
+        Err(AppError::Validation(errors)) => {
+            let items = app.renewal_audit_queue(&session.actor, &meta).await?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &AuditPage {
+                    ctx,
+                    items,
+                    errors,
+                    notice: None,
+                },
+            ))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_reminders.html")]
+struct RemindersPage {
+    ctx: PageContext,
+    lines: Vec<(String, String, String, String)>,
+    last_round: String,
+    every_minutes: u64,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SentQuery {
+    sent: Option<usize>,
+}
+
+async fn reminders(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<SentQuery>,
+) -> Result<Response, WebError> {
+    let (rows, last) = app(&state)?.reminder_log(&session.actor, &meta).await?;
+    let lines = rows
+        .into_iter()
+        .map(|line| {
+            let what = match line.row.kind.as_str() {
+                "expiry" => format!(
+                    "Credential ends in {} days or fewer",
+                    line.row
+                        .reminder_key
+                        .split(':')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_start_matches("expiry-")
+                ),
+                "membership" => "Membership ended".to_owned(),
+                other => other.to_owned(),
+            };
+            (when(line.row.sent_at), line.recipient, what, line.row.reminder_key)
+        })
+        .collect();
+    page(&RemindersPage {
+        ctx,
+        lines,
+        last_round: last.unwrap_or_else(|| "not yet".to_owned()),
+        every_minutes: app::credentialing::lifecycle::ROUND_EVERY.as_secs() / 60,
+        notice: query.sent.map(|n| format!("Round run now: {n} reminder(s) sent.")),
+    })
+}
+
+async fn run_reminders(
+    State(state): State<ServerState>,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Posted(_): Posted<TokenOnly>,
+) -> Result<Response, WebError> {
+    let sent = app(&state)?.run_lifecycle_now(&session.actor, &meta).await?;
+    Ok(Redirect::to(&format!("/admin/reminders?sent={sent}")).into_response())
+}

@@ -1,0 +1,637 @@
+//! Committee review: the staff's queue (`/admin/review`), the reviewer's desk (`/review`), the
+//! review packet with its forms (`/review/applications/{id}`: assign, recommend, ask for more
+//! information, decide), and the candidate's side (`/portal/applications/{id}`: answer a
+//! request, read the decision letter as HTML or PDF).
+
+use app::AppError;
+use app::credentialing::review::{CandidateApplication, QUEUE_STATES, Recommendation, ReviewPacket, ReviewerChoice};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::FieldErrors;
+use serde::Deserialize;
+
+use crate::context::Meta;
+use crate::forms::{FormPage, Posted, as_form_errors, plain_form};
+use crate::page::{PageContext, SignedIn, page, page_with_status, when};
+use crate::routes::Routes;
+use crate::{ServerState, WebError};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/admin/review", get(queue))
+        .route("/review", get(desk))
+        .route("/review/conflicts", post(declare_conflict))
+        .route("/review/assignments/{id}/conflict", post(conflict_on_assignment))
+        .route("/review/applications/{id}", get(packet))
+        .route("/review/applications/{id}/assign", post(assign))
+        .route("/review/applications/{id}/recommend", post(recommend))
+        .route(
+            "/review/applications/{id}/request-information",
+            post(request_information),
+        )
+        .route("/review/applications/{id}/decide", post(decide))
+        // Reading an application takes its id; starting one (POST) takes the credential's code.
+        .route(
+            "/portal/applications/{id}",
+            get(candidate_view).post(crate::credentialing::applications::start),
+        )
+        .route("/portal/applications/{id}/answer", post(answer))
+        .route("/portal/applications/{id}/letter", get(letter))
+        .route("/portal/applications/{id}/letter.pdf", get(letter_pdf))
+}
+
+fn app(state: &ServerState) -> Result<&app::App, WebError> {
+    state.app().ok_or(WebError::NotReady)
+}
+
+// ---- the staff's queue -----------------------------------------------------------------------
+
+struct QueueLine {
+    id: String,
+    candidate: String,
+    program: String,
+    state: &'static str,
+    days: i64,
+    reviewers: String,
+    needs_reviewers: bool,
+    ready: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review_queue.html")]
+struct QueuePage {
+    ctx: PageContext,
+    lines: Vec<QueueLine>,
+    states: Vec<(&'static str, &'static str, usize)>,
+    programs: Vec<(String, String)>,
+    state: String,
+    program: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct QueueQuery {
+    state: String,
+    program: String,
+}
+
+async fn queue(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    let app = app(&state)?;
+    let all = app
+        .review_queue(
+            &session.actor,
+            &app::credentialing::review::QueueFilter::default(),
+            &meta,
+        )
+        .await?;
+    let states = QUEUE_STATES
+        .iter()
+        .map(|(key, label)| (*key, *label, all.iter().filter(|i| i.row.status == *key).count()))
+        .collect();
+    let programs = app
+        .programs()
+        .await?
+        .into_iter()
+        .map(|p| (p.code.to_string(), p.name))
+        .collect();
+    let lines = all
+        .into_iter()
+        .filter(|item| query.state.is_empty() || item.row.status == query.state)
+        .filter(|item| query.program.is_empty() || item.row.program_code == query.program)
+        .map(|item| {
+            let recommended = item.reviewers.iter().filter(|(_, r)| r.is_some()).count();
+            QueueLine {
+                reviewers: if item.reviewers.is_empty() {
+                    "none yet".to_owned()
+                } else {
+                    item.reviewers
+                        .iter()
+                        .map(|(name, r)| match r {
+                            Some(r) => format!("{name} ({})", r.label().to_lowercase()),
+                            None => name.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                needs_reviewers: item.row.status != "decided" && item.reviewers.len() < item.reviewers_needed,
+                ready: item.row.status == "in_review" && recommended >= item.reviewers_needed,
+                id: item.row.id,
+                candidate: item.candidate_name,
+                program: item.program_name,
+                state: app::credentialing::review::state_label(&item.row.status),
+                days: item.days_in_state,
+            }
+        })
+        .collect();
+    page(&QueuePage {
+        ctx,
+        lines,
+        states,
+        programs,
+        state: query.state,
+        program: query.program,
+    })
+}
+
+// ---- the reviewer's desk ---------------------------------------------------------------------
+
+struct AssignmentLine {
+    id: String,
+    application_id: String,
+    candidate: String,
+    program: String,
+    state: &'static str,
+    recommended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review_desk.html")]
+struct DeskPage {
+    ctx: PageContext,
+    assignments: Vec<AssignmentLine>,
+    conflicts: Vec<(String, &'static str, String, String)>,
+    reasons: Vec<(&'static str, &'static str)>,
+    form: ConflictInput,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+}
+
+plain_form!(ConflictInput { email, reason, note });
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DoneQuery {
+    done: String,
+}
+
+async fn desk_page(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+) -> Result<DeskPage, WebError> {
+    let app = app(state)?;
+    let assignments = app
+        .my_reviews(actor, meta)
+        .await?
+        .into_iter()
+        .map(|(assignment, row, candidate, program)| AssignmentLine {
+            id: assignment.id,
+            application_id: row.id,
+            candidate,
+            program,
+            state: app::credentialing::review::state_label(&row.status),
+            recommended: assignment.recommendation.is_some(),
+        })
+        .collect();
+    let conflicts = app
+        .my_conflicts(actor, meta)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let label = app::credentialing::review::CONFLICT_REASONS
+                .iter()
+                .find(|(k, _)| *k == c.reason)
+                .map_or("Another reason", |(_, l)| l);
+            (c.person_email, label, c.note, when(c.declared_at))
+        })
+        .collect();
+    Ok(DeskPage {
+        ctx,
+        assignments,
+        conflicts,
+        reasons: app::credentialing::review::CONFLICT_REASONS.to_vec(),
+        form: ConflictInput::default(),
+        errors: FieldErrors::new(),
+        notice: None,
+    })
+}
+
+async fn desk(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let mut data = desk_page(&state, ctx, &session.actor, &meta).await?;
+    data.notice = match query.done.as_str() {
+        "conflict" => Some("Conflict declared. You no longer review that person's applications; staff were told."),
+        _ => None,
+    };
+    page(&data)
+}
+
+async fn declare_conflict(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Posted(input): Posted<ConflictInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .declare_conflict(&session.actor, &input.email, &input.reason, &input.note, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/review?done=conflict").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = desk_page(&state, ctx, &session.actor, &meta).await?;
+            data.form = input;
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+plain_form!(AssignmentConflictInput { reason, note });
+
+async fn conflict_on_assignment(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<AssignmentConflictInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .declare_conflict_on_assignment(&session.actor, &id, &input.reason, &input.note, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/review?done=conflict").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = desk_page(&state, ctx, &session.actor, &meta).await?;
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+// ---- the packet ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "review_packet.html")]
+struct PacketPage {
+    ctx: PageContext,
+    packet: ReviewPacket,
+    state_label: &'static str,
+    is_staff: bool,
+    may_decide: bool,
+    choices: Vec<ReviewerChoice>,
+    recommendations: Vec<(&'static str, &'static str)>,
+    decision_label: String,
+    errors: FieldErrors,
+    /// Which form the errors belong to.
+    failed: &'static str,
+    recommend_form: RecommendInput,
+    request_form: RequestInput,
+    decide_form: DecideInput,
+    notice: Option<&'static str>,
+}
+
+impl PacketPage {
+    fn has_errors_for(&self, form: &str) -> bool {
+        self.failed == form && !self.errors.is_empty()
+    }
+
+    fn when(&self, at: &store::Timestamp) -> String {
+        when(*at)
+    }
+}
+
+plain_form!(RecommendInput {
+    recommendation,
+    comments
+});
+plain_form!(RequestInput { request });
+plain_form!(DecideInput { decision, reasons });
+plain_form!(AssignInput { reviewer });
+
+async fn packet_page(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    id: &str,
+) -> Result<PacketPage, WebError> {
+    let app = app(state)?;
+    let packet = app.review_packet(actor, id, meta).await?;
+    let is_staff = actor.has_role(domain::Role::BoardStaff) || actor.has_role(domain::Role::BoardAdmin);
+    let choices = if is_staff && packet.row.status != "decided" {
+        app.reviewer_choices(actor, id, meta).await?
+    } else {
+        Vec::new()
+    };
+    let may_decide = packet.row.status == "in_review" && app.may_decide(actor, &packet.row).await?;
+    let decision_label = match packet.row.decision.as_deref() {
+        Some("approved") => "Approved".to_owned(),
+        Some("denied") => "Denied".to_owned(),
+        _ => String::new(),
+    };
+    Ok(PacketPage {
+        ctx,
+        state_label: app::credentialing::review::state_label(&packet.row.status),
+        packet,
+        is_staff,
+        may_decide,
+        choices,
+        recommendations: Recommendation::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        decision_label,
+        errors: FieldErrors::new(),
+        failed: "",
+        recommend_form: RecommendInput::default(),
+        request_form: RequestInput::default(),
+        decide_form: DecideInput::default(),
+        notice: None,
+    })
+}
+
+async fn packet(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let mut data = packet_page(&state, ctx, &session.actor, &meta, &id).await?;
+    data.notice = match query.done.as_str() {
+        "assigned" => Some("Reviewer assigned; they were told by e-mail."),
+        "recommended" => Some("Recommendation recorded."),
+        "requested" => Some("Request sent; the candidate was told by e-mail."),
+        "decided" => Some("Decision recorded; the candidate was told to read the letter."),
+        _ => None,
+    };
+    page(&data)
+}
+
+/// Shows the packet again with the problems of one form, keeping what was typed.
+async fn packet_with_errors(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    id: &str,
+    (failed, errors): (&'static str, FieldErrors),
+    fill: impl FnOnce(&mut PacketPage),
+) -> Result<Response, WebError> {
+    let mut data = packet_page(state, ctx, actor, meta, id).await?;
+    data.failed = failed;
+    data.errors = errors;
+    fill(&mut data);
+    Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+}
+
+async fn assign(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<AssignInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .assign_reviewer(&session.actor, &id, &input.reviewer, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/review/applications/{id}?done=assigned#reviewers")).into_response()),
+        Err(error) => {
+            let errors = as_form_errors(error)?;
+            packet_with_errors(&state, ctx, &session.actor, &meta, &id, ("assign", errors), |_| {}).await
+        }
+    }
+}
+
+async fn recommend(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<RecommendInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .recommend(&session.actor, &id, &input.recommendation, &input.comments, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/review/applications/{id}?done=recommended#reviewers")).into_response()),
+        Err(error) => {
+            let errors = as_form_errors(error)?;
+            packet_with_errors(&state, ctx, &session.actor, &meta, &id, ("recommend", errors), |page| {
+                page.recommend_form = input;
+            })
+            .await
+        }
+    }
+}
+
+async fn request_information(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<RequestInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .request_information(&session.actor, &id, &input.request, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/review/applications/{id}?done=requested#history")).into_response()),
+        Err(error) => {
+            let errors = as_form_errors(error)?;
+            packet_with_errors(&state, ctx, &session.actor, &meta, &id, ("request", errors), |page| {
+                page.request_form = input;
+            })
+            .await
+        }
+    }
+}
+
+async fn decide(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<DecideInput>,
+) -> Result<Response, WebError> {
+    let app = app(&state)?;
+    let approve = match input.decision.as_str() {
+        "approve" => Some(true),
+        "deny" => Some(false),
+        _ => None,
+    };
+    let outcome = app.decide(&session.actor, &id, approve, &input.reasons, &meta).await;
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/review/applications/{id}?done=decided")).into_response()),
+        Err(error) => {
+            let errors = as_form_errors(error)?;
+            packet_with_errors(&state, ctx, &session.actor, &meta, &id, ("decide", errors), |page| {
+                page.decide_form = input;
+            })
+            .await
+        }
+    }
+}
+
+// ---- the candidate's side --------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "portal_application.html")]
+struct CandidatePage {
+    ctx: PageContext,
+    view: CandidateApplication,
+    state_label: &'static str,
+    documents: Vec<(String, String, String)>,
+    form: AnswerInput,
+    chosen: Vec<String>,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+}
+
+/// The answer form: text and any number of the candidate's documents, one checkbox each
+/// (`document-{id}`).
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct AnswerInput {
+    answer: String,
+    #[serde(flatten)]
+    checked: std::collections::BTreeMap<String, String>,
+}
+
+impl AnswerInput {
+    fn documents(&self) -> Vec<String> {
+        self.checked
+            .keys()
+            .filter_map(|key| key.strip_prefix("document-"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl FormPage for AnswerInput {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+impl CandidatePage {
+    fn when(&self, at: &store::Timestamp) -> String {
+        when(*at)
+    }
+}
+
+async fn candidate_page(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    id: &str,
+) -> Result<CandidatePage, WebError> {
+    let app = app(state)?;
+    let view = app.candidate_application(actor, id, meta).await?;
+    let documents = app
+        .documents(actor, &actor.user_id, meta)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.kind, d.file_name))
+        .collect();
+    Ok(CandidatePage {
+        ctx,
+        state_label: app::credentialing::review::state_label(&view.row.status),
+        view,
+        documents,
+        form: AnswerInput::default(),
+        chosen: Vec::new(),
+        errors: FieldErrors::new(),
+        notice: None,
+    })
+}
+
+async fn candidate_view(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let mut data = candidate_page(&state, ctx, &session.actor, &meta, &id).await?;
+    data.notice = (query.done == "answered").then_some("Answer sent. Your application is back with the committee.");
+    page(&data)
+}
+
+async fn answer(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<AnswerInput>,
+) -> Result<Response, WebError> {
+    let chosen = input.documents();
+    match app(&state)?
+        .answer_information_request(&session.actor, &id, &input.answer, &chosen, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/portal/applications/{id}?done=answered")).into_response()),
+        Err(error) => {
+            let errors = as_form_errors(error)?;
+            let mut data = candidate_page(&state, ctx, &session.actor, &meta, &id).await?;
+            data.form = input;
+            data.chosen = chosen;
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "decision_letter.html")]
+struct LetterPage {
+    ctx: PageContext,
+    letter: app::credentialing::review::DecisionLetter,
+    id: String,
+}
+
+async fn letter(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let letter = app(&state)?.decision_letter(&session.actor, &id, &meta).await?;
+    page(&LetterPage { ctx, letter, id })
+}
+
+async fn letter_pdf(
+    State(state): State<ServerState>,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let pdf = app(&state)?.decision_letter_pdf(&session.actor, &id, &meta).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"decision-letter.pdf\"".to_owned(),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}

@@ -1,0 +1,682 @@
+//! Supervision pages: the candidate's contracts and session log (`/portal/supervision`), the
+//! supervisor's desk with the countersignature queue (`/supervision`), one contract
+//! (`/supervision/contracts/{id}`), and board staff's group approvals
+//! (`/admin/supervision-groups`).
+
+use app::AppError;
+use app::credentialing::supervision::{
+    CandidateSupervision, ContractInput, ContractView, SessionInput, SessionView, SupervisorDesk,
+};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::FieldErrors;
+use domain::credentialing::hours::Hours;
+use serde::Deserialize;
+
+use crate::context::Meta;
+use crate::forms::{FormPage, Posted};
+use crate::page::{PageContext, SignedIn, page, page_with_status};
+use crate::routes::Routes;
+use crate::{ServerState, WebError};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/portal/supervision", get(candidate_page))
+        .route("/portal/supervision/contracts", post(request_contract))
+        .route("/portal/supervision/sessions", post(log_session))
+        .route("/supervision", get(desk))
+        .route("/supervision/groups", post(request_group))
+        .route("/supervision/sessions/{id}/countersign", post(countersign))
+        .route("/supervision/sessions/{id}/reject", post(reject))
+        .route("/supervision/contracts/{id}", get(contract_page))
+        .route("/supervision/contracts/{id}/sign", post(sign))
+        .route("/supervision/contracts/{id}/decline", post(decline))
+        .route("/supervision/contracts/{id}/end", post(end))
+        .route("/admin/supervision-groups", get(groups_page))
+        .route("/admin/supervision-groups/{id}", post(decide_group))
+}
+
+fn app(state: &ServerState) -> Result<&app::App, WebError> {
+    state.app().ok_or(WebError::NotReady)
+}
+
+fn hours_of(centi: i64) -> Hours {
+    Hours::from_centi(u32::try_from(centi).unwrap_or(0))
+}
+
+/// A contract as a table row.
+struct ContractLine {
+    id: String,
+    candidate: String,
+    supervisor: String,
+    program: String,
+    starts_on: String,
+    primary: bool,
+    state: &'static str,
+    ends_on: String,
+}
+
+fn contract_line(view: &ContractView, today: time::Date) -> ContractLine {
+    ContractLine {
+        id: view.row.id.clone(),
+        candidate: view.candidate_name.clone(),
+        supervisor: view.supervisor_name.clone(),
+        program: view.row.program_code.clone(),
+        starts_on: view.row.starts_on.clone(),
+        primary: view.row.is_primary,
+        state: view.state(today),
+        ends_on: view.row.ends_on.clone().unwrap_or_default(),
+    }
+}
+
+struct SessionLine {
+    id: String,
+    date: String,
+    hours: String,
+    /// "1 hour", "2.5 hours": for sentences and headings.
+    hours_phrase: String,
+    candidate: String,
+    supervisor: String,
+    format: String,
+    topic: String,
+    status: String,
+    reason: String,
+    training: bool,
+}
+
+fn session_line(view: &SessionView) -> SessionLine {
+    let format = match &view.group_name {
+        Some(name) => format!("group: {name}"),
+        None => "individual".to_owned(),
+    };
+    SessionLine {
+        id: view.row.id.clone(),
+        date: view.row.session_date.clone(),
+        hours: hours_of(view.row.hours_centi).to_string(),
+        hours_phrase: hours_of(view.row.hours_centi).phrase(),
+        candidate: view.candidate_name.clone(),
+        supervisor: view.supervisor_name.clone(),
+        format,
+        topic: view.row.topic.clone(),
+        status: view.row.status.clone(),
+        reason: view.row.reject_reason.clone().unwrap_or_default(),
+        training: view.row.counts_as_training,
+    }
+}
+
+// ---- the candidate's page -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "portal_supervision.html")]
+struct CandidatePage {
+    ctx: PageContext,
+    contracts: Vec<ContractLine>,
+    signed: Vec<(String, String)>,
+    sessions: Vec<SessionLine>,
+    groups: Vec<(String, String)>,
+    programs: Vec<(String, String)>,
+    request: ContractInput,
+    session: SessionInput,
+    errors: FieldErrors,
+    /// Which form the errors belong to: `request` or `session`.
+    failed: &'static str,
+    notice: Option<String>,
+    countersigned: String,
+    pending: String,
+}
+
+async fn candidate_data(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+) -> Result<CandidatePage, WebError> {
+    let app = app(state)?;
+    let CandidateSupervision {
+        contracts,
+        sessions,
+        groups,
+    } = app.candidate_supervision(actor, meta).await?;
+    let today = app.today();
+    let signed = contracts
+        .iter()
+        .filter(|c| c.row.is_signed() && c.row.declined_at.is_none())
+        .map(|c| {
+            (
+                c.row.id.clone(),
+                format!(
+                    "{} ({}, from {})",
+                    c.supervisor_name, c.row.program_code, c.row.starts_on
+                ),
+            )
+        })
+        .collect();
+    let programs = app
+        .programs()
+        .await?
+        .into_iter()
+        .map(|p| (p.code.to_string(), p.name))
+        .collect();
+    Ok(CandidatePage {
+        ctx,
+        countersigned: app::credentialing::supervision::total_hours(&sessions, "countersigned").phrase(),
+        pending: app::credentialing::supervision::total_hours(&sessions, "pending").phrase(),
+        contracts: contracts.iter().map(|c| contract_line(c, today)).collect(),
+        signed,
+        sessions: sessions.iter().rev().map(session_line).collect(),
+        groups: groups
+            .into_iter()
+            .map(|g| (g.id, format!("{} ({} supervisees)", g.name, g.size)))
+            .collect(),
+        programs,
+        request: ContractInput {
+            primary: "yes".into(),
+            ..ContractInput::default()
+        },
+        session: SessionInput {
+            format: "individual".into(),
+            ..SessionInput::default()
+        },
+        errors: FieldErrors::new(),
+        failed: "",
+        notice: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    done: String,
+}
+
+fn notice_for(done: &str) -> Option<String> {
+    Some(
+        match done {
+            "requested" => "Contract signed and sent to your supervisor for their signature.",
+            "logged" => "Session logged. It counts once your supervisor countersigns it.",
+            "signed" => "Contract signed. Your supervisee can now log sessions under it.",
+            "declined" => "Contract declined.",
+            "ended" => "Notice given. The contract ends after the notice period.",
+            "countersigned" => "Session countersigned.",
+            "rejected" => "Session rejected; your supervisee was told why.",
+            "group" => "Group sent to the board for approval.",
+            "decided" => "Decision recorded.",
+            "endorsed" => "Application endorsed. Your supervisee can submit it once the fee is recorded.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+async fn candidate_page(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    let mut data = candidate_data(&state, ctx, &session.actor, &meta).await?;
+    data.notice = notice_for(&query.done);
+    page(&data)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(transparent)]
+struct RequestForm(ContractInput);
+
+impl FormPage for RequestForm {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn request_contract(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Posted(RequestForm(input)): Posted<RequestForm>,
+) -> Result<Response, WebError> {
+    match app(&state)?.request_supervision(&session.actor, &input, &meta).await {
+        Ok(_) => Ok(Redirect::to("/portal/supervision?done=requested").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = candidate_data(&state, ctx, &session.actor, &meta).await?;
+            data.request = input;
+            data.errors = errors;
+            data.failed = "request";
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(transparent)]
+struct SessionForm(SessionInput);
+
+impl FormPage for SessionForm {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn log_session(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Posted(SessionForm(input)): Posted<SessionForm>,
+) -> Result<Response, WebError> {
+    match app(&state)?.log_supervision(&session.actor, &input, &meta).await {
+        Ok(()) => Ok(Redirect::to("/portal/supervision?done=logged").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = candidate_data(&state, ctx, &session.actor, &meta).await?;
+            data.session = input;
+            data.errors = errors;
+            data.failed = "session";
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+// ---- the supervisor's desk ------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "supervision_desk.html")]
+struct DeskPage {
+    ctx: PageContext,
+    warnings: Vec<String>,
+    awaiting: Vec<ContractLine>,
+    contracts: Vec<ContractLine>,
+    pending: Vec<SessionLine>,
+    groups: Vec<(String, i64, &'static str)>,
+    to_endorse: Vec<(String, String, String)>,
+    group_name: String,
+    group_size: String,
+    errors: FieldErrors,
+    notice: Option<String>,
+}
+
+async fn desk_data(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+) -> Result<DeskPage, WebError> {
+    let app = app(state)?;
+    let SupervisorDesk {
+        contracts,
+        pending,
+        groups,
+        warnings,
+    } = app.supervisor_desk(actor, meta).await?;
+    let to_endorse = app
+        .applications_to_endorse(actor, meta)
+        .await?
+        .into_iter()
+        .map(|(application, candidate)| (application.id, candidate, application.program_code))
+        .collect();
+    let today = app.today();
+    let (awaiting, others): (Vec<_>, Vec<_>) = contracts
+        .iter()
+        .partition(|c| !c.row.is_signed() && c.row.declined_at.is_none());
+    Ok(DeskPage {
+        ctx,
+        warnings,
+        awaiting: awaiting.into_iter().map(|c| contract_line(c, today)).collect(),
+        contracts: others.into_iter().map(|c| contract_line(c, today)).collect(),
+        pending: pending.iter().map(session_line).collect(),
+        groups: groups
+            .into_iter()
+            .map(|g| {
+                let status = match (g.decided_at.is_some(), g.approved) {
+                    (true, true) => "approved",
+                    (true, false) => "not approved",
+                    (false, _) => "waiting for the board",
+                };
+                (g.name, g.size, status)
+            })
+            .collect(),
+        to_endorse,
+        group_name: String::new(),
+        group_size: String::new(),
+        errors: FieldErrors::new(),
+        notice: None,
+    })
+}
+
+async fn desk(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    let mut data = desk_data(&state, ctx, &session.actor, &meta).await?;
+    data.notice = notice_for(&query.done);
+    page(&data)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GroupInput {
+    name: String,
+    size: String,
+}
+
+impl FormPage for GroupInput {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn request_group(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Posted(input): Posted<GroupInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .request_group(&session.actor, &input.name, &input.size, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/supervision?done=group").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = desk_data(&state, ctx, &session.actor, &meta).await?;
+            data.group_name = input.name;
+            data.group_size = input.size;
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReasonInput {
+    reason: String,
+    accept: String,
+}
+
+impl FormPage for ReasonInput {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+/// Shows a refusal the person can act on as a page with the reason, instead of an error page.
+fn refused(ctx: PageContext, title: &str, reason: &str, back: &str) -> Response {
+    let page_data = crate::platform::home::MessagePage::new(ctx, title, &[reason], &[("Go back", back)]);
+    page_with_status(StatusCode::CONFLICT, &page_data)
+}
+
+async fn countersign(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(_): Posted<ReasonInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?.decide_session(&session.actor, &id, true, "", &meta).await {
+        Ok(()) => Ok(Redirect::to("/supervision?done=countersigned").into_response()),
+        Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not countersigned", &reason, "/supervision")),
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn reject(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<ReasonInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .decide_session(&session.actor, &id, false, &input.reason, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/supervision?done=rejected").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = desk_data(&state, ctx, &session.actor, &meta).await?;
+            let message = errors
+                .get("reason")
+                .unwrap_or("Say why you reject this session.")
+                .to_owned();
+            data.errors.add(&format!("reason-{id}"), message);
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not rejected", &reason, "/supervision")),
+        Err(error) => Err(error.into()),
+    }
+}
+
+// ---- one contract ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "supervision_contract.html")]
+struct ContractPage {
+    ctx: PageContext,
+    line: ContractLine,
+    terms: String,
+    candidate_signed: String,
+    supervisor_signed: String,
+    end_reason: String,
+    viewer_is_supervisor: bool,
+    can_sign: bool,
+    can_end: bool,
+    /// The documents each party shows the other: (id, kind, file name).
+    candidate_documents: Vec<(String, String, String)>,
+    supervisor_documents: Vec<(String, String, String)>,
+    errors: FieldErrors,
+}
+
+async fn contract_data(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    id: &str,
+) -> Result<ContractPage, WebError> {
+    let app = app(state)?;
+    let view = app.contract_for(actor, id, meta).await?;
+    let me = actor.user_id.as_str();
+    let viewer_is_supervisor = view.row.supervisor_id.as_deref() == Some(me);
+    let viewer_is_party = viewer_is_supervisor || view.row.candidate_id == me;
+    let open = view.row.declined_at.is_none();
+    let lists = app.board_lists().await?;
+    let (candidate_documents, supervisor_documents) = app.contract_documents(actor, id, meta).await?;
+    let describe = |documents: Vec<store::credentialing::evidence::DocumentRecord>| {
+        documents
+            .into_iter()
+            .map(|d| (d.id, lists.document_kind_name(&d.kind).to_owned(), d.file_name))
+            .collect::<Vec<_>>()
+    };
+    let candidate_documents = describe(candidate_documents);
+    let supervisor_documents = describe(supervisor_documents);
+    Ok(ContractPage {
+        line: contract_line(&view, app.today()),
+        terms: view.row.terms.clone(),
+        candidate_signed: view.row.candidate_signed_at.map(crate::page::when).unwrap_or_default(),
+        supervisor_signed: view.row.supervisor_signed_at.map(crate::page::when).unwrap_or_default(),
+        end_reason: view.row.end_reason.clone().unwrap_or_default(),
+        viewer_is_supervisor,
+        can_sign: viewer_is_supervisor && open && view.row.supervisor_signed_at.is_none(),
+        can_end: viewer_is_party && view.row.is_signed() && view.row.ends_on.is_none(),
+        candidate_documents,
+        supervisor_documents,
+        errors: FieldErrors::new(),
+        ctx,
+    })
+}
+
+async fn contract_page(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    page(&contract_data(&state, ctx, &session.actor, &meta, &id).await?)
+}
+
+async fn sign(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<ReasonInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .sign_contract(&session.actor, &id, input.accept == "yes", &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/supervision?done=signed").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = contract_data(&state, ctx, &session.actor, &meta, &id).await?;
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(AppError::Refused(reason)) => Ok(refused(
+            ctx,
+            "Not signed",
+            &reason,
+            &format!("/supervision/contracts/{id}"),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn decline(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(_): Posted<ReasonInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?.decline_contract(&session.actor, &id, &meta).await {
+        Ok(()) => Ok(Redirect::to("/supervision?done=declined").into_response()),
+        Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not declined", &reason, "/supervision")),
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn end(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<ReasonInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .end_contract(&session.actor, &id, &input.reason, &meta)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/supervision/contracts/{id}")).into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = contract_data(&state, ctx, &session.actor, &meta, &id).await?;
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(AppError::Refused(reason)) => Ok(refused(
+            ctx,
+            "Not ended",
+            &reason,
+            &format!("/supervision/contracts/{id}"),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+// ---- board staff: groups --------------------------------------------------------------------
+
+struct GroupLine {
+    id: String,
+    name: String,
+    supervisor: String,
+    size: i64,
+    requested: String,
+    status: &'static str,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "supervision_groups.html")]
+struct GroupsPage {
+    ctx: PageContext,
+    groups: Vec<GroupLine>,
+    notice: Option<String>,
+}
+
+async fn groups_page(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    let groups = app(&state)?.groups_for_review(&session.actor, &meta).await?;
+    let groups = groups
+        .into_iter()
+        .map(|(g, supervisor)| GroupLine {
+            status: match (g.decided_at.is_some(), g.approved) {
+                (true, true) => "approved",
+                (true, false) => "not approved",
+                (false, _) => "waiting",
+            },
+            id: g.id,
+            name: g.name,
+            supervisor,
+            size: g.size,
+            requested: crate::page::when(g.requested_at),
+            note: g.decision_note.unwrap_or_default(),
+        })
+        .collect();
+    page(&GroupsPage {
+        ctx,
+        groups,
+        notice: notice_for(&query.done),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DecisionInput {
+    decision: String,
+    note: String,
+}
+
+impl FormPage for DecisionInput {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn decide_group(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(input): Posted<DecisionInput>,
+) -> Result<Response, WebError> {
+    let approve = input.decision == "approve";
+    match app(&state)?
+        .decide_group(&session.actor, &id, approve, &input.note, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/admin/supervision-groups?done=decided").into_response()),
+        Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not recorded", &reason, "/admin/supervision-groups")),
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,576 @@
+//! The signed-in person's own pages: dashboard, account and security, two-factor set-up,
+//! sessions.
+
+use app::AppError;
+use app::platform::sessions::ActiveSession;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::{FieldErrors, Role, SessionId};
+use serde::Deserialize;
+
+use crate::context::Meta;
+use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::page::{PageContext, SignedIn, page, page_with_status, when};
+use crate::routes::Routes;
+use crate::session::{clear_cookie_value, session_cookie};
+use crate::{ServerState, WebError};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/dashboard", get(dashboard))
+        .route("/account", get(|| async { Redirect::to("/account/security") }))
+        .route("/account/security", get(security))
+        .route("/account/password", post(change_password))
+        .route("/account/name", post(rename))
+        .route("/account/verify-email/resend", post(resend_verification))
+        .route("/account/two-factor/setup", get(totp_setup).post(confirm_totp))
+        .route("/account/two-factor/recovery-codes", post(replace_recovery_codes))
+        .route("/account/two-factor/disable", post(disable_totp))
+        .route("/account/sessions/{id}/revoke", post(revoke_session))
+        .route("/account/sessions/revoke-all", post(revoke_all_sessions))
+}
+
+fn app(state: &ServerState) -> Result<&app::App, WebError> {
+    state.app().ok_or(WebError::NotReady)
+}
+
+// ---- dashboard -----------------------------------------------------------------------------
+
+struct Card {
+    title: &'static str,
+    text: &'static str,
+    links: Vec<(&'static str, &'static str)>,
+}
+
+/// One card per role the person holds; later issues fill these with live work queues.
+fn cards_for(roles: &[Role]) -> Vec<Card> {
+    let mut cards = Vec::new();
+    for role in roles {
+        let card = match role {
+            Role::Candidate => Card {
+                title: "Your credential",
+                text: "Log courses, training, clinical hours and supervision, keep your licenses and insurance on file, and see your progress against the program's rules. Once certified, download your certificate and digital badge.",
+                links: vec![
+                    ("Open your credential file", "/portal"),
+                    ("Your credentials", "/portal/credentials"),
+                ],
+            },
+            Role::Supervisor => Card {
+                title: "Supervision",
+                text: "Your supervisees, supervision contracts and the hours waiting for your countersignature. You see only the people you supervise.",
+                links: vec![("Open your supervisees", "/supervision")],
+            },
+            Role::CommitteeReviewer => Card {
+                title: "Committee review",
+                text: "Applications assigned to you for peer review, and the conflicts of interest you declared.",
+                links: vec![("Your reviews", "/review")],
+            },
+            Role::CommitteeChair => Card {
+                title: "Committee chair",
+                text: "Applications with their recommendations, ready for your decision.",
+                links: vec![("Review queue", "/admin/review")],
+            },
+            Role::EthicsCommittee => Card {
+                title: "Ethics committee",
+                text: "Complaints about certified professionals: intake, the respondent's reply, evidence notes and the committee's decision.",
+                links: vec![("Ethics cases", "/ethics/cases")],
+            },
+            Role::BoardStaff => Card {
+                title: "Board workbench",
+                text: "Review applications, manage credentials and their status, and invite reviewers, supervisors and referring providers.",
+                links: vec![
+                    ("Review queue", "/admin/review"),
+                    ("Credentials", "/admin/credentials"),
+                    ("People and invitations", "/admin/people"),
+                ],
+            },
+            Role::BoardAdmin => Card {
+                title: "Administration",
+                text: "Invite board staff and reviewers, and read the tamper-evident audit log of every sign-in, refusal and access to protected data.",
+                links: vec![
+                    ("People and invitations", "/admin/people"),
+                    ("Audit log", "/admin/audit"),
+                ],
+            },
+            Role::Clinician => Card {
+                title: "Your practice",
+                text: "Your clients, referrals, intake forms, consents and treatment plans will appear here. You see only your own clients.",
+                links: vec![],
+            },
+            Role::Client => Card {
+                title: "Your care",
+                text: "Your intake forms, consents, treatment plan and homework from your therapist will appear here.",
+                links: vec![],
+            },
+            Role::ReferringProvider => Card {
+                title: "Referrals",
+                text: "Referrals you send to certified professionals, and their status, will appear here.",
+                links: vec![],
+            },
+        };
+        cards.push(card);
+    }
+    cards.push(Card {
+        title: "Account and security",
+        text: "Change your password, manage two-factor sign-in and see where you are signed in.",
+        links: vec![("Account and security", "/account/security")],
+    });
+    cards
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: PageContext,
+    actor: app::Actor,
+    cards: Vec<Card>,
+    notice: Option<String>,
+}
+
+async fn dashboard(ctx: PageContext, SignedIn(session): SignedIn) -> Result<Response, WebError> {
+    let cards = cards_for(&session.actor.roles);
+    page(&DashboardPage {
+        ctx,
+        actor: session.actor,
+        cards,
+        notice: None,
+    })
+}
+
+async fn resend_verification(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(_): Posted<TokenOnly>,
+) -> Result<Response, WebError> {
+    app(&state)?.resend_verification(&session.actor, &meta).await?;
+    let cards = cards_for(&session.actor.roles);
+    let notice = Some(format!(
+        "A new confirmation link is on its way to {}.",
+        session.actor.email
+    ));
+    page(&DashboardPage {
+        ctx,
+        actor: session.actor,
+        cards,
+        notice,
+    })
+}
+
+// ---- account and security ------------------------------------------------------------------
+
+struct SessionRow {
+    id: String,
+    signed_in: String,
+    last_seen: String,
+    address: String,
+    agent: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "security.html")]
+struct SecurityPage {
+    ctx: PageContext,
+    actor: app::Actor,
+    sessions: Vec<SessionRow>,
+    recovery_left: i64,
+    mfa_mandatory: bool,
+    notice: Option<String>,
+    problem: Option<String>,
+    password_errors: FieldErrors,
+    recovery_errors: FieldErrors,
+    disable_errors: FieldErrors,
+    name_errors: FieldErrors,
+    name_value: String,
+    /// Whether the authenticator app is on (two-factor sign-in may be on through passkeys alone).
+    totp_enabled: bool,
+    passkeys: Vec<PasskeyRow>,
+    /// The site passkeys are registered to (None: this server offers none).
+    passkey_site: Option<(String, String)>,
+    /// The passkey form's fields start without errors (its script shows them).
+    no_errors: FieldErrors,
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+impl SecurityPage {
+    async fn load(
+        state: &ServerState,
+        ctx: PageContext,
+        session: &ActiveSession,
+        meta: &app::RequestMeta,
+    ) -> Result<SecurityPage, WebError> {
+        let app = app(state)?;
+        let actor = session.actor.clone();
+        let sessions = app
+            .my_sessions(&actor, meta)
+            .await?
+            .into_iter()
+            .map(|s| SessionRow {
+                current: s.id == actor.session_id,
+                id: s.id.to_string(),
+                signed_in: when(s.created_at),
+                last_seen: when(s.last_seen_at),
+                address: s.client_addr.unwrap_or_else(|| "unknown".into()),
+                agent: s
+                    .user_agent
+                    .map(|a| a.chars().take(60).collect())
+                    .unwrap_or_else(|| "unknown".into()),
+            })
+            .collect();
+        let recovery_left = app
+            .store()
+            .unused_recovery_codes(&actor.user_id)
+            .await
+            .map_err(AppError::from)?;
+        let passkeys = app
+            .my_passkeys(&actor, meta)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id,
+                name: p.name,
+                created: when(p.created_at),
+                last_used: p.last_used_at.map(when).unwrap_or_else(|| "never".into()),
+            })
+            .collect();
+        let totp_enabled = app
+            .store()
+            .user_by_id(&actor.user_id)
+            .await
+            .map_err(AppError::from)?
+            .is_some_and(|user| user.totp_enabled());
+        let passkey_site = app
+            .passkey_site()
+            .ok()
+            .map(|site| (site.id.clone(), site.origin.clone()));
+        Ok(SecurityPage {
+            mfa_mandatory: domain::platform::role::mfa_required(&actor.roles),
+            ctx,
+            actor,
+            sessions,
+            recovery_left,
+            notice: None,
+            problem: None,
+            password_errors: FieldErrors::new(),
+            recovery_errors: FieldErrors::new(),
+            disable_errors: FieldErrors::new(),
+            name_errors: FieldErrors::new(),
+            name_value: session.actor.display_name.clone(),
+            totp_enabled,
+            passkeys,
+            passkey_site,
+            no_errors: FieldErrors::new(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct ChangedQuery {
+    changed: Option<String>,
+}
+
+async fn security(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    axum::extract::Query(query): axum::extract::Query<ChangedQuery>,
+) -> Result<Response, WebError> {
+    let mut page_data = SecurityPage::load(&state, ctx, &session, &meta).await?;
+    page_data.notice = match query.changed.as_deref() {
+        Some("password") => Some("Your password was changed. Your other sessions were signed out.".into()),
+        Some("two-factor") => Some("Two-factor sign-in is off.".into()),
+        Some("session") => Some("That session was signed out.".into()),
+        Some("name") => Some("Your name was saved.".into()),
+        Some("passkey-added") => Some("Your passkey was added. You can use it to sign in.".into()),
+        Some("passkey-removed") => Some("That passkey was removed.".into()),
+
+        _ => None,
+    };
+    page(&page_data)
+}
+
+/// Renames an application field error to the field id used on the security page.
+fn renamed(errors: FieldErrors, from: &str, to: &str) -> FieldErrors {
+    let mut out = FieldErrors::new();
+    for (field, message) in errors.iter() {
+        out.add(if field == from { to } else { field }, message);
+    }
+    out
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RenameForm {
+    display_name: String,
+}
+
+impl FormPage for RenameForm {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn rename(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(input): Posted<RenameForm>,
+) -> Result<Response, WebError> {
+    match app(&state)?.rename(&session.actor, &input.display_name, &meta).await {
+        Ok(_) => Ok(Redirect::to("/account/security?changed=name").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
+            page.name_errors = errors;
+            page.name_value = input.display_name;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordChange {
+    current_password: String,
+    password: String,
+    password_confirm: String,
+}
+
+impl FormPage for PasswordChange {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn change_password(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(input): Posted<PasswordChange>,
+) -> Result<Response, WebError> {
+    let result = app(&state)?
+        .change_password(
+            &session.actor,
+            &input.current_password,
+            &input.password,
+            &input.password_confirm,
+            &meta,
+        )
+        .await;
+    match result {
+        Ok(new) => {
+            let mut response = Redirect::to("/account/security?changed=password").into_response();
+            if let Some(value) = session_cookie(&state, &new.cookie_token) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+        Err(AppError::Validation(errors)) => {
+            let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
+            page.password_errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ---- two-factor sign-in --------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "totp_setup.html")]
+struct TotpSetupPage {
+    ctx: PageContext,
+    setup: app::platform::mfa::TotpSetup,
+    required: bool,
+    errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage {
+    ctx: PageContext,
+    codes: Vec<String>,
+}
+
+async fn totp_setup(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+) -> Result<Response, WebError> {
+    let setup = match app(&state)?.begin_totp_setup(&session.actor, &meta).await {
+        Ok(setup) => setup,
+        // The authenticator app is already on.
+        Err(AppError::Refused(_)) => return Ok(Redirect::to("/account/security").into_response()),
+        Err(other) => return Err(other.into()),
+    };
+    page(&TotpSetupPage {
+        ctx,
+        setup,
+        required: session.actor.must_enrol_mfa(),
+        errors: FieldErrors::new(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TotpCode {
+    code: String,
+}
+
+impl FormPage for TotpCode {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        // The page is rebuilt from the pending secret; send the person back to it.
+        Redirect::to("/account/two-factor/setup?expired=1").into_response()
+    }
+}
+
+async fn confirm_totp(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(input): Posted<TotpCode>,
+) -> Result<Response, WebError> {
+    let app = app(&state)?;
+    match app.confirm_totp_setup(&session.actor, &input.code, &meta).await {
+        Ok((codes, new)) => {
+            let mut ctx = ctx;
+            // The page is rendered for the new session, so its forms carry the new token.
+            ctx.csrf = new.csrf_token.clone();
+            ctx.viewer = ctx.viewer.map(|mut v| {
+                v.mfa_enabled = true;
+                v
+            });
+            let mut response = page(&RecoveryCodesPage { ctx, codes })?;
+            if let Some(value) = session_cookie(&state, &new.cookie_token) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+        Err(AppError::Validation(errors)) => {
+            let setup = app.begin_totp_setup(&session.actor, &meta).await?;
+            let page = TotpSetupPage {
+                ctx,
+                setup,
+                required: session.actor.must_enrol_mfa(),
+                errors,
+            };
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RecoveryCodesForm {
+    recovery_password: String,
+}
+
+impl FormPage for RecoveryCodesForm {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn replace_recovery_codes(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(input): Posted<RecoveryCodesForm>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .regenerate_recovery_codes(&session.actor, &input.recovery_password, &meta)
+        .await
+    {
+        Ok(codes) => page(&RecoveryCodesPage { ctx, codes }),
+        Err(AppError::Validation(errors)) => {
+            let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
+            page.recovery_errors = renamed(errors, "password", "recovery_password");
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DisableForm {
+    disable_password: String,
+}
+
+impl FormPage for DisableForm {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn disable_totp(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(input): Posted<DisableForm>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .disable_totp(&session.actor, &input.disable_password, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/account/security?changed=two-factor").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
+            page.disable_errors = renamed(errors, "password", "disable_password");
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(AppError::Refused(reason)) => {
+            let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
+            page.problem = Some(reason);
+            Ok(page_with_status(StatusCode::FORBIDDEN, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ---- sessions ------------------------------------------------------------------------------
+
+async fn revoke_session(
+    State(state): State<ServerState>,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Posted(_): Posted<TokenOnly>,
+) -> Result<Response, WebError> {
+    let id = SessionId::parse(&id).map_err(|_| WebError::NotFound)?;
+    app(&state)?.end_session(&session.actor, &id, &meta).await?;
+    Ok(Redirect::to("/account/security?changed=session").into_response())
+}
+
+async fn revoke_all_sessions(
+    State(state): State<ServerState>,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(_): Posted<TokenOnly>,
+) -> Result<Response, WebError> {
+    app(&state)?.end_all_sessions(&session.actor, &meta).await?;
+    let mut response = Redirect::to("/sign-in").into_response();
+    if let Some(value) = clear_cookie_value(&state, state.session_cookie_name()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}

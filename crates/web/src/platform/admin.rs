@@ -1,0 +1,315 @@
+//! Board administration: people and invitations, and the audit log.
+
+use app::AppError;
+use app::platform::people::Invited;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::platform::audit::Outcome;
+use domain::{FieldErrors, Role};
+use serde::Deserialize;
+use store::Timestamp;
+use store::platform::audit::AuditFilter;
+use store::platform::users::UserFilter;
+
+use crate::context::Meta;
+use crate::forms::{FormPage, Posted};
+use crate::page::{PageContext, SignedIn, page, page_with_status, when};
+use crate::routes::Routes;
+use crate::{ServerState, WebError};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/admin/people", get(people))
+        .route("/admin/invitations", post(invite))
+        .route("/admin/audit", get(audit_log))
+}
+
+fn app(state: &ServerState) -> Result<&app::App, WebError> {
+    state.app().ok_or(WebError::NotReady)
+}
+
+struct PersonRow {
+    name: String,
+    email: String,
+    roles: Vec<&'static str>,
+    mfa: bool,
+    demo: bool,
+    joined: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InviteInput {
+    email: String,
+    role: String,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    ctx: PageContext,
+    people: Vec<PersonRow>,
+    total: i64,
+    invitations: Vec<(String, &'static str, String)>,
+    roles: Vec<(&'static str, &'static str)>,
+    form: InviteInput,
+    errors: FieldErrors,
+    filter_text: String,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PeopleQuery {
+    q: String,
+    invited: String,
+}
+
+async fn load_people(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    text: &str,
+) -> Result<PeoplePage, WebError> {
+    let app = app(state)?;
+    let filter = UserFilter {
+        text: (!text.trim().is_empty()).then(|| text.trim().to_owned()),
+        role: None,
+        limit: 200,
+        offset: 0,
+    };
+    let (users, total) = app.list_people(actor, &filter, meta).await?;
+    let people = users
+        .into_iter()
+        .map(|u| PersonRow {
+            roles: u.roles.iter().map(|r| r.label()).collect(),
+            mfa: u.mfa_enabled(),
+            demo: u.is_demo,
+            joined: when(u.created_at),
+            name: u.display_name,
+            email: u.email.to_string(),
+        })
+        .collect();
+    let invitations = app
+        .open_invitations(actor, meta)
+        .await?
+        .into_iter()
+        .map(|t| {
+            (
+                t.email.unwrap_or_default(),
+                t.role.map_or("", Role::label),
+                when(t.expires_at),
+            )
+        })
+        .collect();
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|r| {
+            app::authz::decide(actor, &app::authz::Permission::InvitePerson { role: *r }) == app::authz::Decision::Allow
+        })
+        .map(|r| (r.as_str(), r.label()))
+        .collect();
+    Ok(PeoplePage {
+        ctx,
+        people,
+        total,
+        invitations,
+        roles,
+        form: InviteInput::default(),
+        errors: FieldErrors::new(),
+        filter_text: text.to_owned(),
+        notice: None,
+    })
+}
+
+async fn people(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Query(query): Query<PeopleQuery>,
+) -> Result<Response, WebError> {
+    let mut page_data = load_people(&state, ctx, &session.actor, &meta, &query.q).await?;
+    page_data.notice = match query.invited.as_str() {
+        "link" => Some("Invitation sent.".into()),
+        "role" => {
+            Some("That address already had an account: the role was added and the person was told by e-mail.".into())
+        }
+        _ => None,
+    };
+    page(&page_data)
+}
+
+impl FormPage for InviteInput {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn invite(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Posted(input): Posted<InviteInput>,
+) -> Result<Response, WebError> {
+    match app(&state)?
+        .invite(&session.actor, &input.email, &input.role, &meta)
+        .await
+    {
+        Ok(Invited::LinkSent) => Ok(Redirect::to("/admin/people?invited=link").into_response()),
+        Ok(Invited::RoleAdded) => Ok(Redirect::to("/admin/people?invited=role").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut page_data = load_people(&state, ctx, &session.actor, &meta, "").await?;
+            page_data.form = input;
+            page_data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ---- audit log -----------------------------------------------------------------------------
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct AuditQuery {
+    actor: String,
+    action: String,
+    outcome: String,
+    from: String,
+    until: String,
+    page: String,
+}
+
+struct EventRow {
+    seq: i64,
+    at: String,
+    who: String,
+    action: String,
+    outcome: &'static str,
+    subject: String,
+    address: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    ctx: PageContext,
+    filter: AuditQuery,
+    events: Vec<EventRow>,
+    total: i64,
+    page_number: i64,
+    page_count: i64,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+    problem: Option<String>,
+}
+
+fn parse_date(text: &str) -> Result<Option<time::Date>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), format)
+        .map(Some)
+        .map_err(|_| format!("\"{text}\" is not a date like 2026-11-24."))
+}
+
+async fn audit_log(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    let page_number = query.page.parse::<i64>().unwrap_or(1).clamp(1, 1_000_000);
+    let mut problem = None;
+    let from = parse_date(&query.from).unwrap_or_else(|e| {
+        problem = Some(e);
+        None
+    });
+    let until = parse_date(&query.until).unwrap_or_else(|e| {
+        problem = Some(e);
+        None
+    });
+    let filter = AuditFilter {
+        actor_email: Some(query.actor.trim().to_owned()).filter(|s| !s.is_empty()),
+        action_prefix: Some(query.action.trim().to_owned()).filter(|s| !s.is_empty()),
+        outcome: Outcome::parse(&query.outcome),
+        subject_id: None,
+        from: from.map(|d| Timestamp::new(d.midnight().assume_utc())),
+        until: until
+            .and_then(|d| d.next_day())
+            .map(|d| Timestamp::new(d.midnight().assume_utc())),
+        limit: PAGE_SIZE,
+        offset: (page_number - 1) * PAGE_SIZE,
+    };
+    let (items, total) = app(&state)?.audit_log(&session.actor, &filter, &meta).await?;
+    let events = items
+        .into_iter()
+        .map(|item| {
+            let e = item.record.entry;
+            EventRow {
+                seq: item.record.seq,
+                at: when(Timestamp::new(item.record.at)),
+                who: item.actor_email.or(e.actor_id).unwrap_or_else(|| "anonymous".into()),
+                action: e.action,
+                outcome: e.outcome.as_str(),
+                subject: match (e.subject_type, e.subject_id) {
+                    (Some(kind), Some(id)) => format!("{kind} {id}"),
+                    _ => String::new(),
+                },
+                address: e.client_addr.unwrap_or_default(),
+                detail: e.detail.unwrap_or_default(),
+            }
+        })
+        .collect();
+    let page_count = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let link = |n: i64| {
+        let mut q = query.clone();
+        q.page = n.to_string();
+        format!(
+            "/admin/audit?{}",
+            serde_urlencoded::to_string([
+                ("actor", q.actor.as_str()),
+                ("action", q.action.as_str()),
+                ("outcome", q.outcome.as_str()),
+                ("from", q.from.as_str()),
+                ("until", q.until.as_str()),
+                ("page", q.page.as_str()),
+            ])
+            .unwrap_or_default()
+        )
+    };
+    let prev_link = (page_number > 1).then(|| link(page_number - 1));
+    let next_link = (page_number < page_count).then(|| link(page_number + 1));
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page_data = AuditPage {
+        ctx,
+        filter: query,
+        events,
+        total,
+        page_number,
+        page_count,
+        prev_link,
+        next_link,
+        problem,
+    };
+    if status == StatusCode::OK {
+        page(&page_data)
+    } else {
+        Ok(page_with_status(status, &page_data))
+    }
+}
