@@ -1,12 +1,9 @@
 //! Supervision over HTTP: contracts signed by both, sessions countersigned or rejected, groups
 //! approved by staff, and who may see what; on both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::{Browser, TestApp};
 use domain::Role;
 use store::both_engines;
-use support::{Browser, TestApp};
 
 /// Gives a supervisor a current supervisor credential, license and insurance.
 async fn certify_supervisor(t: &TestApp, user: &domain::UserId, number: &str) {
@@ -60,7 +57,7 @@ async fn certify_supervisor(t: &TestApp, user: &domain::UserId, number: &str) {
         .unwrap();
 }
 
-async fn submit(browser: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> support::Page {
+async fn submit(browser: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> crate::support::Page {
     browser.submit(page, action, fields).await
 }
 

@@ -1,12 +1,9 @@
 //! What every page and endpoint promises: headers, cookies, bad input, the API document,
 //! operations endpoints, the demo, and keys that rotate and shred. Both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::{Options, PASSWORD, TestApp, element_text, totp_code};
 use domain::Role;
 use store::both_engines;
-use support::{Options, PASSWORD, TestApp, element_text, totp_code};
 use time::Duration;
 
 both_engines! {

@@ -6,13 +6,10 @@
 //! committee records a note and revokes the credential with a public notice, and the
 //! verification page and API say so at once. Nobody else sees the case, the respondent never
 //! sees who complained, and the complaint is not stored in the clear. Both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::{Browser, Page, TestApp};
 use domain::Role;
 use store::both_engines;
-use support::{Browser, Page, TestApp};
 use time::Duration;
 
 const HOLDER: &str = "holder@practice.test";

@@ -1,14 +1,11 @@
 //! Credential programs over HTTP: the public pages and the board admin's import, on both
 //! engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use domain::Role;
 use store::both_engines;
-use support::TestApp;
 
-const CST: &str = include_str!("../../../programs/cst.toml");
+const CST: &str = include_str!("../../../../../programs/cst.toml");
 
 both_engines! {
     async fn anyone_reads_the_four_programs_and_their_rules(engine) {

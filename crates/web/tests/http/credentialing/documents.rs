@@ -1,15 +1,12 @@
 //! Documents over HTTP: uploading (checked by content, stored encrypted, attached to a record),
 //! refusals that store nothing, and downloads only for the people allowed, each audited. Both
 //! engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::path::{Path, PathBuf};
 
+use crate::support::{Browser, TestApp};
 use domain::Role;
 use store::both_engines;
-use support::{Browser, TestApp};
 
 /// Text inside the test PDF's content stream: it must never appear in what is stored.
 const MARKER: &str = "Sensate test license PSY-4411";
@@ -114,7 +111,7 @@ async fn add_license(me: &Browser) -> String {
 }
 
 /// Uploads `bytes` as `file_name`; returns the response.
-async fn upload(me: &Browser, kind: &str, attach_to: &str, file_name: &str, bytes: Vec<u8>) -> support::Page {
+async fn upload(me: &Browser, kind: &str, attach_to: &str, file_name: &str, bytes: Vec<u8>) -> crate::support::Page {
     let form = me.get("/portal/documents").await;
     me.post_multipart(
         "/portal/documents",

@@ -1,10 +1,7 @@
 //! The issuer's published keys (JWKS and did:web) and signing, with rotation, on both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use store::both_engines;
-use support::TestApp;
 
 fn verify_with(jwks: &serde_json::Value, token: &str) -> Result<vault::VerifiedJws, vault::JwsError> {
     let keys: Vec<vault::PublicJwk> = serde_json::from_value(jwks["keys"].clone()).unwrap();

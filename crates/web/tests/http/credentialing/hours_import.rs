@@ -1,12 +1,9 @@
 //! Importing past course records from a CSV file: preview, all-or-nothing commit, row-level
 //! problems, duplicates, forged forms and large files, on both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::{Browser, Page, TestApp};
 use domain::Role;
 use store::both_engines;
-use support::{Browser, Page, TestApp};
 
 const HEADER: &str = "log,date,hours,mode,provider,title,split";
 
@@ -14,7 +11,7 @@ const HEADER: &str = "log,date,hours,mode,provider,title,split";
 async fn candidate(t: &TestApp, email: &str) -> (Browser, domain::UserId) {
     let id = t.user(email, &[Role::Candidate]).await;
     let browser = t.client();
-    let signed = browser.sign_in(email, support::PASSWORD).await;
+    let signed = browser.sign_in(email, crate::support::PASSWORD).await;
     assert_eq!(signed.location(), "/dashboard", "{}", signed.body);
     (browser, id)
 }
@@ -222,7 +219,7 @@ both_engines! {
 
         // Another session's token (a form opened before signing out and in again) is stale.
         let other = t.client();
-        other.sign_in("amara@example.org", support::PASSWORD).await;
+        other.sign_in("amara@example.org", crate::support::PASSWORD).await;
         let stale = other.post_multipart(
             "/portal/import/commit",
             &[("csrf", &preview.csrf()), ("sha256", &token), ("csv", &text)],

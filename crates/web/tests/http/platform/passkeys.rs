@@ -3,17 +3,12 @@
 //! the refusals: no challenge, a replayed or foreign challenge, another account's passkey, a
 //! removed passkey, a suspended or deleted account, a cloned device, no user verification,
 //! missing anti-forgery tokens, throttling. The browser journey is e2e/tests/passkeys.test.mjs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/authenticator.rs"]
-mod authenticator;
-mod support;
-
-use authenticator::{Authenticator, Claims, b64};
+use crate::support::authenticator::{Authenticator, Claims, b64};
+use crate::support::{Browser, PASSWORD, Page, TestApp};
 use domain::Role;
 use serde_json::{Value, json};
 use store::both_engines;
-use support::{Browser, PASSWORD, Page, TestApp};
 
 /// The origin passkeys work at: the test server listens on 127.0.0.1, which WebAuthn cannot
 /// name, so Sensate registers passkeys to `localhost` on the same port.

@@ -1,19 +1,16 @@
 //! What API fuzzing (scripts/api-fuzz, schemathesis against /api/v1/openapi.json) found, each
 //! kept as a regression test on both engines: the server answers as its OpenAPI document says,
 //! and the document says what the server answers.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use domain::Role;
 use reqwest::Method;
 use serde_json::Value;
 use store::both_engines;
 use store::credentialing::evidence::MembershipRow;
-use support::TestApp;
 use time::Duration;
 
-fn json(page: &support::Page) -> Value {
+fn json(page: &crate::support::Page) -> Value {
     serde_json::from_str(&page.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", page.body))
 }
 
@@ -37,7 +34,7 @@ async fn telehealth_therapist(t: &TestApp, email: &str) -> domain::UserId {
         .await
         .unwrap();
     let professional = t.client();
-    professional.sign_in(email, support::PASSWORD).await;
+    professional.sign_in(email, crate::support::PASSWORD).await;
     let fields = [
         ("listed", "yes"),
         ("practice_name", "Coastal Telehealth"),

@@ -1,11 +1,8 @@
 //! Account journeys over HTTP, each run on SQLite and on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::{PASSWORD, TestApp, element_text, totp_code};
 use domain::Role;
 use store::both_engines;
-use support::{PASSWORD, TestApp, element_text, totp_code};
 use time::Duration;
 
 both_engines! {

@@ -4,13 +4,10 @@
 //! candidate reads the letter and downloads the certificate and the signed badge; the public
 //! verification page and API say "active", then "revoked" with the notice after staff revoke
 //! it. Every refusal on the way is checked. Both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::{Options, TestApp};
 use domain::Role;
 use store::both_engines;
-use support::{Options, TestApp};
 
 const DEMO_PASSWORD: &str = "demo-sensate-2026";
 const TAYLOR: &str = "ready@demo.sensate.test";

@@ -2,12 +2,9 @@
 //! requirement prepares the application, their supervisor endorses it, staff record the fee,
 //! and the submission freezes the evidence; a half-way candidate is blocked with the exact
 //! shortfalls. Both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::{Options, TestApp};
 use store::both_engines;
-use support::{Options, TestApp};
 
 const DEMO_PASSWORD: &str = "demo-sensate-2026";
 

@@ -1,12 +1,9 @@
 //! The candidate's portal over HTTP: records, hour logs, bad input, and live progress, on both
 //! engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use domain::Role;
 use store::both_engines;
-use support::TestApp;
 
 both_engines! {
     async fn a_candidate_builds_a_file_and_watches_progress(engine) {

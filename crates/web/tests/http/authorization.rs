@@ -11,16 +11,12 @@
 //! `SENSATE_AUTHZ_PRINT=1`: the test prints the observed table to paste into AUTHORIZATION.md.
 //! Then read the diff: every changed cell is a change in who may do what.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{Browser, Options, Page, TestApp};
 use store::both_engines;
-use support::{Browser, Options, Page, TestApp};
 
-const TABLES: &str = include_str!("../../../AUTHORIZATION.md");
+const TABLES: &str = include_str!("../../../../AUTHORIZATION.md");
 const DEMO_PASSWORD: &str = "demo-sensate-2026";
 
 /// The people of the main table, one column each (the first is nobody signed in).
@@ -521,7 +517,7 @@ both_engines! {
             people.push(Person::new(&t, name, email.map(|email| (email, DEMO_PASSWORD))).await);
         }
         for (name, email) in RELATED {
-            let password = if email == OTHER_SUPERVISOR { support::PASSWORD } else { DEMO_PASSWORD };
+            let password = if email == OTHER_SUPERVISOR { crate::support::PASSWORD } else { DEMO_PASSWORD };
             people.push(Person::new(&t, name, Some((email, password))).await);
         }
 

@@ -4,16 +4,13 @@
 //! rounds running side by side), expiry, and lapse (membership; a supervisor credential lapses
 //! with its sex therapist credential), each seen at once by verification and the status list.
 //! Both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use app::credentialing::renewals::{CreditInput, RenewalOutcome};
 use domain::Role;
 use domain::credentialing::credential_status::CredentialStatus;
 use store::both_engines;
 use store::credentialing::evidence::MembershipRow;
-use support::TestApp;
 use time::{Date, Duration};
 
 const HOLDER: &str = "holder@practice.test";
@@ -193,7 +190,7 @@ both_engines! {
         assert_eq!(log.status, 200);
         assert!(log.contains("Credential ends in 90 days or fewer") && log.contains("Last round: 2"), "{}", log.body);
         let holder = t.client();
-        holder.sign_in(HOLDER, support::PASSWORD).await;
+        holder.sign_in(HOLDER, crate::support::PASSWORD).await;
         assert_eq!(holder.get("/admin/reminders").await.status, 403);
     }
 

@@ -1,6 +1,8 @@
 //! A running Sensate on a random port, on either engine, and a small browser-like client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod authenticator;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 

@@ -1,13 +1,10 @@
 //! Public verification and what machines read: bad input named plainly (a mistyped check
 //! digit, a forged or foreign badge, an unknown key id), the rate limit, the FHIR
 //! Practitioner, and the status list's stable URL. Both engines.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use domain::Role;
 use store::both_engines;
-use support::TestApp;
 use time::Duration;
 
 both_engines! {
@@ -55,7 +52,7 @@ both_engines! {
         let refused = check(foreign).await;
         assert!(refused.contains("signed with a key this board never published") && refused.contains("did:web:elsewhere.example#key-1"), "{}", refused.body);
         let holder = t.client();
-        holder.sign_in("holder@practice.test", support::PASSWORD).await;
+        holder.sign_in("holder@practice.test", crate::support::PASSWORD).await;
         let (_, _, token) = holder.get_bytes(&format!("/portal/credentials/{number}/badge.jwt")).await;
         let token = String::from_utf8(token).unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
@@ -153,7 +150,7 @@ both_engines! {
         assert_eq!(t.app.verify_number(&numbers[2]).await.unwrap().status.as_str(), "revoked");
         // Only staff run bulk actions.
         let holder = t.client();
-        holder.sign_in("holder0@practice.test", support::PASSWORD).await;
+        holder.sign_in("holder0@practice.test", crate::support::PASSWORD).await;
         assert_eq!(holder.get(&progress_url).await.status, 403);
     }
 }

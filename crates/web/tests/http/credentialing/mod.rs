@@ -1,0 +1,10 @@
+mod applications;
+mod documents;
+mod hours_import;
+mod lifecycle;
+mod portal;
+mod programs;
+mod review;
+mod supervision;
+mod trust;
+mod verification;

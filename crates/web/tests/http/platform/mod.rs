@@ -1,0 +1,4 @@
+mod accounts;
+mod api;
+mod operations;
+mod passkeys;
