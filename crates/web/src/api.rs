@@ -121,15 +121,11 @@ pub fn openapi_document(
 }
 
 async fn openapi(State(state): State<ServerState>) -> Result<Response, WebError> {
-    let lists = app(&state)?.directory_lists().await?;
+    let lists = state.ready_app()?.directory_lists().await?;
     let json = openapi_document(state.session_cookie_name(), &lists)
         .to_pretty_json()
         .map_err(|e| WebError::Internal(anyhow::anyhow!("cannot write the OpenAPI document: {e}")))?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
-}
-
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
 }
 
 /// An error, as every endpoint returns it.
@@ -233,7 +229,10 @@ async fn update_me(
             "This name is too long (100 characters at most).",
         )));
     }
-    let name = app(&state)?.rename(&session.actor, &update.display_name, &meta).await?;
+    let name = state
+        .ready_app()?
+        .rename(&session.actor, &update.display_name, &meta)
+        .await?;
     let mut session = session;
     session.actor.display_name = name.to_string();
     Ok(me(SignedIn(session)).await)
@@ -265,7 +264,7 @@ async fn my_sessions(
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
 ) -> Result<Json<Vec<SessionInfo>>, WebError> {
-    let sessions = app(&state)?.my_sessions(&session.actor, &meta).await?;
+    let sessions = state.ready_app()?.my_sessions(&session.actor, &meta).await?;
     Ok(Json(
         sessions
             .into_iter()
@@ -294,7 +293,7 @@ async fn end_session(
     Path(id): Path<String>,
 ) -> Result<StatusCode, WebError> {
     let id = SessionId::parse(&id).map_err(|_| WebError::NotFound)?;
-    app(&state)?.end_session(&session.actor, &id, &meta).await?;
+    state.ready_app()?.end_session(&session.actor, &id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -394,7 +393,7 @@ async fn audit_events(
         offset,
         ..AuditFilter::default()
     };
-    let (items, total) = app(&state)?.audit_log(&session.actor, &filter, &meta).await?;
+    let (items, total) = state.ready_app()?.audit_log(&session.actor, &filter, &meta).await?;
     let events = items
         .into_iter()
         .map(|item| {
@@ -493,7 +492,7 @@ async fn credential(
     Path(number): Path<String>,
 ) -> Result<Json<CredentialRecord>, WebError> {
     state.count_lookup(&meta)?;
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let view = app.verify_number(&number).await?;
     Ok(Json(CredentialRecord::of(view, &app.config().public_url)))
 }
@@ -713,7 +712,7 @@ async fn directory(
     State(state): State<ServerState>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<DirectoryAnswer>, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let query = app.parse_search(&pairs).await?;
     let found = app.search_directory(&query).await?;
     let mut facets = std::collections::BTreeMap::new();

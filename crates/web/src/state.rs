@@ -98,6 +98,12 @@ impl ServerState {
         self.inner.app.get()
     }
 
+    /// The use cases for a handler: until start-up has finished, every request answers "not
+    /// ready" (503) instead.
+    pub(crate) fn ready_app(&self) -> Result<&App, crate::WebError> {
+        self.app().ok_or(crate::WebError::NotReady)
+    }
+
     pub fn store(&self) -> &Store {
         &self.inner.store
     }

@@ -22,10 +22,6 @@ pub fn routes() -> Routes {
         .route("/admin/applications/{id}/fee", post(record_fee))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 pub(super) async fn start(
     State(state): State<ServerState>,
     SignedIn(session): SignedIn,
@@ -33,7 +29,10 @@ pub(super) async fn start(
     Path(code): Path<String>,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    app(&state)?.start_application(&session.actor, &code, &meta).await?;
+    state
+        .ready_app()?
+        .start_application(&session.actor, &code, &meta)
+        .await?;
     Ok(Redirect::to(&format!("/portal/progress/{code}#application")).into_response())
 }
 
@@ -45,7 +44,7 @@ async fn submit(
     Path(id): Path<String>,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let code = app.application_program(&session.actor, &id, &meta).await?;
     match app.submit_application(&session.actor, &id, &meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/portal/progress/{code}?submitted=1#application")).into_response()),
@@ -65,7 +64,10 @@ async fn endorse(
     Path(id): Path<String>,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    app(&state)?.endorse_application(&session.actor, &id, &meta).await?;
+    state
+        .ready_app()?
+        .endorse_application(&session.actor, &id, &meta)
+        .await?;
     Ok(Redirect::to("/supervision?done=endorsed").into_response())
 }
 
@@ -82,7 +84,7 @@ struct QueueLine {
 }
 
 #[derive(Template)]
-#[template(path = "applications_queue.html")]
+#[template(path = "credentialing/applications_queue.html")]
 struct QueuePage {
     ctx: PageContext,
     lines: Vec<QueueLine>,
@@ -102,7 +104,7 @@ async fn queue(
     Meta(meta): Meta,
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, WebError> {
-    let applications = app(&state)?.draft_applications(&session.actor, &meta).await?;
+    let applications = state.ready_app()?.draft_applications(&session.actor, &meta).await?;
     let lines = applications
         .into_iter()
         .map(|(row, candidate)| QueueLine {
@@ -140,7 +142,8 @@ async fn record_fee(
     Path(id): Path<String>,
     Posted(input): Posted<FeeInput>,
 ) -> Result<Response, WebError> {
-    app(&state)?
+    state
+        .ready_app()?
         .record_fee(&session.actor, &id, input.fee == "waived", &meta)
         .await?;
     Ok(Redirect::to("/admin/applications?done=fee").into_response())

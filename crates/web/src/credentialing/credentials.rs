@@ -31,10 +31,6 @@ pub fn routes() -> Routes {
         .route("/admin/credentials/bulk/{id}", get(bulk_progress))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// How a status is shown: its word and the badge colour.
 pub fn status_badge(status: domain::credentialing::credential_status::CredentialStatus) -> &'static str {
     use domain::credentialing::credential_status::CredentialStatus;
@@ -46,7 +42,7 @@ pub fn status_badge(status: domain::credentialing::credential_status::Credential
 }
 
 #[derive(Template)]
-#[template(path = "portal_credentials.html")]
+#[template(path = "credentialing/portal_credentials.html")]
 struct MinePage {
     ctx: PageContext,
     credentials: Vec<PublicCredential>,
@@ -66,7 +62,7 @@ async fn mine(
     SignedIn(session): SignedIn,
     Meta(meta): Meta,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let credentials = app.my_credentials(&session.actor, &meta).await?;
     let cases = app
         .cases_about_me(&session.actor, &meta)
@@ -98,7 +94,8 @@ async fn certificate(
         "wallet" => (app::credentialing::credentials::CertificateSize::Wallet, "wallet-card"),
         _ => (app::credentialing::credentials::CertificateSize::Wall, "certificate"),
     };
-    let pdf = app(&state)?
+    let pdf = state
+        .ready_app()?
         .certificate_pdf(&session.actor, &number, size, &meta)
         .await?;
     Ok((
@@ -120,7 +117,7 @@ async fn badge(
     Meta(meta): Meta,
     Path(number): Path<String>,
 ) -> Result<Response, WebError> {
-    let token = app(&state)?.credential_vc(&session.actor, &number, &meta).await?;
+    let token = state.ready_app()?.credential_vc(&session.actor, &number, &meta).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/vc+jwt".to_owned()),
@@ -137,7 +134,7 @@ async fn badge(
 // ---- the staff's register --------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "admin_credentials.html")]
+#[template(path = "credentialing/admin_credentials.html")]
 struct RegisterPage {
     ctx: PageContext,
     credentials: Vec<PublicCredential>,
@@ -164,7 +161,8 @@ async fn register(
     Meta(meta): Meta,
     Query(query): Query<RegisterQuery>,
 ) -> Result<Response, WebError> {
-    let credentials = app(&state)?
+    let credentials = state
+        .ready_app()?
         .all_credentials(&session.actor, &meta)
         .await?
         .into_iter()
@@ -179,7 +177,7 @@ async fn register(
 }
 
 #[derive(Template)]
-#[template(path = "admin_credential.html")]
+#[template(path = "credentialing/admin_credential.html")]
 struct OnePage {
     ctx: PageContext,
     credential: PublicCredential,
@@ -199,7 +197,7 @@ async fn one_page(
     meta: &app::RequestMeta,
     number: &str,
 ) -> Result<OnePage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let history = app
         .credential_history(actor, number, meta)
         .await?
@@ -247,7 +245,7 @@ async fn change_status(
     Path(number): Path<String>,
     Posted(input): Posted<StatusInput>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let outcome = match StatusAction::parse(&input.action) {
         Some(action) => {
             app.change_credential_status(&session.actor, &number, action, &input.reason, &input.notice, &meta)
@@ -304,7 +302,7 @@ impl FormPage for BulkForm {
 }
 
 #[derive(Template)]
-#[template(path = "admin_bulk_preview.html")]
+#[template(path = "credentialing/admin_bulk_preview.html")]
 struct BulkPreviewPage {
     ctx: PageContext,
     lines: Vec<app::credentialing::credentials::BulkLine>,
@@ -322,7 +320,7 @@ async fn show_preview(
     form: BulkForm,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let numbers = form.numbers();
     let Some(action) = StatusAction::parse(&form.action) else {
         return register_with_error(state, ctx, actor, meta, "action", "Choose the action to apply.").await;
@@ -361,7 +359,7 @@ async fn register_with_error(
     field: &str,
     message: &str,
 ) -> Result<Response, WebError> {
-    let credentials = app(state)?.all_credentials(actor, meta).await?;
+    let credentials = state.ready_app()?.all_credentials(actor, meta).await?;
     let mut errors = FieldErrors::new();
     errors.add(field, message);
     Ok(page_with_status(
@@ -405,7 +403,8 @@ async fn bulk_start(
         )
         .await;
     };
-    match app(&state)?
+    match state
+        .ready_app()?
         .start_bulk(
             &session.actor,
             form.numbers(),
@@ -423,7 +422,7 @@ async fn bulk_start(
 }
 
 #[derive(Template)]
-#[template(path = "admin_bulk_progress.html")]
+#[template(path = "credentialing/admin_bulk_progress.html")]
 struct BulkProgressPage {
     ctx: PageContext,
     progress: app::credentialing::credentials::BulkProgress,
@@ -437,7 +436,7 @@ async fn bulk_progress(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
-    let progress = app(&state)?.bulk_progress(&session.actor, &id, &meta).await?;
+    let progress = state.ready_app()?.bulk_progress(&session.actor, &id, &meta).await?;
     // The page's script asks for the same state as JSON.
     let wants_json = headers
         .get(header::ACCEPT)

@@ -51,10 +51,6 @@ pub fn routes() -> Routes {
         .route("/documents/{id}", get(download))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 struct DocumentRow {
     id: String,
     kind: String,
@@ -71,7 +67,7 @@ struct TargetGroup {
 }
 
 #[derive(Template)]
-#[template(path = "documents.html")]
+#[template(path = "credentialing/documents.html")]
 struct DocumentsPage {
     ctx: PageContext,
     rows: Vec<DocumentRow>,
@@ -109,7 +105,7 @@ async fn page_data(
     kind: String,
     attach_to: String,
 ) -> Result<DocumentsPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     app.authorize(actor, app::authz::Permission::ManageOwnEvidence, meta)
         .await?;
     let documents = app.documents(actor, &actor.user_id, meta).await?;
@@ -311,7 +307,7 @@ async fn upload(
     let Ok(mut multipart) = multipart else {
         return Ok(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
     };
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let actor = &session.actor;
     let request_session = request_session.map(|axum::Extension(s)| s);
 
@@ -436,7 +432,7 @@ async fn download(
     Meta(meta): Meta,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let (record, file) = app(&state)?.open_document(&session.actor, &id, &meta).await?;
+    let (record, file) = state.ready_app()?.open_document(&session.actor, &id, &meta).await?;
     let length = file.size_bytes();
     let disposition = HeaderValue::from_str(&content_disposition(&record.file_name))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"document\""));

@@ -42,10 +42,6 @@ pub fn routes() -> Routes {
         .route("/portal/import/sample.csv", get(sample))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 fn section_slug(log: LogKind) -> &'static str {
     match log {
         LogKind::CoreKnowledge => "core-knowledge",
@@ -88,7 +84,7 @@ fn example() -> Example {
 }
 
 #[derive(Template)]
-#[template(path = "hours_import.html")]
+#[template(path = "credentialing/hours_import.html")]
 struct ImportPage {
     ctx: PageContext,
     errors: FieldErrors,
@@ -140,7 +136,7 @@ struct ReadyLine {
 }
 
 #[derive(Template)]
-#[template(path = "hours_import_preview.html")]
+#[template(path = "credentialing/hours_import_preview.html")]
 struct PreviewPage {
     ctx: PageContext,
     file_name: String,
@@ -253,7 +249,7 @@ async fn show(
     Meta(meta): Meta,
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let actor = &session.actor;
     app.authorize(actor, app::authz::Permission::ManageOwnEvidence, &meta)
         .await?;
@@ -329,7 +325,7 @@ async fn refused(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let lists = app(state)?.board_lists().await?;
+    let lists = state.ready_app()?.board_lists().await?;
     Ok(page_with_status(status, &ImportPage::new(ctx, &lists, errors)))
 }
 
@@ -369,7 +365,8 @@ async fn preview(
     posted: Result<PostedWithFiles<UploadForm>, Response>,
 ) -> Result<Response, WebError> {
     // Who may import is decided before anything about the upload is answered.
-    app(&state)?
+    state
+        .ready_app()?
         .authorize(&session.actor, app::authz::Permission::ManageOwnEvidence, &meta)
         .await?;
     let files = match posted {
@@ -380,7 +377,7 @@ async fn preview(
         }
         Err(rejection) => return Ok(rejection),
     };
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let Some(file) = files.into_iter().find(|file| file.field == "file") else {
         let errors = file_problem("Choose the CSV file to import.".to_owned());
         return refused(&state, ctx, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
@@ -410,7 +407,8 @@ async fn commit(
     headers: HeaderMap,
     posted: Result<PostedWithFiles<CommitForm>, Response>,
 ) -> Result<Response, WebError> {
-    app(&state)?
+    state
+        .ready_app()?
         .authorize(&session.actor, app::authz::Permission::ManageOwnEvidence, &meta)
         .await?;
     let form = match posted {
@@ -421,7 +419,7 @@ async fn commit(
         }
         Err(rejection) => return Ok(rejection),
     };
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     match app
         .commit_hours_import(&session.actor, &form.csv, &form.sha256, &meta)
         .await

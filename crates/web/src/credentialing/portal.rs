@@ -38,10 +38,6 @@ pub fn routes() -> Routes {
         .route("/portal/{section}/{id}/remove", post(remove_from_section))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// The record sections, by the last part of their URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SectionKind {
@@ -197,7 +193,7 @@ struct Row {
 }
 
 #[derive(Template)]
-#[template(path = "portal_section.html")]
+#[template(path = "credentialing/portal_section.html")]
 struct SectionPage {
     ctx: PageContext,
     slug: &'static str,
@@ -337,7 +333,7 @@ async fn section_page(
     kind: SectionKind,
     values: &BTreeMap<String, String>,
 ) -> Result<SectionPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     // Sections are where candidates keep their file: only they may open one.
     app.authorize(actor, app::authz::Permission::ManageOwnEvidence, meta)
         .await?;
@@ -521,7 +517,7 @@ async fn add_to_section(
     Posted(SectionInput(values)): Posted<SectionInput>,
 ) -> Result<Response, WebError> {
     let kind = SectionKind::parse(&slug).ok_or(WebError::App(AppError::NotFound))?;
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let actor = &session.actor;
     let v = |key: &str| value(&values, key);
     let result = match kind {
@@ -602,7 +598,8 @@ async fn remove_from_section(
     Posted(_): Posted<crate::forms::TokenOnly>,
 ) -> Result<Response, WebError> {
     let kind = SectionKind::parse(&slug).ok_or(WebError::App(AppError::NotFound))?;
-    app(&state)?
+    state
+        .ready_app()?
         .remove_evidence(&session.actor, kind.table(), &id, &meta)
         .await?;
     Ok(Redirect::to(&format!("/portal/{}?removed=1", kind.slug())).into_response())
@@ -626,7 +623,7 @@ struct SectionLink {
 }
 
 #[derive(Template)]
-#[template(path = "portal.html")]
+#[template(path = "credentialing/portal.html")]
 struct PortalPage {
     ctx: PageContext,
     pursuits: Vec<PursuitCard>,
@@ -642,7 +639,7 @@ async fn portal_page(
     actor: &app::Actor,
     meta: &app::RequestMeta,
 ) -> Result<PortalPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     app.authorize(actor, app::authz::Permission::ManageOwnEvidence, meta)
         .await?;
     let file = app.evidence_file(actor, &actor.user_id, meta).await?;
@@ -720,7 +717,11 @@ async fn choose_program(
     Meta(meta): Meta,
     Posted(input): Posted<ChooseInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.choose_program(&session.actor, &input.program, &meta).await {
+    match state
+        .ready_app()?
+        .choose_program(&session.actor, &input.program, &meta)
+        .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/portal/progress/{}", input.program)).into_response()),
         Err(AppError::Validation(errors)) => {
             let mut page_data = portal_page(&state, ctx, &session.actor, &meta).await?;
@@ -732,7 +733,7 @@ async fn choose_program(
 }
 
 #[derive(Template)]
-#[template(path = "portal_ethics.html")]
+#[template(path = "credentialing/portal_ethics.html")]
 struct EthicsPage {
     ctx: PageContext,
     statement: &'static str,
@@ -746,7 +747,7 @@ async fn ethics(
     SignedIn(session): SignedIn,
     Meta(meta): Meta,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     app.authorize(&session.actor, app::authz::Permission::ManageOwnEvidence, &meta)
         .await?;
     let attested_on = app
@@ -788,7 +789,8 @@ async fn attest(
     Meta(meta): Meta,
     Posted(input): Posted<AttestInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .attest_ethics(&session.actor, input.agree == "yes", &meta)
         .await
     {
@@ -813,7 +815,7 @@ struct RequirementBar {
 }
 
 #[derive(Template)]
-#[template(path = "portal_progress.html")]
+#[template(path = "credentialing/portal_progress.html")]
 pub(super) struct ProgressPage {
     ctx: PageContext,
     code: String,
@@ -892,7 +894,7 @@ pub(super) async fn progress_page(
     code: &str,
     missing: Vec<String>,
 ) -> Result<ProgressPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let report = app.progress(actor, &actor.user_id, code, meta).await?;
     let rules_note = match report.rules_fixed_on {
         Some(day) => format!(

@@ -26,10 +26,6 @@ pub fn routes() -> Routes {
         .route("/admin/programs", get(admin).post(import))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// A program as listed: the version in force today.
 struct ProgramCard {
     code: String,
@@ -56,14 +52,14 @@ impl ProgramCard {
 }
 
 #[derive(Template)]
-#[template(path = "programs.html")]
+#[template(path = "credentialing/programs.html")]
 struct ProgramsPage {
     ctx: PageContext,
     programs: Vec<ProgramCard>,
 }
 
 async fn list(State(state): State<ServerState>, ctx: PageContext) -> Result<Response, WebError> {
-    let programs = app(&state)?.programs().await?;
+    let programs = state.ready_app()?.programs().await?;
     page(&ProgramsPage {
         ctx,
         programs: programs.iter().map(ProgramCard::from).collect(),
@@ -84,7 +80,7 @@ struct VersionRow {
 }
 
 #[derive(Template)]
-#[template(path = "program.html")]
+#[template(path = "credentialing/program.html")]
 struct ProgramPage {
     ctx: PageContext,
     card: ProgramCard,
@@ -139,7 +135,7 @@ async fn current(
     ctx: PageContext,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
-    let view = app(&state)?.program(&code, None).await?;
+    let view = state.ready_app()?.program(&code, None).await?;
     program_page(ctx, view)
 }
 
@@ -148,7 +144,7 @@ async fn version(
     ctx: PageContext,
     Path((code, version)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let view = app(&state)?.program(&code, Some(&version)).await?;
+    let view = state.ready_app()?.program(&code, Some(&version)).await?;
     program_page(ctx, view)
 }
 
@@ -160,7 +156,7 @@ struct ImportInput {
 }
 
 #[derive(Template)]
-#[template(path = "admin_programs.html")]
+#[template(path = "credentialing/admin_programs.html")]
 struct AdminProgramsPage {
     ctx: PageContext,
     programs: Vec<ProgramCard>,
@@ -204,7 +200,7 @@ async fn admin_page(
     meta: &app::RequestMeta,
     form: ImportInput,
 ) -> Result<AdminProgramsPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     app.authorize(&signed_in.0.actor, app::authz::Permission::ManagePrograms, meta)
         .await?;
     let programs = app.programs().await?;
@@ -228,7 +224,7 @@ async fn admin(
     axum::extract::Query(query): axum::extract::Query<AdminQuery>,
 ) -> Result<Response, WebError> {
     let mut page_data = admin_page(&state, ctx, &signed_in, &meta, ImportInput::default()).await?;
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let added = query.new == "1";
     page_data.notice = if query.imported == "lists" {
         let lists = app.board_lists().await?;
@@ -266,7 +262,7 @@ async fn import(
     Meta(meta): Meta,
     PostedWithFiles(mut input, files): PostedWithFiles<ImportInput>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     // A chosen file wins over pasted text; its text is shown in the box if it is refused, so
     // the admin can read the problems beside it.
     if let Some(file) = files.into_iter().find(|file| file.field == "file") {

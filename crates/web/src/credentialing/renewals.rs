@@ -33,16 +33,12 @@ pub fn routes() -> Routes {
         .route("/admin/reminders", get(reminders).post(run_reminders))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 fn hours(centi: i64) -> String {
     Hours::from_centi(u32::try_from(centi).unwrap_or(0)).phrase()
 }
 
 #[derive(Template)]
-#[template(path = "renewal.html")]
+#[template(path = "credentialing/renewal.html")]
 struct RenewalPage {
     ctx: PageContext,
     view: RenewalView,
@@ -87,7 +83,7 @@ async fn renewal_page(
     meta: &app::RequestMeta,
     number: &str,
 ) -> Result<RenewalPage, WebError> {
-    let view = app(state)?.renewal_view(actor, number, meta).await?;
+    let view = state.ready_app()?.renewal_view(actor, number, meta).await?;
     Ok(RenewalPage {
         ctx,
         view,
@@ -141,7 +137,8 @@ async fn add_credit(
         provider: form.provider.clone(),
         title: form.title.clone(),
     };
-    match app(&state)?
+    match state
+        .ready_app()?
         .add_renewal_credit(&session.actor, &number, &input, &meta)
         .await
     {
@@ -163,7 +160,8 @@ async fn remove_credit(
     Path((number, id)): Path<(String, String)>,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    app(&state)?
+    state
+        .ready_app()?
         .remove_renewal_credit(&session.actor, &number, &id, &meta)
         .await?;
     Ok(Redirect::to(&format!("/portal/credentials/{number}/renewal?done=removed")).into_response())
@@ -177,7 +175,7 @@ async fn submit(
     Path(number): Path<String>,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.submit_renewal(&session.actor, &number, &meta).await {
+    match state.ready_app()?.submit_renewal(&session.actor, &number, &meta).await {
         Ok(RenewalOutcome::Approved { valid_until }) => Ok(Redirect::to(&format!(
             "/portal/credentials/{number}/renewal?done=approved&until={valid_until}"
         ))
@@ -197,7 +195,7 @@ async fn submit(
 // ---- staff -----------------------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "admin_renewals.html")]
+#[template(path = "credentialing/admin_renewals.html")]
 struct AuditPage {
     ctx: PageContext,
     items: Vec<AuditItem>,
@@ -218,7 +216,7 @@ async fn audit_queue(
     Meta(meta): Meta,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
-    let items = app(&state)?.renewal_audit_queue(&session.actor, &meta).await?;
+    let items = state.ready_app()?.renewal_audit_queue(&session.actor, &meta).await?;
     let notice = match query.done.as_str() {
         "approved" => Some("Renewal approved; the credential was extended."),
         "returned" => Some("Renewal returned to the holder with your note."),
@@ -242,7 +240,7 @@ async fn decide(
     Path(id): Path<String>,
     Posted(form): Posted<DecideForm>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let approve = form.decision == "approve";
     match app
         .decide_audited_renewal(&session.actor, &id, approve, &form.note, &meta)
@@ -271,7 +269,7 @@ async fn decide(
 }
 
 #[derive(Template)]
-#[template(path = "admin_reminders.html")]
+#[template(path = "credentialing/admin_reminders.html")]
 struct RemindersPage {
     ctx: PageContext,
     lines: Vec<(String, String, String, String)>,
@@ -293,7 +291,7 @@ async fn reminders(
     Meta(meta): Meta,
     Query(query): Query<SentQuery>,
 ) -> Result<Response, WebError> {
-    let (rows, last) = app(&state)?.reminder_log(&session.actor, &meta).await?;
+    let (rows, last) = state.ready_app()?.reminder_log(&session.actor, &meta).await?;
     let lines = rows
         .into_iter()
         .map(|line| {
@@ -328,6 +326,6 @@ async fn run_reminders(
     Meta(meta): Meta,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let sent = app(&state)?.run_lifecycle_now(&session.actor, &meta).await?;
+    let sent = state.ready_app()?.run_lifecycle_now(&session.actor, &meta).await?;
     Ok(Redirect::to(&format!("/admin/reminders?sent={sent}")).into_response())
 }

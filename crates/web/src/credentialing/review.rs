@@ -43,10 +43,6 @@ pub fn routes() -> Routes {
         .route("/portal/applications/{id}/letter.pdf", get(letter_pdf))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 // ---- the staff's queue -----------------------------------------------------------------------
 
 struct QueueLine {
@@ -61,7 +57,7 @@ struct QueueLine {
 }
 
 #[derive(Template)]
-#[template(path = "review_queue.html")]
+#[template(path = "credentialing/review_queue.html")]
 struct QueuePage {
     ctx: PageContext,
     lines: Vec<QueueLine>,
@@ -85,7 +81,7 @@ async fn queue(
     Meta(meta): Meta,
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let all = app
         .review_queue(
             &session.actor,
@@ -154,7 +150,7 @@ struct AssignmentLine {
 }
 
 #[derive(Template)]
-#[template(path = "review_desk.html")]
+#[template(path = "credentialing/review_desk.html")]
 struct DeskPage {
     ctx: PageContext,
     assignments: Vec<AssignmentLine>,
@@ -179,7 +175,7 @@ async fn desk_page(
     actor: &app::Actor,
     meta: &app::RequestMeta,
 ) -> Result<DeskPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let assignments = app
         .my_reviews(actor, meta)
         .await?
@@ -238,7 +234,8 @@ async fn declare_conflict(
     Meta(meta): Meta,
     Posted(input): Posted<ConflictInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .declare_conflict(&session.actor, &input.email, &input.reason, &input.note, &meta)
         .await
     {
@@ -263,7 +260,8 @@ async fn conflict_on_assignment(
     Path(id): Path<String>,
     Posted(input): Posted<AssignmentConflictInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .declare_conflict_on_assignment(&session.actor, &id, &input.reason, &input.note, &meta)
         .await
     {
@@ -280,7 +278,7 @@ async fn conflict_on_assignment(
 // ---- the packet ------------------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "review_packet.html")]
+#[template(path = "credentialing/review_packet.html")]
 struct PacketPage {
     ctx: PageContext,
     packet: ReviewPacket,
@@ -324,7 +322,7 @@ async fn packet_page(
     meta: &app::RequestMeta,
     id: &str,
 ) -> Result<PacketPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let packet = app.review_packet(actor, id, meta).await?;
     let is_staff = actor.has_role(domain::Role::BoardStaff) || actor.has_role(domain::Role::BoardAdmin);
     let choices = if is_staff && packet.row.status != "decided" {
@@ -400,7 +398,8 @@ async fn assign(
     Path(id): Path<String>,
     Posted(input): Posted<AssignInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .assign_reviewer(&session.actor, &id, &input.reviewer, &meta)
         .await
     {
@@ -420,7 +419,8 @@ async fn recommend(
     Path(id): Path<String>,
     Posted(input): Posted<RecommendInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .recommend(&session.actor, &id, &input.recommendation, &input.comments, &meta)
         .await
     {
@@ -443,7 +443,8 @@ async fn request_information(
     Path(id): Path<String>,
     Posted(input): Posted<RequestInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .request_information(&session.actor, &id, &input.request, &meta)
         .await
     {
@@ -466,7 +467,7 @@ async fn decide(
     Path(id): Path<String>,
     Posted(input): Posted<DecideInput>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let approve = match input.decision.as_str() {
         "approve" => Some(true),
         "deny" => Some(false),
@@ -488,7 +489,7 @@ async fn decide(
 // ---- the candidate's side --------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "portal_application.html")]
+#[template(path = "credentialing/portal_application.html")]
 struct CandidatePage {
     ctx: PageContext,
     view: CandidateApplication,
@@ -539,7 +540,7 @@ async fn candidate_page(
     meta: &app::RequestMeta,
     id: &str,
 ) -> Result<CandidatePage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let view = app.candidate_application(actor, id, meta).await?;
     let documents = app
         .documents(actor, &actor.user_id, meta)
@@ -581,7 +582,8 @@ async fn answer(
     Posted(input): Posted<AnswerInput>,
 ) -> Result<Response, WebError> {
     let chosen = input.documents();
-    match app(&state)?
+    match state
+        .ready_app()?
         .answer_information_request(&session.actor, &id, &input.answer, &chosen, &meta)
         .await
     {
@@ -598,7 +600,7 @@ async fn answer(
 }
 
 #[derive(Template)]
-#[template(path = "decision_letter.html")]
+#[template(path = "credentialing/decision_letter.html")]
 struct LetterPage {
     ctx: PageContext,
     letter: app::credentialing::review::DecisionLetter,
@@ -612,7 +614,7 @@ async fn letter(
     Meta(meta): Meta,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let letter = app(&state)?.decision_letter(&session.actor, &id, &meta).await?;
+    let letter = state.ready_app()?.decision_letter(&session.actor, &id, &meta).await?;
     page(&LetterPage { ctx, letter, id })
 }
 
@@ -622,7 +624,10 @@ async fn letter_pdf(
     Meta(meta): Meta,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let pdf = app(&state)?.decision_letter_pdf(&session.actor, &id, &meta).await?;
+    let pdf = state
+        .ready_app()?
+        .decision_letter_pdf(&session.actor, &id, &meta)
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),

@@ -39,10 +39,6 @@ pub fn routes() -> Routes {
         .route("/admin/supervision-groups/{id}", post(decide_group))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 fn hours_of(centi: i64) -> Hours {
     Hours::from_centi(u32::try_from(centi).unwrap_or(0))
 }
@@ -110,7 +106,7 @@ fn session_line(view: &SessionView) -> SessionLine {
 // ---- the candidate's page -------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "portal_supervision.html")]
+#[template(path = "credentialing/portal_supervision.html")]
 struct CandidatePage {
     ctx: PageContext,
     contracts: Vec<ContractLine>,
@@ -134,7 +130,7 @@ async fn candidate_data(
     actor: &app::Actor,
     meta: &app::RequestMeta,
 ) -> Result<CandidatePage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let CandidateSupervision {
         contracts,
         sessions,
@@ -240,7 +236,11 @@ async fn request_contract(
     Meta(meta): Meta,
     Posted(RequestForm(input)): Posted<RequestForm>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.request_supervision(&session.actor, &input, &meta).await {
+    match state
+        .ready_app()?
+        .request_supervision(&session.actor, &input, &meta)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/portal/supervision?done=requested").into_response()),
         Err(AppError::Validation(errors)) => {
             let mut data = candidate_data(&state, ctx, &session.actor, &meta).await?;
@@ -270,7 +270,7 @@ async fn log_session(
     Meta(meta): Meta,
     Posted(SessionForm(input)): Posted<SessionForm>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.log_supervision(&session.actor, &input, &meta).await {
+    match state.ready_app()?.log_supervision(&session.actor, &input, &meta).await {
         Ok(()) => Ok(Redirect::to("/portal/supervision?done=logged").into_response()),
         Err(AppError::Validation(errors)) => {
             let mut data = candidate_data(&state, ctx, &session.actor, &meta).await?;
@@ -286,7 +286,7 @@ async fn log_session(
 // ---- the supervisor's desk ------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "supervision_desk.html")]
+#[template(path = "credentialing/supervision_desk.html")]
 struct DeskPage {
     ctx: PageContext,
     warnings: Vec<String>,
@@ -307,7 +307,7 @@ async fn desk_data(
     actor: &app::Actor,
     meta: &app::RequestMeta,
 ) -> Result<DeskPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let SupervisorDesk {
         contracts,
         pending,
@@ -381,7 +381,8 @@ async fn request_group(
     Meta(meta): Meta,
     Posted(input): Posted<GroupInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .request_group(&session.actor, &input.name, &input.size, &meta)
         .await
     {
@@ -424,7 +425,11 @@ async fn countersign(
     Path(id): Path<String>,
     Posted(_): Posted<ReasonInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.decide_session(&session.actor, &id, true, "", &meta).await {
+    match state
+        .ready_app()?
+        .decide_session(&session.actor, &id, true, "", &meta)
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/supervision?done=countersigned").into_response()),
         Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not countersigned", &reason, "/supervision")),
         Err(error) => Err(error.into()),
@@ -439,7 +444,8 @@ async fn reject(
     Path(id): Path<String>,
     Posted(input): Posted<ReasonInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .decide_session(&session.actor, &id, false, &input.reason, &meta)
         .await
     {
@@ -461,7 +467,7 @@ async fn reject(
 // ---- one contract ---------------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "supervision_contract.html")]
+#[template(path = "credentialing/supervision_contract.html")]
 struct ContractPage {
     ctx: PageContext,
     line: ContractLine,
@@ -485,7 +491,7 @@ async fn contract_data(
     meta: &app::RequestMeta,
     id: &str,
 ) -> Result<ContractPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let view = app.contract_for(actor, id, meta).await?;
     let me = actor.user_id.as_str();
     let viewer_is_supervisor = view.row.supervisor_id.as_deref() == Some(me);
@@ -535,7 +541,8 @@ async fn sign(
     Path(id): Path<String>,
     Posted(input): Posted<ReasonInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .sign_contract(&session.actor, &id, input.accept == "yes", &meta)
         .await
     {
@@ -563,7 +570,7 @@ async fn decline(
     Path(id): Path<String>,
     Posted(_): Posted<ReasonInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.decline_contract(&session.actor, &id, &meta).await {
+    match state.ready_app()?.decline_contract(&session.actor, &id, &meta).await {
         Ok(()) => Ok(Redirect::to("/supervision?done=declined").into_response()),
         Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not declined", &reason, "/supervision")),
         Err(error) => Err(error.into()),
@@ -578,7 +585,8 @@ async fn end(
     Path(id): Path<String>,
     Posted(input): Posted<ReasonInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .end_contract(&session.actor, &id, &input.reason, &meta)
         .await
     {
@@ -611,7 +619,7 @@ struct GroupLine {
 }
 
 #[derive(Template)]
-#[template(path = "supervision_groups.html")]
+#[template(path = "credentialing/supervision_groups.html")]
 struct GroupsPage {
     ctx: PageContext,
     groups: Vec<GroupLine>,
@@ -625,7 +633,7 @@ async fn groups_page(
     Meta(meta): Meta,
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    let groups = app(&state)?.groups_for_review(&session.actor, &meta).await?;
+    let groups = state.ready_app()?.groups_for_review(&session.actor, &meta).await?;
     let groups = groups
         .into_iter()
         .map(|(g, supervisor)| GroupLine {
@@ -671,7 +679,8 @@ async fn decide_group(
     Posted(input): Posted<DecisionInput>,
 ) -> Result<Response, WebError> {
     let approve = input.decision == "approve";
-    match app(&state)?
+    match state
+        .ready_app()?
         .decide_group(&session.actor, &id, approve, &input.note, &meta)
         .await
     {

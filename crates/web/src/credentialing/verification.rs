@@ -26,10 +26,6 @@ pub fn routes() -> Routes {
         .route("/verify/{number}", get(one))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// The four credentials in one line each, so the public can tell them apart.
 fn kinds() -> Vec<(&'static str, &'static str)> {
     CredentialKind::ALL
@@ -47,7 +43,7 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
 }
 
 #[derive(Template)]
-#[template(path = "verify.html")]
+#[template(path = "credentialing/verify.html")]
 struct SearchPage {
     ctx: PageContext,
     q: String,
@@ -97,7 +93,7 @@ async fn search(
     state.count_lookup(&meta)?;
     data.q = query.q.clone();
     data.searched = true;
-    match app(&state)?.verify(&query.q).await {
+    match state.ready_app()?.verify(&query.q).await {
         Ok(VerifyAnswer::Found(found)) => data.found = found,
         Ok(VerifyAnswer::Unknown) => {}
         Err(AppError::Validation(errors)) => {
@@ -139,7 +135,7 @@ async fn check(
     };
     let mut data = SearchPage::empty(ctx);
     data.token = input.token;
-    match app(&state)?.check_vc_jwt(&token).await {
+    match state.ready_app()?.check_vc_jwt(&token).await {
         Ok(check) => {
             data.check = Some(check);
             page(&data)
@@ -153,7 +149,7 @@ async fn check(
 }
 
 #[derive(Template)]
-#[template(path = "verify_credential.html")]
+#[template(path = "credentialing/verify_credential.html")]
 struct OnePage {
     ctx: PageContext,
     credential: PublicCredential,
@@ -169,7 +165,7 @@ async fn one(
     Path(number): Path<String>,
 ) -> Result<Response, WebError> {
     state.count_lookup(&meta)?;
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let credential = match app.verify_number(&number).await {
         Ok(credential) => credential,
         // A mistyped number is answered on the search page, with the problem named.

@@ -24,7 +24,7 @@ fn demo_app(state: &ServerState) -> Result<&app::App, WebError> {
 }
 
 #[derive(Template)]
-#[template(path = "demo.html")]
+#[template(path = "demo/demo.html")]
 struct DemoPage {
     ctx: PageContext,
     password: &'static str,
@@ -62,7 +62,7 @@ struct MailView {
 }
 
 #[derive(Template)]
-#[template(path = "mailbox.html")]
+#[template(path = "demo/mailbox.html")]
 struct MailboxPage {
     ctx: PageContext,
     messages: Vec<MailView>,

@@ -29,10 +29,6 @@ pub fn routes() -> Routes {
         .route("/portal/profile", get(edit).post(save))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// One checkbox of a filter.
 #[derive(Debug, Clone)]
 struct Choice {
@@ -195,7 +191,7 @@ fn filters(lists: &BoardLists, pairs: &[(String, String)], result: Option<&Direc
 }
 
 #[derive(Template)]
-#[template(path = "directory_search.html")]
+#[template(path = "directory/directory_search.html")]
 struct SearchPage {
     ctx: PageContext,
     typed: Typed,
@@ -249,7 +245,7 @@ async fn search(
     ctx: PageContext,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let lists = app.directory_lists().await?;
     let mut data = SearchPage {
         ctx,
@@ -302,7 +298,7 @@ async fn search(
 }
 
 #[derive(Template)]
-#[template(path = "directory_profile.html")]
+#[template(path = "directory/directory_profile.html")]
 struct ProfilePage {
     ctx: PageContext,
     profile: PublicProfile,
@@ -337,7 +333,7 @@ async fn profile(
     ctx: PageContext,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     app::directory::profiles::profile_id(&id)?;
     let profile = app.public_profile(&id).await?;
     let can_refer = ctx.viewer_has("referring_provider");
@@ -356,7 +352,7 @@ struct LocationRow {
 }
 
 #[derive(Template)]
-#[template(path = "portal_profile.html")]
+#[template(path = "directory/portal_profile.html")]
 struct EditPage {
     ctx: PageContext,
     editor: ProfileEditor,
@@ -453,7 +449,7 @@ async fn edit(
     Meta(meta): Meta,
     Query(query): Query<SavedQuery>,
 ) -> Result<Response, WebError> {
-    let editor = app(&state)?.profile_editor(&session.actor, &meta).await?;
+    let editor = state.ready_app()?.profile_editor(&session.actor, &meta).await?;
     let input = editor.input.clone();
     page(&edit_page(
         ctx,
@@ -526,7 +522,7 @@ async fn save(
     Meta(meta): Meta,
     posted: PostedPairs,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let input = profile_input(&posted.pairs);
     if !posted.token_ok {
         let editor = app.profile_editor(&session.actor, &meta).await?;

@@ -62,10 +62,6 @@ pub fn routes() -> Routes {
         )
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// The limits as people read them on the forms.
 fn documents_hint() -> String {
     format!(
@@ -139,7 +135,7 @@ impl ComplaintForm {
 }
 
 #[derive(Template)]
-#[template(path = "ethics_complaint.html")]
+#[template(path = "ethics/ethics_complaint.html")]
 struct ComplaintPage {
     ctx: PageContext,
     form: ComplaintForm,
@@ -197,7 +193,8 @@ async fn file_complaint(
         }
         Err(rejection) => return Ok(rejection),
     };
-    match app(&state)?
+    match state
+        .ready_app()?
         .file_complaint(&form.input(), attachments(files), &meta)
         .await
     {
@@ -223,7 +220,7 @@ async fn file_complaint(
 }
 
 #[derive(Template)]
-#[template(path = "ethics_received.html")]
+#[template(path = "ethics/ethics_received.html")]
 struct ReceivedPage {
     ctx: PageContext,
     reference: Option<String>,
@@ -244,7 +241,7 @@ async fn received(ctx: PageContext, Query(query): Query<ReferenceQuery>) -> Resu
 // ---- the committee's queue ---------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "ethics_cases.html")]
+#[template(path = "ethics/ethics_cases.html")]
 struct QueuePage {
     ctx: PageContext,
     lines: Vec<CaseLine>,
@@ -271,7 +268,7 @@ async fn queue(
     Meta(meta): Meta,
     Query(query): Query<StateQuery>,
 ) -> Result<Response, WebError> {
-    let all = app(&state)?.ethics_queue(&session.actor, &meta).await?;
+    let all = state.ready_app()?.ethics_queue(&session.actor, &meta).await?;
     let states = CASE_STATES
         .iter()
         .map(|(key, label)| (*key, *label, all.iter().filter(|line| line.status == *key).count()))
@@ -301,7 +298,7 @@ plain_form!(DecideInput {
 plain_form!(NotifyInput {});
 
 #[derive(Template)]
-#[template(path = "ethics_case.html")]
+#[template(path = "ethics/ethics_case.html")]
 struct CasePage {
     ctx: PageContext,
     case: CaseFile,
@@ -354,7 +351,7 @@ async fn case_page(
     meta: &app::RequestMeta,
     id: &str,
 ) -> Result<CasePage, WebError> {
-    let case = app(state)?.ethics_case_file(actor, id, meta).await?;
+    let case = state.ready_app()?.ethics_case_file(actor, id, meta).await?;
     Ok(CasePage {
         ctx,
         is_open: app::ethics::cases::is_open(&case.status),
@@ -421,7 +418,7 @@ async fn intake(
     Path(id): Path<String>,
     Posted(input): Posted<IntakeInput>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let outcome = match input.decision.as_str() {
         "accept" | "dismiss" => {
             app.ethics_intake(&session.actor, &id, input.decision == "accept", &input.reason, &meta)
@@ -459,7 +456,7 @@ async fn notify(
     Path(id): Path<String>,
     Posted(_): Posted<NotifyInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.notify_respondent(&session.actor, &id, &meta).await {
+    match state.ready_app()?.notify_respondent(&session.actor, &id, &meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/ethics/cases/{id}?done=notified")).into_response()),
         Err(error) => {
             let errors = as_form_errors(error)?;
@@ -476,7 +473,8 @@ async fn note(
     Path(id): Path<String>,
     Posted(input): Posted<NoteInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .add_evidence_note(&session.actor, &id, &input.note, &meta)
         .await
     {
@@ -499,7 +497,8 @@ async fn decide(
     Path(id): Path<String>,
     Posted(input): Posted<DecideInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .decide_ethics_case(
             &session.actor,
             &id,
@@ -528,7 +527,8 @@ async fn download(
     Meta(meta): Meta,
     Path((id, document)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let (view, media_type, file) = app(&state)?
+    let (view, media_type, file) = state
+        .ready_app()?
         .ethics_document(&session.actor, &id, &document, &meta)
         .await?;
     let length = file.size_bytes();
@@ -556,7 +556,7 @@ async fn download(
 plain_form!(ReplyInput { reply });
 
 #[derive(Template)]
-#[template(path = "ethics_respondent.html")]
+#[template(path = "ethics/ethics_respondent.html")]
 struct RespondentPage {
     ctx: PageContext,
     case: RespondentCase,
@@ -579,7 +579,7 @@ async fn respondent_page(
     meta: &app::RequestMeta,
     id: &str,
 ) -> Result<RespondentPage, WebError> {
-    let case = app(state)?.respondent_case(actor, id, meta).await?;
+    let case = state.ready_app()?.respondent_case(actor, id, meta).await?;
     Ok(RespondentPage {
         ctx,
         case,
@@ -621,7 +621,8 @@ async fn reply(
         }
         Err(rejection) => return Ok(rejection),
     };
-    match app(&state)?
+    match state
+        .ready_app()?
         .reply_to_ethics_case(&session.actor, &id, &input.reply, attachments(files), &meta)
         .await
     {

@@ -33,10 +33,6 @@ pub fn routes() -> Routes {
         .route("/account/sessions/revoke-all", post(revoke_all_sessions))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 // ---- dashboard -----------------------------------------------------------------------------
 
 struct Card {
@@ -122,7 +118,7 @@ fn cards_for(roles: &[Role]) -> Vec<Card> {
 }
 
 #[derive(Template)]
-#[template(path = "dashboard.html")]
+#[template(path = "platform/dashboard.html")]
 struct DashboardPage {
     ctx: PageContext,
     actor: app::Actor,
@@ -147,7 +143,7 @@ async fn resend_verification(
     SignedIn(session): SignedIn,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    app(&state)?.resend_verification(&session.actor, &meta).await?;
+    state.ready_app()?.resend_verification(&session.actor, &meta).await?;
     let cards = cards_for(&session.actor.roles);
     let notice = Some(format!(
         "A new confirmation link is on its way to {}.",
@@ -173,7 +169,7 @@ struct SessionRow {
 }
 
 #[derive(Template)]
-#[template(path = "security.html")]
+#[template(path = "platform/security.html")]
 struct SecurityPage {
     ctx: PageContext,
     actor: app::Actor,
@@ -210,7 +206,7 @@ impl SecurityPage {
         session: &ActiveSession,
         meta: &app::RequestMeta,
     ) -> Result<SecurityPage, WebError> {
-        let app = app(state)?;
+        let app = state.ready_app()?;
         let actor = session.actor.clone();
         let sessions = app
             .my_sessions(&actor, meta)
@@ -329,7 +325,11 @@ async fn rename(
     SignedIn(session): SignedIn,
     Posted(input): Posted<RenameForm>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.rename(&session.actor, &input.display_name, &meta).await {
+    match state
+        .ready_app()?
+        .rename(&session.actor, &input.display_name, &meta)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/account/security?changed=name").into_response()),
         Err(AppError::Validation(errors)) => {
             let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
@@ -362,7 +362,8 @@ async fn change_password(
     SignedIn(session): SignedIn,
     Posted(input): Posted<PasswordChange>,
 ) -> Result<Response, WebError> {
-    let result = app(&state)?
+    let result = state
+        .ready_app()?
         .change_password(
             &session.actor,
             &input.current_password,
@@ -391,7 +392,7 @@ async fn change_password(
 // ---- two-factor sign-in --------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "totp_setup.html")]
+#[template(path = "platform/totp_setup.html")]
 struct TotpSetupPage {
     ctx: PageContext,
     setup: app::platform::mfa::TotpSetup,
@@ -400,7 +401,7 @@ struct TotpSetupPage {
 }
 
 #[derive(Template)]
-#[template(path = "recovery_codes.html")]
+#[template(path = "platform/recovery_codes.html")]
 struct RecoveryCodesPage {
     ctx: PageContext,
     codes: Vec<String>,
@@ -412,7 +413,7 @@ async fn totp_setup(
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
 ) -> Result<Response, WebError> {
-    let setup = match app(&state)?.begin_totp_setup(&session.actor, &meta).await {
+    let setup = match state.ready_app()?.begin_totp_setup(&session.actor, &meta).await {
         Ok(setup) => setup,
         // The authenticator app is already on.
         Err(AppError::Refused(_)) => return Ok(Redirect::to("/account/security").into_response()),
@@ -446,7 +447,7 @@ async fn confirm_totp(
     SignedIn(session): SignedIn,
     Posted(input): Posted<TotpCode>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     match app.confirm_totp_setup(&session.actor, &input.code, &meta).await {
         Ok((codes, new)) => {
             let mut ctx = ctx;
@@ -495,7 +496,8 @@ async fn replace_recovery_codes(
     SignedIn(session): SignedIn,
     Posted(input): Posted<RecoveryCodesForm>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .regenerate_recovery_codes(&session.actor, &input.recovery_password, &meta)
         .await
     {
@@ -528,7 +530,8 @@ async fn disable_totp(
     SignedIn(session): SignedIn,
     Posted(input): Posted<DisableForm>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .disable_totp(&session.actor, &input.disable_password, &meta)
         .await
     {
@@ -557,7 +560,7 @@ async fn revoke_session(
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
     let id = SessionId::parse(&id).map_err(|_| WebError::NotFound)?;
-    app(&state)?.end_session(&session.actor, &id, &meta).await?;
+    state.ready_app()?.end_session(&session.actor, &id, &meta).await?;
     Ok(Redirect::to("/account/security?changed=session").into_response())
 }
 
@@ -567,7 +570,7 @@ async fn revoke_all_sessions(
     SignedIn(session): SignedIn,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    app(&state)?.end_all_sessions(&session.actor, &meta).await?;
+    state.ready_app()?.end_all_sessions(&session.actor, &meta).await?;
     let mut response = Redirect::to("/sign-in").into_response();
     if let Some(value) = clear_cookie_value(&state, state.session_cookie_name()) {
         response.headers_mut().append(header::SET_COOKIE, value);

@@ -27,10 +27,6 @@ pub fn routes() -> Routes {
         .route("/admin/audit", get(audit_log))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 struct PersonRow {
     name: String,
     email: String,
@@ -48,7 +44,7 @@ struct InviteInput {
 }
 
 #[derive(Template)]
-#[template(path = "people.html")]
+#[template(path = "platform/people.html")]
 struct PeoplePage {
     ctx: PageContext,
     people: Vec<PersonRow>,
@@ -75,7 +71,7 @@ async fn load_people(
     meta: &app::RequestMeta,
     text: &str,
 ) -> Result<PeoplePage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let filter = UserFilter {
         text: (!text.trim().is_empty()).then(|| text.trim().to_owned()),
         role: None,
@@ -157,7 +153,8 @@ async fn invite(
     SignedIn(session): SignedIn,
     Posted(input): Posted<InviteInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .invite(&session.actor, &input.email, &input.role, &meta)
         .await
     {
@@ -200,7 +197,7 @@ struct EventRow {
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "platform/audit.html")]
 struct AuditPage {
     ctx: PageContext,
     filter: AuditQuery,
@@ -252,7 +249,7 @@ async fn audit_log(
         limit: PAGE_SIZE,
         offset: (page_number - 1) * PAGE_SIZE,
     };
-    let (items, total) = app(&state)?.audit_log(&session.actor, &filter, &meta).await?;
+    let (items, total) = state.ready_app()?.audit_log(&session.actor, &filter, &meta).await?;
     let events = items
         .into_iter()
         .map(|item| {

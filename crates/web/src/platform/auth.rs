@@ -35,10 +35,6 @@ pub fn routes() -> Routes {
         .route("/invitations/{token}", get(invitation_form).post(accept_invitation))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// Sends the browser on with a new session cookie.
 fn redirect_with_session(state: &ServerState, token: &str, to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
@@ -60,7 +56,7 @@ struct SignUpInput {
 }
 
 #[derive(Template)]
-#[template(path = "sign_up.html")]
+#[template(path = "platform/sign_up.html")]
 struct SignUpPage {
     ctx: PageContext,
     form: SignUpInput,
@@ -100,7 +96,7 @@ async fn sign_up(
         password: input.password.clone(),
         password_confirm: input.password_confirm.clone(),
     };
-    match app(&state)?.sign_up(&form, &meta).await {
+    match state.ready_app()?.sign_up(&form, &meta).await {
         Ok(()) => Ok(Redirect::to("/sign-up/check-email").into_response()),
         Err(AppError::Validation(errors)) => Ok(input.rerender(ctx, errors)),
         Err(other) => Err(other.into()),
@@ -125,7 +121,7 @@ async fn verify_email(
     Meta(meta): Meta,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.verify_email(&token, &meta).await {
+    match state.ready_app()?.verify_email(&token, &meta).await {
         Ok(email) => {
             let line = format!("Thank you: {email} is confirmed.");
             let signed_in = ctx.viewer.is_some();
@@ -162,7 +158,7 @@ struct SignInInput {
 }
 
 #[derive(Template)]
-#[template(path = "sign_in.html")]
+#[template(path = "platform/sign_in.html")]
 struct SignInPage {
     ctx: PageContext,
     form: SignInInput,
@@ -235,7 +231,8 @@ async fn sign_in(
         _ => None,
     };
     let next = safe_next(Some(&input.next));
-    match app(&state)?
+    match state
+        .ready_app()?
         .sign_in(&input.email, &input.password, replaces.as_ref(), &meta)
         .await
     {
@@ -280,7 +277,7 @@ struct CodeInput {
 }
 
 #[derive(Template)]
-#[template(path = "two_factor.html")]
+#[template(path = "platform/two_factor.html")]
 struct SecondFactorPage {
     ctx: PageContext,
     next: String,
@@ -326,7 +323,7 @@ async fn second_factor_page(
     pending: &store::platform::sessions::SessionRecord,
     next: String,
 ) -> Result<SecondFactorPage, WebError> {
-    let factors = app(state)?.second_factors(pending).await?;
+    let factors = state.ready_app()?.second_factors(pending).await?;
     let passkey = if factors.passkey {
         PasskeyPanel::second_factor(state, &next)
     } else {
@@ -352,7 +349,11 @@ async fn second_factor(
     let SessionState::MfaPending { session: pending } = session.state.as_ref() else {
         return Ok(Redirect::to("/sign-in?expired=limit").into_response());
     };
-    match app(&state)?.verify_second_factor(pending, &input.code, &meta).await {
+    match state
+        .ready_app()?
+        .verify_second_factor(pending, &input.code, &meta)
+        .await
+    {
         Ok(new) => Ok(redirect_with_session(
             &state,
             &new.cookie_token,
@@ -379,7 +380,7 @@ async fn sign_out(
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
     if let Some(token) = cookie(&headers, state.session_cookie_name()) {
-        app(&state)?.sign_out(token, &meta).await?;
+        state.ready_app()?.sign_out(token, &meta).await?;
     }
     let mut response = Redirect::to("/").into_response();
     if let Some(value) = clear_cookie_value(&state, state.session_cookie_name()) {
@@ -397,7 +398,7 @@ struct ForgotInput {
 }
 
 #[derive(Template)]
-#[template(path = "forgot.html")]
+#[template(path = "platform/forgot.html")]
 struct ForgotPage {
     ctx: PageContext,
     form: ForgotInput,
@@ -431,7 +432,7 @@ async fn forgot(
     Meta(meta): Meta,
     Posted(input): Posted<ForgotInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.request_password_reset(&input.email, &meta).await {
+    match state.ready_app()?.request_password_reset(&input.email, &meta).await {
         Ok(()) => page(&MessagePage::new(
             ctx,
             "Check your inbox",
@@ -455,7 +456,7 @@ struct ResetInput {
 }
 
 #[derive(Template)]
-#[template(path = "reset.html")]
+#[template(path = "platform/reset.html")]
 struct ResetPage {
     ctx: PageContext,
     token: String,
@@ -486,7 +487,7 @@ async fn reset_form(
     ctx: PageContext,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    if !app(&state)?.reset_link_is_valid(&token).await? {
+    if !state.ready_app()?.reset_link_is_valid(&token).await? {
         return Ok(expired_link(ctx));
     }
     page(&ResetPage {
@@ -503,7 +504,8 @@ async fn reset(
     Path(token): Path<String>,
     Posted(input): Posted<ResetInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .reset_password(&token, &input.password, &input.password_confirm, &meta)
         .await
     {
@@ -530,7 +532,7 @@ struct InvitationInput {
 }
 
 #[derive(Template)]
-#[template(path = "invitation.html")]
+#[template(path = "platform/invitation.html")]
 struct InvitationPage {
     ctx: PageContext,
     token: String,
@@ -575,7 +577,7 @@ async fn invitation_form(
     ctx: PageContext,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    match app(&state)?.invitation(&token).await {
+    match state.ready_app()?.invitation(&token).await {
         Ok(invitation) => {
             let role = invitation.role.unwrap_or(Role::Candidate);
             page(&InvitationPage {
@@ -600,7 +602,7 @@ async fn accept_invitation(
     Path(token): Path<String>,
     Posted(input): Posted<InvitationInput>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     match app
         .accept_invitation(
             &token,

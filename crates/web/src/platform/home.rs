@@ -13,7 +13,7 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "platform/home.html")]
 struct HomePage {
     ctx: PageContext,
 }

@@ -38,10 +38,6 @@ pub fn routes() -> Routes {
         .route("/sign-in/two-factor/passkey", post(second_factor))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 /// Where the page goes once a ceremony has finished.
 #[derive(Serialize)]
 struct Finished {
@@ -73,7 +69,8 @@ async fn registration_options(
     SignedIn(session): SignedIn,
     ApiJson(input): ApiJson<RegistrationStart>,
 ) -> Result<Response, WebError> {
-    let options = app(&state)?
+    let options = state
+        .ready_app()?
         .begin_passkey_registration(&session.actor, &input.name, &input.password, &meta)
         .await?;
     Ok(Json(options).into_response())
@@ -85,7 +82,8 @@ async fn register(
     SignedIn(session): SignedIn,
     ApiJson(credential): ApiJson<RegisterPublicKeyCredential>,
 ) -> Result<Response, WebError> {
-    let (_, new) = app(&state)?
+    let (_, new) = state
+        .ready_app()?
         .finish_passkey_registration(&session.actor, &credential, &meta)
         .await?;
     Ok(finished(
@@ -98,7 +96,7 @@ async fn register(
 // ---- removing a passkey --------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "passkey_remove.html")]
+#[template(path = "platform/passkey_remove.html")]
 struct RemovePage {
     ctx: PageContext,
     id: String,
@@ -127,7 +125,7 @@ async fn remove_page(
     id: String,
     meta: &app::RequestMeta,
 ) -> Result<RemovePage, WebError> {
-    let passkey = app(state)?.my_passkey(&session.actor, &id, meta).await?;
+    let passkey = state.ready_app()?.my_passkey(&session.actor, &id, meta).await?;
     Ok(RemovePage {
         ctx,
         id,
@@ -156,7 +154,8 @@ async fn remove(
     Path(id): Path<String>,
     Posted(input): Posted<RemoveInput>,
 ) -> Result<Response, WebError> {
-    match app(&state)?
+    match state
+        .ready_app()?
         .remove_passkey(&session.actor, &id, &input.password, &meta)
         .await
     {
@@ -192,7 +191,7 @@ async fn sign_in_options(
     Extension(session): Extension<RequestSession>,
 ) -> Result<Response, WebError> {
     state.count_lookup(&meta)?;
-    let options = app(&state)?.begin_passkey_sign_in(&session.csrf_token).await?;
+    let options = state.ready_app()?.begin_passkey_sign_in(&session.csrf_token).await?;
     Ok(Json(options).into_response())
 }
 
@@ -207,7 +206,8 @@ async fn sign_in(
         SessionState::MfaPending { session } => Some(session.id.clone()),
         _ => None,
     };
-    let new = app(&state)?
+    let new = state
+        .ready_app()?
         .finish_passkey_sign_in(&session.csrf_token, &input.credential, replaces.as_ref(), &meta)
         .await?;
     Ok(finished(&state, safe_next(Some(&input.next)), Some(&new.cookie_token)))
@@ -225,7 +225,10 @@ async fn second_factor_options(
     State(state): State<ServerState>,
     Extension(session): Extension<RequestSession>,
 ) -> Result<Response, WebError> {
-    let options = app(&state)?.begin_passkey_second_factor(pending(&session)?).await?;
+    let options = state
+        .ready_app()?
+        .begin_passkey_second_factor(pending(&session)?)
+        .await?;
     Ok(Json(options).into_response())
 }
 
@@ -235,7 +238,8 @@ async fn second_factor(
     Extension(session): Extension<RequestSession>,
     ApiJson(input): ApiJson<Assertion>,
 ) -> Result<Response, WebError> {
-    let new = app(&state)?
+    let new = state
+        .ready_app()?
         .finish_passkey_second_factor(pending(&session)?, &input.credential, &meta)
         .await?;
     Ok(finished(&state, safe_next(Some(&input.next)), Some(&new.cookie_token)))

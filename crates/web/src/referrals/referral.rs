@@ -36,12 +36,8 @@ pub fn routes() -> Routes {
         .route("/fhir/ServiceRequest/{id}", get(fhir))
 }
 
-fn app(state: &ServerState) -> Result<&app::App, WebError> {
-    state.app().ok_or(WebError::NotReady)
-}
-
 #[derive(Template)]
-#[template(path = "referrer_request.html")]
+#[template(path = "referrals/referrer_request.html")]
 struct RequestPage {
     ctx: PageContext,
     form: RequestForm,
@@ -106,7 +102,7 @@ async fn request_send(
         license: form.license.clone(),
         phone: form.phone.clone(),
     };
-    match app(&state)?.request_referrer_account(&input, &meta).await {
+    match state.ready_app()?.request_referrer_account(&input, &meta).await {
         Ok(()) => Ok(Redirect::to("/referrers/request?sent=1").into_response()),
         Err(error) => {
             let errors = as_form_errors(error)?;
@@ -125,7 +121,7 @@ async fn request_send(
 }
 
 #[derive(Template)]
-#[template(path = "admin_referrers.html")]
+#[template(path = "referrals/admin_referrers.html")]
 struct RequestsPage {
     ctx: PageContext,
     requests: Vec<ReferrerRequestRow>,
@@ -152,7 +148,7 @@ async fn requests(
     Meta(meta): Meta,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
-    let requests = app(&state)?.referrer_requests(&session.actor, &meta).await?;
+    let requests = state.ready_app()?.referrer_requests(&session.actor, &meta).await?;
     page(&RequestsPage {
         ctx,
         requests,
@@ -171,7 +167,7 @@ async fn decide(
     Path(id): Path<String>,
     Posted(form): Posted<DecisionForm>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let approve = form.decision == "approve";
     match app
         .decide_referrer_request(&session.actor, &id, approve, &form.note, &meta)
@@ -199,7 +195,7 @@ async fn decide(
 }
 
 #[derive(Template)]
-#[template(path = "referrals.html")]
+#[template(path = "referrals/referrals.html")]
 struct ListPage {
     ctx: PageContext,
     sent: Vec<ReferralSummary>,
@@ -211,12 +207,12 @@ async fn list(
     ctx: PageContext,
     SignedIn(session): SignedIn,
 ) -> Result<Response, WebError> {
-    let (sent, received) = app(&state)?.my_referrals(&session.actor).await?;
+    let (sent, received) = state.ready_app()?.my_referrals(&session.actor).await?;
     page(&ListPage { ctx, sent, received })
 }
 
 #[derive(Template)]
-#[template(path = "referral_new.html")]
+#[template(path = "referrals/referral_new.html")]
 struct NewPage {
     ctx: PageContext,
     recipient: PublicProfile,
@@ -247,7 +243,7 @@ async fn new_page(
     input: ReferralInput,
     errors: FieldErrors,
 ) -> Result<NewPage, WebError> {
-    let app = app(state)?;
+    let app = state.ready_app()?;
     let recipient = app.referral_recipient(actor, to, meta).await?;
     let concerns = app.board_lists().await?.concerns;
     Ok(NewPage {
@@ -315,7 +311,11 @@ async fn send(
         .await?;
         return Ok(page_with_status(StatusCode::FORBIDDEN, &data));
     }
-    match app(&state)?.send_referral(&session.actor, &to, &input, &meta).await {
+    match state
+        .ready_app()?
+        .send_referral(&session.actor, &to, &input, &meta)
+        .await
+    {
         Ok(id) => Ok(Redirect::to(&format!("/referrals/{id}?done=sent")).into_response()),
         Err(error) => {
             let errors = as_form_errors(error)?;
@@ -326,7 +326,7 @@ async fn send(
 }
 
 #[derive(Template)]
-#[template(path = "referral.html")]
+#[template(path = "referrals/referral.html")]
 struct OnePage {
     ctx: PageContext,
     referral: ReferralView,
@@ -343,7 +343,7 @@ async fn one(
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
-    let referral = app(&state)?.referral(&session.actor, &id, &meta).await?;
+    let referral = state.ready_app()?.referral(&session.actor, &id, &meta).await?;
     page(&OnePage {
         ctx,
         referral,
@@ -363,7 +363,7 @@ async fn answer(
     Path(id): Path<String>,
     Posted(form): Posted<AnswerForm>,
 ) -> Result<Response, WebError> {
-    let app = app(&state)?;
+    let app = state.ready_app()?;
     let accept = match form.decision.as_str() {
         "accept" => Some(true),
         "decline" => Some(false),
@@ -403,7 +403,10 @@ async fn fhir(
     Meta(meta): Meta,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let resource = app(&state)?.fhir_service_request(&session.actor, &id, &meta).await?;
+    let resource = state
+        .ready_app()?
+        .fhir_service_request(&session.actor, &id, &meta)
+        .await?;
     let mut response = Json(resource).into_response();
     response
         .headers_mut()
