@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used)]
-
 //! The store's story, told once and run on SQLite and on PostgreSQL.
 
 use domain::platform::audit::{AuditEntry, ChainVerifier, Outcome};

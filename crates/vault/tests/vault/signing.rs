@@ -1,5 +1,4 @@
 //! Ed25519 signing keys and compact JWS: signing, verifying, rotation, and every refusal.
-#![allow(clippy::unwrap_used)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,8 +1,5 @@
 //! The `sensate` binary as an operator meets it, on both engines: commands, start-up checks,
 //! the audit verifier, and logs without secrets.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::path::Path;
 use std::process::Command;
@@ -12,7 +9,7 @@ use domain::platform::audit::{AuditEntry, Outcome};
 use store::engine::testing::TestDb;
 use store::{Engine, Timestamp, both_engines};
 
-use support::{Server, bin, sensate, text, write_once};
+use crate::support::{Server, bin, sensate, text, write_once};
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {
@@ -313,7 +310,7 @@ both_engines! {
     async fn programs_import_refuses_a_broken_file_naming_the_line_and_stores_a_good_one(engine) {
         let db = TestDb::new(engine).await;
         let dir = tempfile::tempdir().unwrap();
-        let shipped = include_str!("../../../programs/cst.toml");
+        let shipped = include_str!("../../../../programs/cst.toml");
         let broken = shipped.replace("version = \"2025.T.1\"", "version = \"2026.T.1\"").replace("total = 60", "total = -60");
         std::fs::write(dir.path().join("broken.toml"), &broken).unwrap();
         let refused = sensate(dir.path(), &db.url, &["programs", "import", "broken.toml"]);

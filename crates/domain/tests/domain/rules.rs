@@ -2,7 +2,6 @@
 //! with the exact words a candidate reads, then property tests of the engine's promises
 //! (adding evidence never undoes a met requirement, caps are never exceeded, the order of
 //! the evidence does not matter).
-#![allow(clippy::unwrap_used)]
 
 use std::sync::LazyLock;
 
@@ -22,11 +21,11 @@ use time::macros::date;
 // ---------------------------------------------------------------------------------------------
 // Programs
 
-const LISTS_TOML: &str = include_str!("../../../programs/lists.toml");
-const CST_TOML: &str = include_str!("../../../programs/cst.toml");
-const CSC_TOML: &str = include_str!("../../../programs/csc.toml");
-const CSE_TOML: &str = include_str!("../../../programs/cse.toml");
-const CST_S_TOML: &str = include_str!("../../../programs/cst-s.toml");
+const LISTS_TOML: &str = include_str!("../../../../programs/lists.toml");
+const CST_TOML: &str = include_str!("../../../../programs/cst.toml");
+const CSC_TOML: &str = include_str!("../../../../programs/csc.toml");
+const CSE_TOML: &str = include_str!("../../../../programs/cse.toml");
+const CST_S_TOML: &str = include_str!("../../../../programs/cst-s.toml");
 
 static LISTS: LazyLock<BoardLists> = LazyLock::new(|| parse_lists(LISTS_TOML).unwrap());
 static CST: LazyLock<Program> = LazyLock::new(|| parse_program(CST_TOML, &LISTS, &[]).unwrap());

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! Durable writes at speed: concurrent writes on both engines, and SQLite's group-commit
 //! writer (a group shares one COMMIT; a failing, panicking or cancelled write undoes only its
 //! own changes; nothing is answered before its group's COMMIT has returned).

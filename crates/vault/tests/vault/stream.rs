@@ -3,8 +3,6 @@
 //! can suffer (changed bytes, dropped, swapped or added chunks, a wrong
 //! context or key, a cut header).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use proptest::prelude::*;
 use vault::{
     DataKey, STREAM_CHUNK_LEN, STREAM_HEADER_LEN, STREAM_SEALED_CHUNK_LEN, STREAM_TAG_LEN, StreamOpener, StreamSealer,

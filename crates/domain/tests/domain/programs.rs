@@ -1,15 +1,14 @@
 //! The shipped program files, and the refusals of files that do not make sense.
-#![allow(clippy::unwrap_used)]
 
 use domain::credentialing::programs::{
     BoardLists, CredentialKind, Definition, LogKind, ProgramCode, Rule, parse_definition, parse_lists, parse_program,
 };
 
-const LISTS: &str = include_str!("../../../programs/lists.toml");
-const CST: &str = include_str!("../../../programs/cst.toml");
-const CSC: &str = include_str!("../../../programs/csc.toml");
-const CSE: &str = include_str!("../../../programs/cse.toml");
-const CST_S: &str = include_str!("../../../programs/cst-s.toml");
+const LISTS: &str = include_str!("../../../../programs/lists.toml");
+const CST: &str = include_str!("../../../../programs/cst.toml");
+const CSC: &str = include_str!("../../../../programs/csc.toml");
+const CSE: &str = include_str!("../../../../programs/cse.toml");
+const CST_S: &str = include_str!("../../../../programs/cst-s.toml");
 
 fn lists() -> BoardLists {
     parse_lists(LISTS).unwrap()

@@ -1,8 +1,6 @@
 //! End-to-end tests of the public API: envelope flow, rotation, key files,
 //! environment values, redaction, and property tests of the sealed format.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::fs;
 use std::os::unix::fs::{PermissionsExt as _, symlink};
 use std::path::Path;

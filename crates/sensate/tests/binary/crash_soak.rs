@@ -7,18 +7,15 @@
 //! long form is `bench/crash-soak` (200 cycles per engine, the release binary); see
 //! SECURITY.md. Settings: `SENSATE_SOAK_CYCLES`, `SENSATE_SOAK_SEED`, `SENSATE_SOAK_WRITERS`,
 //! `SENSATE_TEST_BIN`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::{Server, sensate, text, write_once};
 use store::engine::testing::TestDb;
 use store::{Store, StoreOptions, both_engines};
-use support::{Server, sensate, text, write_once};
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
