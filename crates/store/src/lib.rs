@@ -67,7 +67,6 @@ pub mod ethics;
 pub mod platform;
 pub mod referrals;
 
-#[cfg(feature = "test-support")]
 use std::str::FromStr;
 use std::time::Duration;
 

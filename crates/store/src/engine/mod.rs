@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod error;
 pub mod migrate;
+#[cfg(feature = "test-support")]
 pub mod testing;
 pub mod timestamp;
 pub mod writer;
