@@ -2,6 +2,7 @@
 //! progress, documents, hours imports, supervision, applications, committee review, issuance,
 //! credentials and their verification, renewal and the credential lifecycle.
 
+pub(crate) mod api;
 pub(crate) mod applications;
 pub(crate) mod credentials;
 pub(crate) mod documents;
@@ -18,6 +19,7 @@ use crate::routes::Routes;
 
 pub fn routes() -> Routes {
     Routes::new()
+        .merge(api::routes())
         .merge(programs::routes())
         .merge(portal::routes())
         .merge(applications::routes())

@@ -4,6 +4,7 @@
 
 pub(crate) mod account;
 pub(crate) mod admin;
+pub(crate) mod api;
 pub(crate) mod auth;
 pub(crate) mod home;
 pub(crate) mod passkeys;
@@ -12,6 +13,7 @@ use crate::routes::Routes;
 
 pub fn routes() -> Routes {
     Routes::new()
+        .merge(api::routes())
         .merge(home::routes())
         .merge(auth::routes())
         .merge(passkeys::routes())
