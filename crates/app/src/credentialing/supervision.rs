@@ -479,6 +479,8 @@ impl App {
 
     /// The candidate logs a session; it waits for the supervisor's countersignature.
     pub async fn log_supervision(&self, actor: &Actor, input: &SessionInput, meta: &RequestMeta) -> AppResult<()> {
+        // Whether this person keeps a file at all, before the form's contract is looked up.
+        self.authorize(actor, Permission::ManageOwnEvidence, meta).await?;
         let row = self.store().contract(&input.contract_id).await?;
         let Some(contract) = row else {
             return Err(AppError::field(

@@ -223,12 +223,7 @@ impl App {
 
     /// Turns two-factor sign-in off (needs the password); refused for roles that require it.
     pub async fn disable_totp(&self, actor: &Actor, password: &str, meta: &RequestMeta) -> AppResult<()> {
-        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
-        if domain::platform::role::mfa_required(&actor.roles) {
-            return Err(AppError::Refused(
-                "Your role requires two-factor sign-in, so it cannot be turned off.".into(),
-            ));
-        }
+        self.authorize(actor, Permission::TurnOffTwoFactor, meta).await?;
         let user = self
             .store()
             .user_by_id(&actor.user_id)

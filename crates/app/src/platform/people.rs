@@ -48,6 +48,11 @@ impl App {
         role_input: &str,
         meta: &RequestMeta,
     ) -> AppResult<Invited> {
+        // The rule first, with the role when the form names a valid one: a refusal must not
+        // depend on what else the form held.
+        let parsed_role = Role::parse(role_input).ok();
+        self.authorize(actor, Permission::InvitePerson { role: parsed_role }, meta)
+            .await?;
         let mut errors = FieldErrors::new();
         let email = errors.check("email", EmailAddress::parse(email_input));
         let role = errors.check("role", Role::parse(role_input).map_err(|_| "Choose a role."));
@@ -55,7 +60,6 @@ impl App {
         let (Some(email), Some(role)) = (email, role) else {
             return Err(AppError::internal(anyhow::anyhow!("validated invitation lost a field")));
         };
-        self.authorize(actor, Permission::InvitePerson { role }, meta).await?;
 
         // Only a confirmed account gets the role straight away. An unconfirmed one may have
         // been registered by someone else to catch this invitation, so its owner gets a link

@@ -105,7 +105,8 @@ async fn load_people(
     let roles = Role::ALL
         .into_iter()
         .filter(|r| {
-            app::authz::decide(actor, &app::authz::Permission::InvitePerson { role: *r }) == app::authz::Decision::Allow
+            app::authz::decide(actor, &app::authz::Permission::InvitePerson { role: Some(*r) })
+                == app::authz::Decision::Allow
         })
         .map(|r| (r.as_str(), r.label()))
         .collect();

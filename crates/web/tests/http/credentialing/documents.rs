@@ -14,7 +14,7 @@ const MARKER: &str = "Sensate test license PSY-4411";
 /// A small but complete PDF: header, four objects, cross-reference table, trailer, `%%EOF`.
 /// With `encrypted`, the trailer names an encryption dictionary, as a password-protected PDF's
 /// does.
-fn pdf(text: &str, encrypted: bool) -> Vec<u8> {
+pub(crate) fn pdf(text: &str, encrypted: bool) -> Vec<u8> {
     let stream = format!("BT /F1 12 Tf 72 712 Td ({text}) Tj ET");
     let mut objects = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),

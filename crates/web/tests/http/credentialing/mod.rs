@@ -1,5 +1,5 @@
 mod applications;
-mod documents;
+pub(crate) mod documents;
 mod hours_import;
 mod lifecycle;
 mod portal;
