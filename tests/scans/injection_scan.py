@@ -10,7 +10,8 @@ Each target is one sqlmap run on loopback. A target passes only if sqlmap tested
 parameter named for it to the end ("does not seem to be injectable"), reported no injection
 point, met no HTTP error that would have kept it from testing (403: refused as forged, 429:
 throttled, 5xx: a server error), and the server's own metrics count at least
-MIN_REQUESTS_PER_PARAMETER answers per parameter on the target's route, none of them 403, 429 or 5xx. A scan that tested nothing fails.
+MIN_REQUESTS_PER_PARAMETER answers per parameter on the target's route, none of them 403, 429
+or 5xx. A scan that tested nothing fails, and so does an empty list of targets.
 Prints one line per target and exits 1 if any target failed.
 """
 
@@ -192,9 +193,12 @@ def main() -> int:
     failed = 0
     total_requests = 0
     only = os.environ.get("INJECTION_SCAN_ONLY", "")
-    for number, target in enumerate(targets(base), start=1):
-        if only not in target.name:
-            continue
+    chosen = [(number, target) for number, target in enumerate(targets(base), start=1) if only in target.name]
+    if not chosen:
+        # An empty target list would pass without testing anything.
+        print(f"  FAILED: no target to scan (INJECTION_SCAN_ONLY={only!r})")
+        return 1
+    for number, target in chosen:
         started = time.monotonic()
         log_path = os.path.join(work, f"sqlmap-{number}.txt")
         problems, answered, delta = scan(base, target, log_path, options)

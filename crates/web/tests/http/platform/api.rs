@@ -1,6 +1,7 @@
 //! What API fuzzing (scripts/api-fuzz, schemathesis against /api/v1/openapi.json) found, each
 //! kept as a regression test on both engines: the server answers as its OpenAPI document says,
-//! and the document says what the server answers.
+//! and the document says what the server answers. First, that the document and the router list
+//! the same API operations, so that fuzzing the document fuzzes the whole API.
 
 use crate::support::TestApp;
 use domain::Role;
@@ -12,6 +13,44 @@ use time::Duration;
 
 fn json(page: &crate::support::Page) -> Value {
     serde_json::from_str(&page.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", page.body))
+}
+
+/// The document's own route: schemathesis reads it to learn the API, it is not an operation.
+const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
+
+/// The methods the server serves at the route `path` (axum's syntax), from the `Allow` header
+/// of its 405 answer to TRACE, with any value in place of each parameter. HEAD, which axum adds
+/// to every GET, is left out: the document does not list it.
+async fn served_methods(visitor: &crate::support::Browser, path: &str) -> Vec<String> {
+    let concrete: Vec<&str> = path
+        .split('/')
+        .map(|segment| if segment.starts_with('{') { "x" } else { segment })
+        .collect();
+    let concrete = concrete.join("/");
+    let answer = visitor.request(Method::TRACE, &concrete, &[], Vec::new()).await;
+    assert_eq!(answer.status, 405, "TRACE {concrete}: {}", answer.body);
+    answer
+        .header("allow")
+        .split(',')
+        .map(|method| method.trim().to_owned())
+        .filter(|method| !method.is_empty() && method != "HEAD")
+        .collect()
+}
+
+/// The method and path of every operation in an OpenAPI document.
+fn documented_operations(doc: &Value) -> Vec<(String, String)> {
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    let paths = doc["paths"].as_object().expect("the document has paths");
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for method in METHODS {
+            if item.get(method).is_some() {
+                operations.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    operations.sort();
+    operations
 }
 
 /// A certified therapist listed in the directory, offering telehealth in California.
@@ -52,6 +91,35 @@ async fn telehealth_therapist(t: &TestApp, email: &str) -> domain::UserId {
 }
 
 both_engines! {
+    // What schemathesis fuzzes is the document: an API route left out of it would never be
+    // fuzzed, and an operation it lists that is not served would be a promise the API breaks.
+    // So every JSON API route and method the router serves is an operation of the document
+    // this server serves, and every operation of the document is served.
+    async fn the_document_lists_exactly_the_api_routes_and_methods_served(engine) {
+        let t = TestApp::start(engine).await;
+        let visitor = t.client();
+        let mut served = Vec::new();
+        for path in web::route_paths() {
+            if !path.starts_with("/api/") || path == DOCUMENT_PATH {
+                continue;
+            }
+            for method in served_methods(&visitor, &path).await {
+                served.push((method, path.clone()));
+            }
+        }
+        served.sort();
+        let page = visitor.get(DOCUMENT_PATH).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let documented = documented_operations(&json(&page));
+        assert!(!served.is_empty(), "the router serves no /api/ route");
+        assert!(!documented.is_empty(), "the document lists no operation");
+        let undocumented: Vec<_> = served.iter().filter(|op| !documented.contains(op)).collect();
+        let unserved: Vec<_> = documented.iter().filter(|op| !served.contains(op)).collect();
+        assert!(undocumented.is_empty(), "API routes the document does not list: {undocumented:?}");
+        assert!(unserved.is_empty(), "operations of the document the server does not serve: {unserved:?}");
+        assert_eq!(served, documented);
+    }
+
     // The search form's distance menu has no empty choice, so a telehealth-only search sends a
     // radius without a place: it was refused with "Enter a postal code or city".
     async fn a_telehealth_search_from_the_form_finds_professionals(engine) {
