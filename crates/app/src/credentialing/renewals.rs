@@ -9,7 +9,9 @@ use domain::UserId;
 use domain::credentialing::credential_status::CredentialStatus;
 use domain::credentialing::hours::Hours;
 use domain::credentialing::programs::{Program, add_months, add_years};
-use domain::credentialing::renewals::{RenewalAssessment, RenewalClaim, RenewalRule, assess_renewal, in_audit_sample};
+use domain::credentialing::renewals::{
+    RenewalAction, RenewalAssessment, RenewalClaim, RenewalRule, RenewalState, assess_renewal, in_audit_sample,
+};
 use store::StoreError;
 use store::credentialing::credentials::{CredentialEventRow, IssuedCredential};
 use store::credentialing::renewals::{RenewalEntryRow, RenewalRow};
@@ -257,7 +259,7 @@ impl App {
                         .id,
                     user_id: actor.user_id.to_string(),
                     cycle_ends: view.credential.valid_until.to_string(),
-                    status: "open".into(),
+                    status: RenewalState::Open.as_str().into(),
                     audit_selected: false,
                     submitted_at: None,
                     decided_by: None,
@@ -353,7 +355,7 @@ impl App {
         if !missing.is_empty() {
             return Err(AppError::Blocked(missing));
         }
-        if renewal.status != "open" {
+        if renewal_state(&renewal)?.after(RenewalAction::SubmitDrawn).is_err() {
             return Err(AppError::Refused("This renewal was already submitted.".into()));
         }
         let year = self.today().year();
@@ -378,14 +380,14 @@ impl App {
                 .map_err(|_| AppError::Refused("This renewal was already submitted.".into()))?;
             return Ok(RenewalOutcome::Audit);
         }
-        let valid_until = self.approve(&renewal, "open", None, meta, actor).await?;
+        let valid_until = self.approve(&renewal, RenewalState::Open, None, meta, actor).await?;
         Ok(RenewalOutcome::Approved { valid_until })
     }
 
     async fn approve(
         &self,
         renewal: &RenewalRow,
-        from: &str,
+        from: RenewalState,
         staff: Option<&Actor>,
         meta: &RequestMeta,
         actor: &Actor,
@@ -416,7 +418,7 @@ impl App {
             .store()
             .approve_renewal(
                 &renewal.id,
-                from,
+                from.as_str(),
                 staff.map(|s| s.user_id.as_str()),
                 &valid_until.to_string(),
                 &event,
@@ -452,7 +454,7 @@ impl App {
     pub async fn renewal_audit_queue(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<AuditItem>> {
         self.authorize(actor, Permission::ManageCredentials, meta).await?;
         let mut items = Vec::new();
-        for renewal in self.store().renewals_in("audit").await? {
+        for renewal in self.store().renewals_in(RenewalState::Audit.as_str()).await? {
             let Some(credential) = self.store().issued_credential(&renewal.credential_id).await? else {
                 continue;
             };
@@ -484,11 +486,17 @@ impl App {
     ) -> AppResult<()> {
         self.authorize(actor, Permission::ManageCredentials, meta).await?;
         let renewal = self.store().renewal(id).await?.ok_or(AppError::NotFound)?;
-        if renewal.status != "audit" {
+        let action = if approve {
+            RenewalAction::ApproveAudit
+        } else {
+            RenewalAction::Return
+        };
+        if renewal_state(&renewal)?.after(action).is_err() {
             return Err(AppError::Refused("This renewal is not waiting for an audit.".into()));
         }
         if approve {
-            self.approve(&renewal, "audit", Some(actor), meta, actor).await?;
+            self.approve(&renewal, RenewalState::Audit, Some(actor), meta, actor)
+                .await?;
             return Ok(());
         }
         let note = note.trim();
@@ -516,4 +524,10 @@ impl App {
         )
         .await
     }
+}
+
+/// The renewal's state, parsed from its stored word.
+fn renewal_state(renewal: &RenewalRow) -> AppResult<RenewalState> {
+    RenewalState::parse(&renewal.status)
+        .map_err(|_| AppError::internal(anyhow::anyhow!("renewal {} has an unknown state", renewal.id)))
 }

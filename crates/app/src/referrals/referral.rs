@@ -7,6 +7,7 @@
 //! accepted referral is kept as a FHIR R4 `ServiceRequest`, the start of the client record.
 
 use domain::directory::profiles::shorten;
+use domain::referrals::referral::{ReferralAction, ReferralState, ReferrerRequestAction, ReferrerRequestState};
 use domain::{EmailAddress, FieldErrors, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -157,7 +158,7 @@ impl App {
             kind: input.kind.clone(),
             license,
             phone,
-            status: "requested".into(),
+            status: ReferrerRequestState::Requested.as_str().into(),
             requested_at: self.now(),
             decided_by: None,
             decided_at: None,
@@ -189,7 +190,16 @@ impl App {
     ) -> AppResult<()> {
         self.authorize(actor, Permission::ApproveReferrers, meta).await?;
         let request = self.store().referrer_request(id).await?.ok_or(AppError::NotFound)?;
-        let status = if approve { "approved" } else { "declined" };
+        let action = if approve {
+            ReferrerRequestAction::Approve
+        } else {
+            ReferrerRequestAction::Decline
+        };
+        let decided = ReferrerRequestState::parse(&request.status)
+            .map_err(|_| AppError::internal(anyhow::anyhow!("referrer request {} has an unknown state", request.id)))?
+            .after(action)
+            .map_err(|_| AppError::Refused("This request was decided meanwhile.".into()))?;
+        let status = decided.as_str();
         let note = note.trim();
         if !approve && note.is_empty() {
             return Err(AppError::field(
@@ -362,7 +372,7 @@ impl App {
             sender_id: actor.user_id.as_str().to_owned(),
             recipient_id: profile.user_id.clone(),
             urgency: input.urgency.clone(),
-            status: "sent".into(),
+            status: ReferralState::Sent.as_str().into(),
             contents_sealed: sealed,
             response_sealed: None,
             sent_at: self.now(),
@@ -557,7 +567,16 @@ impl App {
                 meta,
             )
             .await?;
-        let status = if accept { "accepted" } else { "declined" };
+        let action = if accept {
+            ReferralAction::Accept
+        } else {
+            ReferralAction::Decline
+        };
+        let answered = ReferralState::parse(&row.status)
+            .map_err(|_| AppError::internal(anyhow::anyhow!("referral {} has an unknown state", row.id)))?
+            .after(action)
+            .map_err(|_| AppError::Refused("This referral was already answered.".into()))?;
+        let status = answered.as_str();
         match self.store().answer_referral(&row.id, status, &sealed, self.now()).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
@@ -597,11 +616,7 @@ impl App {
     /// The referral as a FHIR R4 `ServiceRequest`, for its two parties.
     pub async fn fhir_service_request(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<Value> {
         let view = self.referral(actor, id, meta).await?;
-        let status = match view.status.as_str() {
-            "sent" | "accepted" => "active",
-            "declined" | "withdrawn" => "revoked",
-            _ => "unknown",
-        };
+        let status = ReferralState::parse(&view.status).map_or("unknown", ReferralState::fhir_status);
         let priority = match view.urgency.as_str() {
             u if u.starts_with("Urgent") => "asap",
             u if u.starts_with("Soon") => "urgent",

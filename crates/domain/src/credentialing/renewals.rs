@@ -93,6 +93,81 @@ impl RenewalRule {
     }
 }
 
+/// Where a renewal of one cycle stands. The stored words (`open`, `audit`, `approved`) are the
+/// database's; [`RenewalState::as_str`] and [`RenewalState::parse`] are the only way between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RenewalState {
+    /// The holder logs credits; also where a renewal the board returned goes back to.
+    Open,
+    /// Submitted and drawn for the audit: board staff check the evidence.
+    Audit,
+    /// Approved: the credential runs another cycle. Final.
+    Approved,
+}
+
+/// What moves a renewal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RenewalAction {
+    /// The holder logs or removes a credit.
+    ChangeCredits,
+    /// The holder submits and the draw passes it by: approved at once.
+    SubmitNotDrawn,
+    /// The holder submits and the draw chooses it for the audit.
+    SubmitDrawn,
+    /// Board staff approve an audited renewal.
+    ApproveAudit,
+    /// Board staff return an audited renewal to the holder with a note.
+    Return,
+}
+
+/// Text that is not one of the stored renewal states.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("is not a known renewal state")]
+pub struct UnknownRenewalState;
+
+/// An action the renewal's state does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{action:?} is not allowed on a renewal that is {}", from.as_str())]
+pub struct RenewalTransitionRefused {
+    pub from: RenewalState,
+    pub action: RenewalAction,
+}
+
+impl RenewalState {
+    pub const ALL: [RenewalState; 3] = [RenewalState::Open, RenewalState::Audit, RenewalState::Approved];
+
+    /// The word stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RenewalState::Open => "open",
+            RenewalState::Audit => "audit",
+            RenewalState::Approved => "approved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<RenewalState, UnknownRenewalState> {
+        RenewalState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or(UnknownRenewalState)
+    }
+
+    /// The state `action` leads to, or why it is refused: the holder works on an open renewal
+    /// only; staff decide only an audited one.
+    pub fn after(self, action: RenewalAction) -> Result<RenewalState, RenewalTransitionRefused> {
+        use RenewalAction as A;
+        use RenewalState as S;
+        match (self, action) {
+            (S::Open, A::ChangeCredits) => Ok(S::Open),
+            (S::Open, A::SubmitNotDrawn) => Ok(S::Approved),
+            (S::Open, A::SubmitDrawn) => Ok(S::Audit),
+            (S::Audit, A::ApproveAudit) => Ok(S::Approved),
+            (S::Audit, A::Return) => Ok(S::Open),
+            (from, action) => Err(RenewalTransitionRefused { from, action }),
+        }
+    }
+}
+
 /// Whether a renewal falls in the random audit sample. The choice is a keyed hash of the
 /// renewal's id, so it is reproducible (the same seed and id always give the same answer, and
 /// the log can show why) yet not predictable without the seed, which the board keeps per
@@ -313,6 +388,52 @@ mod tests {
             let after = assess_renewal(&rule(), &claim(approved, &more));
             prop_assert!(after.total >= before.total);
             prop_assert!(!before.met || after.met);
+        }
+    }
+
+    #[test]
+    fn every_renewal_state_and_action_is_allowed_or_refused_as_listed() {
+        use RenewalAction as A;
+        use RenewalState as S;
+        let actions = [
+            A::ChangeCredits,
+            A::SubmitNotDrawn,
+            A::SubmitDrawn,
+            A::ApproveAudit,
+            A::Return,
+        ];
+        let allowed = [
+            (S::Open, A::ChangeCredits, S::Open),
+            (S::Open, A::SubmitNotDrawn, S::Approved),
+            (S::Open, A::SubmitDrawn, S::Audit),
+            (S::Audit, A::ApproveAudit, S::Approved),
+            (S::Audit, A::Return, S::Open),
+        ];
+        for from in RenewalState::ALL {
+            for action in actions {
+                let expected = allowed
+                    .iter()
+                    .find(|(state, act, _)| *state == from && *act == action)
+                    .map(|(_, _, to)| *to);
+                match expected {
+                    Some(to) => assert_eq!(from.after(action), Ok(to), "{from:?} {action:?}"),
+                    None => assert_eq!(
+                        from.after(action),
+                        Err(RenewalTransitionRefused { from, action }),
+                        "{from:?} {action:?}"
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn renewal_states_round_trip_through_their_stored_words() {
+        for state in RenewalState::ALL {
+            assert_eq!(RenewalState::parse(state.as_str()), Ok(state));
+        }
+        for unknown in ["", "Open", "returned", "audited"] {
+            assert_eq!(RenewalState::parse(unknown), Err(UnknownRenewalState), "{unknown:?}");
         }
     }
 }

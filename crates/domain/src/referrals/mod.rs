@@ -1,2 +1,4 @@
 //! Referrals from physicians and fertility clinics to certified professionals, and the requests
 //! for referring-provider accounts.
+
+pub mod referral;

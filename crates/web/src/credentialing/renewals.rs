@@ -52,7 +52,11 @@ impl RenewalPage {
     /// Credits can be logged (and the renewal submitted) while the window is open and the
     /// renewal has not been submitted.
     fn can_log(&self) -> bool {
-        self.view.open_now && self.view.renewal.as_ref().is_none_or(|r| r.status == "open")
+        use domain::credentialing::renewals::{RenewalAction, RenewalState};
+        let may_change = |status: &str| {
+            RenewalState::parse(status).is_ok_and(|state| state.after(RenewalAction::ChangeCredits).is_ok())
+        };
+        self.view.open_now && self.view.renewal.as_ref().is_none_or(|r| may_change(&r.status))
     }
 
     fn hours(&self, centi: &i64) -> String {
