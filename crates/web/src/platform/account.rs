@@ -541,7 +541,8 @@ async fn disable_totp(
             page.disable_errors = renamed(errors, "password", "disable_password");
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-        Err(AppError::Refused(reason)) => {
+        // A role that requires two-factor sign-in keeps it: said on the page it was asked from.
+        Err(AppError::Forbidden(reason) | AppError::Refused(reason)) => {
             let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
             page.problem = Some(reason);
             Ok(page_with_status(StatusCode::FORBIDDEN, &page))
