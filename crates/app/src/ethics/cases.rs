@@ -27,6 +27,7 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use domain::credentialing::credential_number::{CredentialNumber, CredentialNumberError};
+pub use domain::ethics::cases::{CaseAction, CaseState, Sanction};
 use domain::{EmailAddress, FieldErrors, PersonName, Role, UserId};
 use files::{FileRejection, Inspector, OpenedFile, PutError};
 use serde::{Deserialize, Serialize};
@@ -58,96 +59,13 @@ const NOTICE_MAX_CHARS: usize = 2_000;
 /// layer shows it above the form.
 const FORM: &str = "_form";
 
-/// The states of a case, in the order the queue lists them.
-pub const CASE_STATES: [(&str, &str); 6] = [
-    ("received", "Received, waiting for intake"),
-    ("accepted", "Accepted, respondent not yet notified"),
-    ("respondent_notified", "Respondent notified, waiting for the reply"),
-    ("reply_received", "Reply received"),
-    ("decided", "Decided"),
-    ("dismissed", "Dismissed as out of scope"),
-];
-
-/// How a state is named to people.
-pub fn state_label(state: &str) -> &'static str {
-    CASE_STATES
-        .iter()
-        .find(|(key, _)| *key == state)
-        .map_or("Unknown", |(_, label)| label)
-}
-
-/// States in which the committee may still add to the file.
-const OPEN_STATES: [&str; 4] = ["received", "accepted", "respondent_notified", "reply_received"];
-/// States a case may be decided from: the respondent has been told and could answer.
-const DECIDABLE_STATES: [&str; 2] = ["respondent_notified", "reply_received"];
-
-/// Whether a case in `state` is still being handled.
-pub fn is_open(state: &str) -> bool {
-    OPEN_STATES.contains(&state)
-}
-
-/// Whether a case in `state` can be decided.
-pub fn is_decidable(state: &str) -> bool {
-    DECIDABLE_STATES.contains(&state)
-}
-
-/// What the committee decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sanction {
-    /// No breach found, or none that calls for a sanction.
-    None,
-    /// The credential stays; the professional must meet conditions (stated in the decision).
-    Conditions,
-    /// The credential is suspended, with a public notice.
-    Suspension,
-    /// The credential is revoked, with a public notice.
-    Revocation,
-}
-
-impl Sanction {
-    pub const ALL: [Sanction; 4] = [
-        Sanction::None,
-        Sanction::Conditions,
-        Sanction::Suspension,
-        Sanction::Revocation,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sanction::None => "none",
-            Sanction::Conditions => "conditions",
-            Sanction::Suspension => "suspension",
-            Sanction::Revocation => "revocation",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Sanction::None => "No sanction",
-            Sanction::Conditions => "Conditions on practice",
-            Sanction::Suspension => "Suspension of the credential",
-            Sanction::Revocation => "Revocation of the credential",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Sanction> {
-        Sanction::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// Whether the sanction changes the credential's public status, and so is published
-    /// with a notice on the verification page. Conditions are a matter between the board and
-    /// the professional.
-    pub fn is_public(self) -> bool {
-        matches!(self, Sanction::Suspension | Sanction::Revocation)
-    }
-
-    /// The credential status this sanction moves to, and the statuses it may move from.
-    fn credential_change(self) -> Option<(&'static str, &'static [&'static str])> {
-        match self {
-            Sanction::Suspension => Some(("suspended", &["active"])),
-            Sanction::Revocation => Some(("revoked", &["active", "suspended"])),
-            Sanction::None | Sanction::Conditions => None,
-        }
+/// The credential status a sanction moves to, and the statuses it may move from (the board's
+/// words stored with the credential).
+fn credential_change(sanction: Sanction) -> Option<(&'static str, &'static [&'static str])> {
+    match sanction {
+        Sanction::Suspension => Some(("suspended", &["active"])),
+        Sanction::Revocation => Some(("revoked", &["active", "suspended"])),
+        Sanction::None | Sanction::Conditions => None,
     }
 }
 
@@ -216,7 +134,7 @@ pub struct DecisionText {
 pub struct CaseLine {
     pub id: String,
     pub reference: String,
-    pub status: String,
+    pub status: CaseState,
     pub state_label: &'static str,
     pub respondent_name: String,
     pub credential_number: String,
@@ -251,7 +169,7 @@ pub struct CaseDocument {
 pub struct CaseFile {
     pub id: String,
     pub reference: String,
-    pub status: String,
+    pub status: CaseState,
     pub state_label: &'static str,
     pub received_at: Timestamp,
     pub respondent_name: String,
@@ -277,7 +195,7 @@ pub struct CaseFile {
 pub struct RespondentCase {
     pub id: String,
     pub reference: String,
-    pub status: String,
+    pub status: CaseState,
     pub state_label: &'static str,
     pub credential_number: String,
     pub complaint: Complaint,
@@ -879,7 +797,7 @@ impl App {
             reference: format!("EC-{year}-{sequence:04}"),
             credential_id: credential.id.clone(),
             respondent_id: credential.user_id.clone(),
-            status: "received".into(),
+            status: CaseState::Received,
             received_at: now,
             state_since: now,
             complaint_sealed,
@@ -924,7 +842,7 @@ impl App {
             }
             let credential = self.case_credential(&case).await?;
             lines.push(CaseLine {
-                state_label: state_label(&case.status),
+                state_label: case.status.label(),
                 respondent_name: credential.holder_name,
                 credential_number: credential.number,
                 received_at: case.received_at,
@@ -934,8 +852,8 @@ impl App {
                 status: case.status,
             });
         }
-        let order = |status: &str| CASE_STATES.iter().position(|(key, _)| *key == status);
-        lines.sort_by_key(|line| order(&line.status));
+        let order = |status: CaseState| CaseState::ALL.iter().position(|state| *state == status);
+        lines.sort_by_key(|line| order(line.status));
         Ok(lines)
     }
 
@@ -996,7 +914,7 @@ impl App {
         Ok(CaseFile {
             id: case.id,
             reference: case.reference,
-            state_label: state_label(&case.status),
+            state_label: case.status.label(),
             status: case.status,
             received_at: case.received_at,
             respondent_name: credential.holder_name,
@@ -1008,7 +926,7 @@ impl App {
             reporter,
             reply,
             replied_at: case.replied_at,
-            sanction: case.sanction.as_deref().and_then(Sanction::parse),
+            sanction: case.sanction,
             decision,
             public_notice: case.public_notice,
             decided_at: case.decided_at,
@@ -1041,12 +959,13 @@ impl App {
             errors.add("reason", "Keep this under 10,000 characters.");
         }
         errors.into_result()?;
-        if case.status != "received" {
+        let action = if accept { CaseAction::Accept } else { CaseAction::Dismiss };
+        let Ok(to) = case.status.after(action) else {
             return Err(AppError::Refused(format!(
                 "Intake is done once; this case is already {}.",
-                state_label(&case.status).to_lowercase()
+                case.status.label().to_lowercase()
             )));
-        }
+        };
         let event_id = random::id()?;
         let body_sealed = if reason.is_empty() {
             None
@@ -1056,16 +975,15 @@ impl App {
                     .await?,
             )
         };
-        let to = if accept { "accepted" } else { "dismissed" };
         let event = EthicsEventRow {
             id: event_id,
             case_id: id.to_owned(),
-            kind: to.into(),
+            kind: to.as_str().into(),
             actor_id: Some(actor.user_id.to_string()),
             at: self.now(),
             body_sealed,
         };
-        self.move_case(&case, "received", to, &event).await?;
+        self.move_case(&case, to, &event).await?;
         self.record(
             actor,
             AuditEvent::success(if accept { "ethics.accepted" } else { "ethics.dismissed" }).subject("ethics_case", id),
@@ -1078,8 +996,9 @@ impl App {
         Ok(())
     }
 
-    async fn move_case(&self, case: &EthicsCaseRow, from: &str, to: &str, event: &EthicsEventRow) -> AppResult<()> {
-        match self.store().move_ethics_case(&case.id, from, to, event).await {
+    /// Moves the case on from the state it was read in; someone acting first is a refusal.
+    async fn move_case(&self, case: &EthicsCaseRow, to: CaseState, event: &EthicsEventRow) -> AppResult<()> {
+        match self.store().move_ethics_case(&case.id, case.status, to, event).await {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict) => Err(AppError::Refused(
                 "Someone changed this case meanwhile; reload it to see where it stands.".into(),
@@ -1093,21 +1012,21 @@ impl App {
     pub async fn notify_respondent(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<()> {
         let case = self.load_case(id).await?;
         self.authorize_handler(actor, &case, meta).await?;
-        if case.status != "accepted" {
+        let Ok(to) = case.status.after(CaseAction::NotifyRespondent) else {
             return Err(AppError::Refused(format!(
                 "The respondent is notified once a case is accepted at intake; this case is {}.",
-                state_label(&case.status).to_lowercase()
+                case.status.label().to_lowercase()
             )));
-        }
+        };
         let event = EthicsEventRow {
             id: random::id()?,
             case_id: id.to_owned(),
-            kind: "respondent_notified".into(),
+            kind: to.as_str().into(),
             actor_id: Some(actor.user_id.to_string()),
             at: self.now(),
             body_sealed: None,
         };
-        self.move_case(&case, "accepted", "respondent_notified", &event).await?;
+        self.move_case(&case, to, &event).await?;
         self.record(
             actor,
             AuditEvent::success("ethics.respondent_notified").subject("ethics_case", id),
@@ -1137,7 +1056,7 @@ impl App {
             "Write the note (at least a sentence): what was found, and where it comes from.",
         );
         errors.into_result()?;
-        if !is_open(&case.status) {
+        if !case.status.is_open() {
             return Err(AppError::Refused(
                 "This case is closed; its file is kept as it was decided.".into(),
             ));
@@ -1182,7 +1101,7 @@ impl App {
         let case = self.load_case(id).await?;
         self.authorize_handler(actor, &case, meta).await?;
         let mut errors = FieldErrors::new();
-        let sanction = Sanction::parse(sanction);
+        let sanction = Sanction::parse(sanction).ok();
         if sanction.is_none() {
             errors.add(
                 "sanction",
@@ -1236,14 +1155,14 @@ impl App {
         let Some(sanction) = sanction else {
             return Err(AppError::field("sanction", "Choose the sanction."));
         };
-        if !is_decidable(&case.status) {
+        if !case.status.is_decidable() {
             return Err(AppError::Refused(format!(
                 "A case is decided once the respondent has been notified and could reply; this case is {}.",
-                state_label(&case.status).to_lowercase()
+                case.status.label().to_lowercase()
             )));
         }
         let credential = self.case_credential(&case).await?;
-        let change = match sanction.credential_change() {
+        let change = match credential_change(sanction) {
             Some((to, from)) if from.contains(&credential.status.as_str()) => Some(to),
             Some(_) => {
                 return Err(AppError::Refused(format!(
@@ -1283,10 +1202,12 @@ impl App {
             }),
             None => None,
         };
+        // Any state a decision may come from: a reply arriving meanwhile does not block it.
+        let decidable: Vec<CaseState> = CaseState::ALL.into_iter().filter(|s| s.is_decidable()).collect();
         let record = EthicsDecision {
             case_id: id,
-            from: &DECIDABLE_STATES,
-            sanction: sanction.as_str(),
+            from: &decidable,
+            sanction,
             decision_sealed: &sealed,
             public_notice,
             decided_by: actor.user_id.as_str(),
@@ -1358,19 +1279,9 @@ impl App {
             .await?
             .into_iter()
             .filter(|case| case.respondent_id == actor.user_id.as_str())
-            .filter(|case| {
-                matches!(
-                    case.status.as_str(),
-                    "respondent_notified" | "reply_received" | "decided"
-                )
-            })
-            .map(|case| {
-                let state = match case.status.as_str() {
-                    "respondent_notified" => "Waiting for your reply",
-                    "reply_received" => "Your reply is with the committee",
-                    _ => "Decided",
-                };
-                (case.id, case.reference, state.to_owned(), case.state_since)
+            .filter_map(|case| {
+                let state = case.status.respondent_label()?;
+                Some((case.id, case.reference, state.to_owned(), case.state_since))
             })
             .collect())
     }
@@ -1382,10 +1293,7 @@ impl App {
             .await?;
         // Before notification the respondent has not been told of the case: it does not exist
         // for them yet, and a dismissed complaint never reaches them.
-        if !matches!(
-            case.status.as_str(),
-            "respondent_notified" | "reply_received" | "decided"
-        ) {
+        if case.status.respondent_label().is_none() {
             return Err(AppError::NotFound);
         }
         self.record(
@@ -1422,15 +1330,15 @@ impl App {
         Ok(RespondentCase {
             id: case.id,
             reference: case.reference,
-            state_label: state_label(&case.status),
-            may_reply: case.status == "respondent_notified",
+            state_label: case.status.label(),
+            may_reply: case.status.after(CaseAction::Reply).is_ok(),
             status: case.status,
             credential_number: credential.number,
             complaint,
             reply,
             replied_at: case.replied_at,
             documents,
-            sanction: case.sanction.as_deref().and_then(Sanction::parse),
+            sanction: case.sanction,
             decision,
             public_notice: case.public_notice,
         })
@@ -1461,12 +1369,13 @@ impl App {
         );
         self.inspect_attachments(&mut errors, &attachments);
         errors.into_result()?;
-        if case.status != "respondent_notified" {
-            return Err(match case.status.as_str() {
-                "reply_received" | "decided" if case.reply_sealed.is_some() => {
+        if case.status.after(CaseAction::Reply).is_err() {
+            return Err(match case.status {
+                CaseState::ReplyReceived | CaseState::Decided if case.reply_sealed.is_some() => {
                     AppError::Refused("You already replied to this case.".into())
                 }
-                "received" | "accepted" | "dismissed" => AppError::NotFound,
+                // Not yet told of the case, or never will be: it does not exist for them.
+                _ if case.status.respondent_label().is_none() => AppError::NotFound,
                 _ => AppError::Refused("This case no longer waits for a reply.".into()),
             });
         }
@@ -1590,14 +1499,12 @@ mod tests {
     #[test]
     fn only_suspension_and_revocation_are_public_and_change_the_credential() {
         for sanction in Sanction::ALL {
-            assert_eq!(Sanction::parse(sanction.as_str()), Some(sanction));
-            assert_eq!(sanction.is_public(), sanction.credential_change().is_some());
+            assert_eq!(sanction.is_public(), credential_change(sanction).is_some());
         }
         assert_eq!(
-            Sanction::Revocation.credential_change(),
+            credential_change(Sanction::Revocation),
             Some(("revoked", &["active", "suspended"][..]))
         );
-        assert_eq!(Sanction::parse("warning"), None);
     }
 
     #[test]

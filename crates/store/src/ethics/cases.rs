@@ -4,6 +4,7 @@
 //! revokes the credential changes it in the same transaction, so a decided case and the
 //! credential's public status never disagree.
 
+use domain::ethics::cases::{CaseState, Sanction};
 use sqlx::Row;
 
 use crate::credentialing::credentials::CredentialEventRow;
@@ -16,16 +17,15 @@ pub struct EthicsCaseRow {
     pub reference: String,
     pub credential_id: String,
     pub respondent_id: String,
-    /// `received`, `accepted`, `dismissed`, `respondent_notified`, `reply_received`, `decided`.
-    pub status: String,
+    pub status: CaseState,
     pub received_at: Timestamp,
     pub state_since: Timestamp,
     pub complaint_sealed: Vec<u8>,
     pub reporter_sealed: Vec<u8>,
     pub reply_sealed: Option<Vec<u8>>,
     pub replied_at: Option<Timestamp>,
-    /// `none`, `conditions`, `suspension` or `revocation`, once decided.
-    pub sanction: Option<String>,
+    /// Once decided.
+    pub sanction: Option<Sanction>,
     pub decision_sealed: Option<Vec<u8>>,
     /// Published on the verification page with a suspension or revocation.
     pub public_notice: Option<String>,
@@ -76,8 +76,8 @@ pub struct SanctionChange<'a> {
 pub struct EthicsDecision<'a> {
     pub case_id: &'a str,
     /// The states the case may be decided from.
-    pub from: &'a [&'a str],
-    pub sanction: &'a str,
+    pub from: &'a [CaseState],
+    pub sanction: Sanction,
     pub decision_sealed: &'a [u8],
     pub public_notice: Option<&'a str>,
     pub decided_by: &'a str,
@@ -100,14 +100,22 @@ macro_rules! case_from_row {
             reference: row.try_get("reference")?,
             credential_id: row.try_get("credential_id")?,
             respondent_id: row.try_get("respondent_id")?,
-            status: row.try_get("status")?,
+            status: {
+                let text: String = row.try_get("status")?;
+                CaseState::parse(&text).map_err(|_| StoreError::Corrupt(format!("ethics case state {text:?}")))?
+            },
             received_at: row.try_get("received_at")?,
             state_since: row.try_get("state_since")?,
             complaint_sealed: row.try_get("complaint_sealed")?,
             reporter_sealed: row.try_get("reporter_sealed")?,
             reply_sealed: row.try_get("reply_sealed")?,
             replied_at: row.try_get("replied_at")?,
-            sanction: row.try_get("sanction")?,
+            sanction: match row.try_get::<Option<String>, _>("sanction")? {
+                Some(text) => Some(
+                    Sanction::parse(&text).map_err(|_| StoreError::Corrupt(format!("ethics sanction {text:?}")))?,
+                ),
+                None => None,
+            },
             decision_sealed: row.try_get("decision_sealed")?,
             public_notice: row.try_get("public_notice")?,
             decided_by: row.try_get("decided_by")?,
@@ -190,7 +198,7 @@ impl Store {
             .bind(&case.reference)
             .bind(&case.credential_id)
             .bind(&case.respondent_id)
-            .bind(&case.status)
+            .bind(case.status.as_str())
             .bind(case.received_at)
             .bind(case.state_since)
             .bind(&case.complaint_sealed)
@@ -231,15 +239,21 @@ impl Store {
 
     /// Moves a case from `from` to `to` and records the event, in one transaction. A case no
     /// longer in `from` (someone acted first) is a [`StoreError::Conflict`].
-    pub async fn move_ethics_case(&self, id: &str, from: &str, to: &str, event: &EthicsEventRow) -> Result<()> {
+    pub async fn move_ethics_case(
+        &self,
+        id: &str,
+        from: CaseState,
+        to: CaseState,
+        event: &EthicsEventRow,
+    ) -> Result<()> {
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             let changed =
                 sqlx::query("UPDATE ethics_cases SET status = $1, state_since = $2 WHERE id = $3 AND status = $4")
-                    .bind(to)
+                    .bind(to.as_str())
                     .bind(event.at)
                     .bind(id)
-                    .bind(from)
+                    .bind(from.as_str())
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -350,12 +364,12 @@ impl Store {
                      WHERE id = $6 AND status = $7",
                 )
                 .bind(decision.at)
-                .bind(decision.sanction)
+                .bind(decision.sanction.as_str())
                 .bind(decision.decision_sealed)
                 .bind(decision.public_notice)
                 .bind(decision.decided_by)
                 .bind(decision.case_id)
-                .bind(*from)
+                .bind(from.as_str())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

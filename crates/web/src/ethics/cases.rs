@@ -17,7 +17,7 @@
 
 use app::AppError;
 use app::ethics::cases::{
-    Attachment, CASE_STATES, CaseFile, CaseLine, ComplaintInput, DESCRIPTION_CHARS, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS,
+    Attachment, CaseFile, CaseLine, CaseState, ComplaintInput, DESCRIPTION_CHARS, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS,
     RespondentCase, Sanction,
 };
 use askama::Template;
@@ -269,13 +269,15 @@ async fn queue(
     Query(query): Query<StateQuery>,
 ) -> Result<Response, WebError> {
     let all = state.ready_app()?.ethics_queue(&session.actor, &meta).await?;
-    let states = CASE_STATES
-        .iter()
-        .map(|(key, label)| (*key, *label, all.iter().filter(|line| line.status == *key).count()))
+    let states = CaseState::ALL
+        .into_iter()
+        .map(|key| (key.as_str(), key.label(), all.iter().filter(|line| line.status == key).count()))
         .collect();
+    // An unknown state in the address matches no case.
+    let wanted = CaseState::parse(&query.state).ok();
     let lines = all
         .into_iter()
-        .filter(|line| query.state.is_empty() || line.status == query.state)
+        .filter(|line| query.state.is_empty() || Some(line.status) == wanted)
         .collect();
     page(&QueuePage {
         ctx,
@@ -354,8 +356,8 @@ async fn case_page(
     let case = state.ready_app()?.ethics_case_file(actor, id, meta).await?;
     Ok(CasePage {
         ctx,
-        is_open: app::ethics::cases::is_open(&case.status),
-        is_decidable: app::ethics::cases::is_decidable(&case.status),
+        is_open: case.status.is_open(),
+        is_decidable: case.status.is_decidable(),
         case,
         sanctions: Sanction::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         errors: FieldErrors::new(),
