@@ -4,6 +4,7 @@
 //! sealed with the candidate's data key; later edits to the file do not change it.
 
 use domain::UserId;
+pub use domain::credentialing::applications::{ApplicationAction, ApplicationState, Decision};
 use domain::credentialing::evidence::Evidence;
 use domain::credentialing::requirement::Assessment;
 use serde::{Deserialize, Serialize};
@@ -96,7 +97,7 @@ impl App {
         let existing = self.store().applications_of(actor.user_id.as_str()).await?;
         if let Some(draft) = existing
             .into_iter()
-            .find(|a| a.program_code == code && a.status == "draft")
+            .find(|a| a.program_code == code && a.status == ApplicationState::Draft)
         {
             return Ok(draft);
         }
@@ -106,7 +107,7 @@ impl App {
             candidate_id: actor.user_id.to_string(),
             program_code: code.to_owned(),
             program_version: report.program.version.clone(),
-            status: "draft".into(),
+            status: ApplicationState::Draft,
             fee_status: "unpaid".into(),
             fee_recorded_by: None,
             fee_recorded_at: None,
@@ -156,7 +157,7 @@ impl App {
             }
             for application in self.store().applications_of(&contract.candidate_id).await? {
                 if application.program_code == contract.program_code
-                    && application.status == "draft"
+                    && application.status == ApplicationState::Draft
                     && application.endorsed_at.is_none()
                 {
                     let name = self.name_of(Some(&application.candidate_id)).await?;
@@ -211,7 +212,7 @@ impl App {
     ) -> AppResult<Vec<(ApplicationRow, String)>> {
         self.authorize(actor, Permission::ManageApplications, meta).await?;
         let mut drafts = Vec::new();
-        for status in ["draft", "submitted"] {
+        for status in [ApplicationState::Draft, ApplicationState::Submitted] {
             for application in self.store().applications_in(status).await? {
                 let name = self.name_of(Some(&application.candidate_id)).await?;
                 drafts.push((application, name));
@@ -255,7 +256,7 @@ impl App {
         let is_own = application.candidate_id == actor.user_id.as_str();
         self.authorize(actor, Permission::ApplyForCredential { is_own }, meta)
             .await?;
-        if application.status != "draft" {
+        if application.status.after(ApplicationAction::Submit).is_err() {
             return Err(AppError::Refused("This application was already submitted.".into()));
         }
         let report = self

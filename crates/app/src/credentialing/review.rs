@@ -17,31 +17,11 @@ use store::credentialing::review::{ApplicationEventRow, AssignmentRow, ConflictR
 use store::{StoreError, Timestamp};
 
 use crate::authz::Permission;
-use crate::credentialing::applications::Snapshot;
+use crate::credentialing::applications::{ApplicationAction, ApplicationState, Decision, Snapshot};
 use crate::platform::audit::AuditEvent;
 use crate::platform::mail::Mail;
 use crate::platform::protected::{Field, Subject};
 use crate::{Actor, App, AppError, AppResult, RequestMeta, platform::random};
-
-/// The states of an application after submission, as the queue filters them.
-pub const QUEUE_STATES: [(&str, &str); 4] = [
-    ("submitted", "Submitted, waiting for reviewers"),
-    ("in_review", "In review"),
-    ("information_requested", "More information requested"),
-    ("decided", "Decided"),
-];
-
-/// How a state is named to people.
-pub fn state_label(state: &str) -> &'static str {
-    match state {
-        "draft" => "Being prepared",
-        "submitted" => "Submitted, waiting for reviewers",
-        "in_review" => "In review",
-        "information_requested" => "More information requested",
-        "decided" => "Decided",
-        _ => "Unknown",
-    }
-}
 
 /// What a reviewer recommends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +90,7 @@ pub struct QueueItem {
 /// What the queue is filtered by.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    pub state: Option<String>,
+    pub state: Option<ApplicationState>,
     pub program: Option<String>,
 }
 
@@ -339,7 +319,7 @@ impl App {
         let now = self.now();
         let mut items = Vec::new();
         for row in self.store().submitted_applications().await? {
-            if filter.state.as_deref().is_some_and(|state| state != row.status)
+            if filter.state.is_some_and(|state| state != row.status)
                 || filter.program.as_deref().is_some_and(|code| code != row.program_code)
             {
                 continue;
@@ -409,11 +389,11 @@ impl App {
     pub async fn assign_reviewer(&self, actor: &Actor, id: &str, reviewer: &str, meta: &RequestMeta) -> AppResult<()> {
         self.authorize(actor, Permission::ManageApplications, meta).await?;
         let row = self.load_application(id).await?;
-        if !matches!(row.status.as_str(), "submitted" | "in_review" | "information_requested") {
+        let Ok(next) = row.status.after(ApplicationAction::AssignReviewer) else {
             return Err(AppError::Refused(
                 "Reviewers can only be assigned to a submitted application that is not decided.".into(),
             ));
-        }
+        };
         let reviewer_id = UserId::parse(reviewer).map_err(|_| AppError::field("reviewer", "Choose a reviewer."))?;
         let person = self
             .store()
@@ -452,11 +432,11 @@ impl App {
             }
             Err(error) => return Err(error.into()),
         }
-        if row.status == "submitted" {
+        if next != row.status {
             // The first reviewer starts the review; a concurrent assignment may have moved it.
             match self
                 .store()
-                .move_application(id, &["submitted"], "in_review", self.now())
+                .move_application(id, row.status, next, self.now())
                 .await
             {
                 Ok(()) | Err(StoreError::Conflict) => {}
@@ -798,7 +778,7 @@ impl App {
     /// Opening it is audited (and so is each sealed text read).
     pub async fn review_packet(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<ReviewPacket> {
         let row = self.load_application(id).await?;
-        if row.status == "draft" {
+        if !row.status.is_submitted() {
             return Err(AppError::NotFound);
         }
         self.authorize_packet(actor, &row, meta).await?;
@@ -910,10 +890,10 @@ impl App {
             errors.add("comments", "Keep your comments under 10,000 characters.");
         }
         errors.into_result()?;
-        if row.status != "in_review" {
+        if row.status.after(ApplicationAction::Recommend).is_err() {
             return Err(AppError::Refused(format!(
                 "This application is not in review now ({}).",
-                state_label(&row.status).to_lowercase()
+                row.status.label().to_lowercase()
             )));
         }
         let Some(choice) = choice else {
@@ -973,17 +953,17 @@ impl App {
         if text.chars().count() > 10_000 {
             return Err(AppError::field("request", "Keep the request under 10,000 characters."));
         }
-        if row.status != "in_review" {
+        let Ok(next) = row.status.after(ApplicationAction::RequestInformation) else {
             return Err(AppError::Refused(
                 "More information can be asked for while the application is in review.".into(),
             ));
-        }
+        };
         let event_id = random::id()?;
         let sealed = self
             .seal_for_candidate(actor, &row.candidate_id, "application_event", &event_id, text, meta)
             .await?;
         self.store()
-            .move_application(id, &["in_review"], "information_requested", self.now())
+            .move_application(id, row.status, next, self.now())
             .await
             .map_err(|error| match error {
                 StoreError::Conflict => AppError::Refused("The application changed meanwhile; reload it.".into()),
@@ -1041,17 +1021,17 @@ impl App {
             errors.add("documents", "Attach only documents from your own file.");
         }
         errors.into_result()?;
-        if row.status != "information_requested" {
+        let Ok(next) = row.status.after(ApplicationAction::AnswerInformationRequest) else {
             return Err(AppError::Refused(
                 "There is no open request for more information on this application.".into(),
             ));
-        }
+        };
         let event_id = random::id()?;
         let sealed = self
             .seal_for_candidate(actor, &row.candidate_id, "application_event", &event_id, text, meta)
             .await?;
         self.store()
-            .move_application(id, &["information_requested"], "in_review", self.now())
+            .move_application(id, row.status, next, self.now())
             .await
             .map_err(|error| match error {
                 StoreError::Conflict => AppError::Refused("You already answered this request.".into()),
@@ -1103,7 +1083,7 @@ impl App {
         self.authorize(actor, Permission::ApplyForCredential { is_own }, meta)
             .await?;
         let history = self.history(actor, &row, true, meta).await?;
-        let open_request = if row.status == "information_requested" {
+        let open_request = if row.status == ApplicationState::InformationRequested {
             history
                 .iter()
                 .rev()
@@ -1176,10 +1156,10 @@ impl App {
         if reasons.chars().count() > 10_000 {
             return Err(AppError::field("reasons", "Keep the reasons under 10,000 characters."));
         }
-        if row.status != "in_review" {
+        if row.status.after(ApplicationAction::Decide).is_err() {
             return Err(AppError::Refused(format!(
                 "Only an application in review can be decided; this one is {}.",
-                state_label(&row.status).to_lowercase()
+                row.status.label().to_lowercase()
             )));
         }
         let needed = self.reviewers_needed(&row).await;
@@ -1208,7 +1188,7 @@ impl App {
         };
         let record = store::credentialing::credentials::DecisionRecord {
             application_id: id,
-            decision: if approve { "approved" } else { "denied" },
+            decision: if approve { Decision::Approved } else { Decision::Denied },
             decided_by: actor.user_id.as_str(),
             reasons_sealed: &sealed,
             at: self.now(),
@@ -1228,7 +1208,7 @@ impl App {
             actor,
             AuditEvent::success("review.decided")
                 .subject("application", id)
-                .detail(record.decision),
+                .detail(record.decision.as_str()),
             meta,
         )
         .await?;
@@ -1268,10 +1248,10 @@ impl App {
         } else {
             self.authorize(actor, Permission::ManageApplications, meta).await?;
         }
-        let (Some(decision), Some(decided_at)) = (row.decision.as_deref(), row.decided_at) else {
+        let (Some(decision), Some(decided_at)) = (row.decision, row.decided_at) else {
             return Err(AppError::NotFound);
         };
-        let approved = decision == "approved";
+        let approved = decision == Decision::Approved;
         let reasons = self.decision_reasons(actor, &row, meta).await?;
         let owner = UserId::parse(&row.candidate_id).map_err(|_| AppError::NotFound)?;
         let candidate = self.store().user_by_id(&owner).await?.ok_or(AppError::NotFound)?;

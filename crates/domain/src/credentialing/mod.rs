@@ -2,6 +2,7 @@
 //! progress, documents, hours imports, supervision, applications, committee review, issuance,
 //! credentials and their verification, renewal and the credential lifecycle.
 
+pub mod applications;
 pub mod badge;
 pub mod credential_number;
 pub mod credential_status;

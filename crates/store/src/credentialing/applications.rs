@@ -1,6 +1,7 @@
 //! Applications for a credential: a draft while the candidate prepares it (endorsement, fee),
 //! then submitted with a sealed snapshot of the evidence that never changes afterwards.
 
+use domain::credentialing::applications::{ApplicationState, Decision};
 use sqlx::Row;
 
 use crate::{Result, Store, StoreError, Timestamp};
@@ -11,8 +12,7 @@ pub struct ApplicationRow {
     pub candidate_id: String,
     pub program_code: String,
     pub program_version: String,
-    /// `draft`, `submitted`, `in_review`, `information_requested` or `decided`.
-    pub status: String,
+    pub status: ApplicationState,
     /// `unpaid`, `paid` or `waived`.
     pub fee_status: String,
     pub fee_recorded_by: Option<String>,
@@ -22,8 +22,8 @@ pub struct ApplicationRow {
     pub submitted_at: Option<Timestamp>,
     pub snapshot_sealed: Option<Vec<u8>>,
     pub created_at: Timestamp,
-    /// `approved` or `denied`, once decided.
-    pub decision: Option<String>,
+    /// Once decided.
+    pub decision: Option<Decision>,
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
     /// The reasons for the decision, sealed under the candidate's data key.
@@ -44,7 +44,11 @@ macro_rules! application_from_row {
             candidate_id: row.try_get("candidate_id")?,
             program_code: row.try_get("program_code")?,
             program_version: row.try_get("program_version")?,
-            status: row.try_get("status")?,
+            status: {
+                let text: String = row.try_get("status")?;
+                ApplicationState::parse(&text)
+                    .map_err(|_| StoreError::Corrupt(format!("application state {text:?}")))?
+            },
             fee_status: row.try_get("fee_status")?,
             fee_recorded_by: row.try_get("fee_recorded_by")?,
             fee_recorded_at: row.try_get("fee_recorded_at")?,
@@ -53,7 +57,12 @@ macro_rules! application_from_row {
             submitted_at: row.try_get("submitted_at")?,
             snapshot_sealed: row.try_get("snapshot_sealed")?,
             created_at: row.try_get("created_at")?,
-            decision: row.try_get("decision")?,
+            decision: match row.try_get::<Option<String>, _>("decision")? {
+                Some(text) => Some(
+                    Decision::parse(&text).map_err(|_| StoreError::Corrupt(format!("application decision {text:?}")))?,
+                ),
+                None => None,
+            },
             decided_by: row.try_get("decided_by")?,
             decided_at: row.try_get("decided_at")?,
             decision_sealed: row.try_get("decision_sealed")?,
@@ -73,7 +82,7 @@ impl Store {
             .bind(&application.candidate_id)
             .bind(&application.program_code)
             .bind(&application.program_version)
-            .bind(&application.status)
+            .bind(application.status.as_str())
             .bind(&application.fee_status)
             .bind(application.created_at)
             .execute(pool)
@@ -109,11 +118,11 @@ impl Store {
     }
 
     /// Applications in one status, oldest first (the staff's queue).
-    pub async fn applications_in(&self, status: &str) -> Result<Vec<ApplicationRow>> {
+    pub async fn applications_in(&self, status: ApplicationState) -> Result<Vec<ApplicationRow>> {
         let sql = format!("SELECT {COLUMNS} FROM applications WHERE status = $1 ORDER BY created_at, id");
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(status)
+                .bind(status.as_str())
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|row| application_from_row!(row)).collect()

@@ -46,8 +46,7 @@ pub struct CredentialEventRow {
 #[derive(Debug, Clone)]
 pub struct DecisionRecord<'a> {
     pub application_id: &'a str,
-    /// `approved` or `denied`.
-    pub decision: &'a str,
+    pub decision: domain::credentialing::applications::Decision,
     pub decided_by: &'a str,
     pub reasons_sealed: &'a [u8],
     pub at: Timestamp,
@@ -201,7 +200,7 @@ impl Store {
                 "UPDATE applications SET status = 'decided', decision = $1, decided_by = $2, decided_at = $3, \
                  decision_sealed = $4, state_since = $3 WHERE id = $5 AND status = 'in_review'",
             )
-            .bind(record.decision)
+            .bind(record.decision.as_str())
             .bind(record.decided_by)
             .bind(record.at)
             .bind(record.reasons_sealed)

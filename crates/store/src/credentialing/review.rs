@@ -3,6 +3,7 @@
 //! submission, and the decision. State changes are conditional updates, so two people acting
 //! at once cannot both win: the second gets [`StoreError::Conflict`].
 
+use domain::credentialing::applications::ApplicationState;
 use sqlx::Row;
 
 use crate::{Result, Store, StoreError, Timestamp};
@@ -77,25 +78,25 @@ macro_rules! assignment_from_row {
 }
 
 impl Store {
-    /// Moves an application from one of `from` to `to`. Anything else (already moved by
-    /// someone else, or unknown) is a [`StoreError::Conflict`].
-    pub async fn move_application(&self, id: &str, from: &[&str], to: &str, at: Timestamp) -> Result<()> {
-        let mut changed = 0;
-        for state in from {
-            changed += with_pool!(self, write, |pool| {
-                sqlx::query("UPDATE applications SET status = $1, state_since = $2 WHERE id = $3 AND status = $4")
-                    .bind(to)
-                    .bind(at)
-                    .bind(id)
-                    .bind(*state)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            });
-            if changed > 0 {
-                break;
-            }
-        }
+    /// Moves an application from `from` to `to`. Anything else (already moved by someone
+    /// else, or unknown) is a [`StoreError::Conflict`].
+    pub async fn move_application(
+        &self,
+        id: &str,
+        from: ApplicationState,
+        to: ApplicationState,
+        at: Timestamp,
+    ) -> Result<()> {
+        let changed = with_pool!(self, write, |pool| {
+            sqlx::query("UPDATE applications SET status = $1, state_since = $2 WHERE id = $3 AND status = $4")
+                .bind(to.as_str())
+                .bind(at)
+                .bind(id)
+                .bind(from.as_str())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
         if changed == 1 {
             Ok(())
         } else {

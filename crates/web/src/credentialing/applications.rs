@@ -2,6 +2,7 @@
 //! recorded by staff, and the submission that freezes the evidence.
 
 use app::AppError;
+use app::credentialing::applications::ApplicationState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -76,7 +77,7 @@ struct QueueLine {
     candidate: String,
     program: String,
     version: String,
-    status: String,
+    status: ApplicationState,
     fee: String,
     endorsed: bool,
     started: String,

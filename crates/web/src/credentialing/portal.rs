@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use app::AppError;
+use app::credentialing::applications::ApplicationState;
 use app::credentialing::evidence::{DegreeInput, HourInput, InsuranceInput, LicenseInput, MembershipInput};
 use app::credentialing::progress::ProgressReport;
 use askama::Template;
@@ -918,7 +919,7 @@ pub(super) async fn progress_page(
         .await?
         .map(|view| ApplicationPanel {
             id: view.row.id.clone(),
-            submitted: view.row.status == "submitted",
+            submitted: view.row.status == ApplicationState::Submitted,
             submitted_at: view.row.submitted_at.map(crate::page::when).unwrap_or_default(),
             version: view.row.program_version.clone(),
             endorsed_by: view.endorsed_by_name.clone(),

@@ -4,7 +4,8 @@
 //! request, read the decision letter as HTML or PDF).
 
 use app::AppError;
-use app::credentialing::review::{CandidateApplication, QUEUE_STATES, Recommendation, ReviewPacket, ReviewerChoice};
+use app::credentialing::applications::ApplicationState;
+use app::credentialing::review::{CandidateApplication, Recommendation, ReviewPacket, ReviewerChoice};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -89,10 +90,12 @@ async fn queue(
             &meta,
         )
         .await?;
-    let states = QUEUE_STATES
-        .iter()
-        .map(|(key, label)| (*key, *label, all.iter().filter(|i| i.row.status == *key).count()))
+    let states = ApplicationState::QUEUE
+        .into_iter()
+        .map(|key| (key.as_str(), key.label(), all.iter().filter(|i| i.row.status == key).count()))
         .collect();
+    // An unknown state in the address matches no application.
+    let wanted = ApplicationState::parse(&query.state).ok();
     let programs = app
         .programs()
         .await?
@@ -101,7 +104,7 @@ async fn queue(
         .collect();
     let lines = all
         .into_iter()
-        .filter(|item| query.state.is_empty() || item.row.status == query.state)
+        .filter(|item| query.state.is_empty() || Some(item.row.status) == wanted)
         .filter(|item| query.program.is_empty() || item.row.program_code == query.program)
         .map(|item| {
             let recommended = item.reviewers.iter().filter(|(_, r)| r.is_some()).count();
@@ -118,12 +121,13 @@ async fn queue(
                         .collect::<Vec<_>>()
                         .join(", ")
                 },
-                needs_reviewers: item.row.status != "decided" && item.reviewers.len() < item.reviewers_needed,
-                ready: item.row.status == "in_review" && recommended >= item.reviewers_needed,
+                needs_reviewers: item.row.status != ApplicationState::Decided
+                    && item.reviewers.len() < item.reviewers_needed,
+                ready: item.row.status == ApplicationState::InReview && recommended >= item.reviewers_needed,
                 id: item.row.id,
                 candidate: item.candidate_name,
                 program: item.program_name,
-                state: app::credentialing::review::state_label(&item.row.status),
+                state: item.row.status.label(),
                 days: item.days_in_state,
             }
         })
@@ -185,7 +189,7 @@ async fn desk_page(
             application_id: row.id,
             candidate,
             program,
-            state: app::credentialing::review::state_label(&row.status),
+            state: row.status.label(),
             recommended: assignment.recommendation.is_some(),
         })
         .collect();
@@ -325,20 +329,19 @@ async fn packet_page(
     let app = state.ready_app()?;
     let packet = app.review_packet(actor, id, meta).await?;
     let is_staff = actor.has_role(domain::Role::BoardStaff) || actor.has_role(domain::Role::BoardAdmin);
-    let choices = if is_staff && packet.row.status != "decided" {
+    let choices = if is_staff && packet.row.status != ApplicationState::Decided {
         app.reviewer_choices(actor, id, meta).await?
     } else {
         Vec::new()
     };
-    let may_decide = packet.row.status == "in_review" && app.may_decide(actor, &packet.row).await?;
-    let decision_label = match packet.row.decision.as_deref() {
-        Some("approved") => "Approved".to_owned(),
-        Some("denied") => "Denied".to_owned(),
-        _ => String::new(),
-    };
+    let may_decide = packet.row.status == ApplicationState::InReview && app.may_decide(actor, &packet.row).await?;
+    let decision_label = packet
+        .row
+        .decision
+        .map_or_else(String::new, |decision| decision.label().to_owned());
     Ok(PacketPage {
         ctx,
-        state_label: app::credentialing::review::state_label(&packet.row.status),
+        state_label: packet.row.status.label(),
         packet,
         is_staff,
         may_decide,
@@ -550,7 +553,7 @@ async fn candidate_page(
         .collect();
     Ok(CandidatePage {
         ctx,
-        state_label: app::credentialing::review::state_label(&view.row.status),
+        state_label: view.row.status.label(),
         view,
         documents,
         form: AnswerInput::default(),
