@@ -434,11 +434,7 @@ impl App {
         }
         if next != row.status {
             // The first reviewer starts the review; a concurrent assignment may have moved it.
-            match self
-                .store()
-                .move_application(id, row.status, next, self.now())
-                .await
-            {
+            match self.store().move_application(id, row.status, next, self.now()).await {
                 Ok(()) | Err(StoreError::Conflict) => {}
                 Err(error) => return Err(error.into()),
             }

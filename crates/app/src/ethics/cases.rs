@@ -959,7 +959,11 @@ impl App {
             errors.add("reason", "Keep this under 10,000 characters.");
         }
         errors.into_result()?;
-        let action = if accept { CaseAction::Accept } else { CaseAction::Dismiss };
+        let action = if accept {
+            CaseAction::Accept
+        } else {
+            CaseAction::Dismiss
+        };
         let Ok(to) = case.status.after(action) else {
             return Err(AppError::Refused(format!(
                 "Intake is done once; this case is already {}.",

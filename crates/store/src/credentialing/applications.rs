@@ -59,7 +59,8 @@ macro_rules! application_from_row {
             created_at: row.try_get("created_at")?,
             decision: match row.try_get::<Option<String>, _>("decision")? {
                 Some(text) => Some(
-                    Decision::parse(&text).map_err(|_| StoreError::Corrupt(format!("application decision {text:?}")))?,
+                    Decision::parse(&text)
+                        .map_err(|_| StoreError::Corrupt(format!("application decision {text:?}")))?,
                 ),
                 None => None,
             },

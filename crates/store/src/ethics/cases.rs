@@ -111,9 +111,9 @@ macro_rules! case_from_row {
             reply_sealed: row.try_get("reply_sealed")?,
             replied_at: row.try_get("replied_at")?,
             sanction: match row.try_get::<Option<String>, _>("sanction")? {
-                Some(text) => Some(
-                    Sanction::parse(&text).map_err(|_| StoreError::Corrupt(format!("ethics sanction {text:?}")))?,
-                ),
+                Some(text) => {
+                    Some(Sanction::parse(&text).map_err(|_| StoreError::Corrupt(format!("ethics sanction {text:?}")))?)
+                }
                 None => None,
             },
             decision_sealed: row.try_get("decision_sealed")?,

@@ -92,7 +92,13 @@ async fn queue(
         .await?;
     let states = ApplicationState::QUEUE
         .into_iter()
-        .map(|key| (key.as_str(), key.label(), all.iter().filter(|i| i.row.status == key).count()))
+        .map(|key| {
+            (
+                key.as_str(),
+                key.label(),
+                all.iter().filter(|i| i.row.status == key).count(),
+            )
+        })
         .collect();
     // An unknown state in the address matches no application.
     let wanted = ApplicationState::parse(&query.state).ok();

@@ -271,7 +271,13 @@ async fn queue(
     let all = state.ready_app()?.ethics_queue(&session.actor, &meta).await?;
     let states = CaseState::ALL
         .into_iter()
-        .map(|key| (key.as_str(), key.label(), all.iter().filter(|line| line.status == key).count()))
+        .map(|key| {
+            (
+                key.as_str(),
+                key.label(),
+                all.iter().filter(|line| line.status == key).count(),
+            )
+        })
         .collect();
     // An unknown state in the address matches no case.
     let wanted = CaseState::parse(&query.state).ok();
