@@ -259,7 +259,7 @@ impl App {
                         .id,
                     user_id: actor.user_id.to_string(),
                     cycle_ends: view.credential.valid_until.to_string(),
-                    status: RenewalState::Open.as_str().into(),
+                    status: RenewalState::Open,
                     audit_selected: false,
                     submitted_at: None,
                     decided_by: None,
@@ -355,7 +355,7 @@ impl App {
         if !missing.is_empty() {
             return Err(AppError::Blocked(missing));
         }
-        if renewal_state(&renewal)?.after(RenewalAction::SubmitDrawn).is_err() {
+        if renewal.status.after(RenewalAction::SubmitDrawn).is_err() {
             return Err(AppError::Refused("This renewal was already submitted.".into()));
         }
         let year = self.today().year();
@@ -418,7 +418,7 @@ impl App {
             .store()
             .approve_renewal(
                 &renewal.id,
-                from.as_str(),
+                from,
                 staff.map(|s| s.user_id.as_str()),
                 &valid_until.to_string(),
                 &event,
@@ -454,7 +454,7 @@ impl App {
     pub async fn renewal_audit_queue(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<AuditItem>> {
         self.authorize(actor, Permission::ManageCredentials, meta).await?;
         let mut items = Vec::new();
-        for renewal in self.store().renewals_in(RenewalState::Audit.as_str()).await? {
+        for renewal in self.store().renewals_in(RenewalState::Audit).await? {
             let Some(credential) = self.store().issued_credential(&renewal.credential_id).await? else {
                 continue;
             };
@@ -491,7 +491,7 @@ impl App {
         } else {
             RenewalAction::Return
         };
-        if renewal_state(&renewal)?.after(action).is_err() {
+        if renewal.status.after(action).is_err() {
             return Err(AppError::Refused("This renewal is not waiting for an audit.".into()));
         }
         if approve {
@@ -524,10 +524,4 @@ impl App {
         )
         .await
     }
-}
-
-/// The renewal's state, parsed from its stored word.
-fn renewal_state(renewal: &RenewalRow) -> AppResult<RenewalState> {
-    RenewalState::parse(&renewal.status)
-        .map_err(|_| AppError::internal(anyhow::anyhow!("renewal {} has an unknown state", renewal.id)))
 }

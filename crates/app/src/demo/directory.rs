@@ -120,7 +120,13 @@ impl App {
         let staff = self.demo_person(crate::demo::certified::STAFF).await?;
         if let Some(request) = self.store().referrer_requests().await?.into_iter().next() {
             self.store()
-                .decide_referrer_request(&request.id, "approved", staff.actor.user_id.as_str(), None, self.now())
+                .decide_referrer_request(
+                    &request.id,
+                    crate::referrals::referral::ReferrerRequestState::Approved,
+                    staff.actor.user_id.as_str(),
+                    None,
+                    self.now(),
+                )
                 .await?;
         }
         self.send_referral(

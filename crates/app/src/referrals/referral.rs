@@ -7,7 +7,7 @@
 //! accepted referral is kept as a FHIR R4 `ServiceRequest`, the start of the client record.
 
 use domain::directory::profiles::shorten;
-use domain::referrals::referral::{ReferralAction, ReferralState, ReferrerRequestAction, ReferrerRequestState};
+pub use domain::referrals::referral::{ReferralAction, ReferralState, ReferrerRequestAction, ReferrerRequestState};
 use domain::{EmailAddress, FieldErrors, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -87,7 +87,7 @@ pub struct ReferralSummary {
     pub reference: String,
     pub other_party: String,
     pub urgency: String,
-    pub status: String,
+    pub status: ReferralState,
     pub sent_on: String,
 }
 
@@ -100,7 +100,7 @@ pub struct ReferralView {
     pub recipient_id: String,
     pub recipient_name: String,
     pub urgency: String,
-    pub status: String,
+    pub status: ReferralState,
     pub sent_on: String,
     pub contents: ReferralContents,
     pub concern_names: Vec<String>,
@@ -158,7 +158,7 @@ impl App {
             kind: input.kind.clone(),
             license,
             phone,
-            status: ReferrerRequestState::Requested.as_str().into(),
+            status: ReferrerRequestState::Requested,
             requested_at: self.now(),
             decided_by: None,
             decided_at: None,
@@ -195,11 +195,10 @@ impl App {
         } else {
             ReferrerRequestAction::Decline
         };
-        let decided = ReferrerRequestState::parse(&request.status)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("referrer request {} has an unknown state", request.id)))?
+        let status = request
+            .status
             .after(action)
             .map_err(|_| AppError::Refused("This request was decided meanwhile.".into()))?;
-        let status = decided.as_str();
         let note = note.trim();
         if !approve && note.is_empty() {
             return Err(AppError::field(
@@ -241,7 +240,7 @@ impl App {
             actor,
             AuditEvent::success("referrer.decided")
                 .subject("referrer_request", &request.id)
-                .detail(status),
+                .detail(status.as_str()),
             meta,
         )
         .await
@@ -372,7 +371,7 @@ impl App {
             sender_id: actor.user_id.as_str().to_owned(),
             recipient_id: profile.user_id.clone(),
             urgency: input.urgency.clone(),
-            status: ReferralState::Sent.as_str().into(),
+            status: ReferralState::Sent,
             contents_sealed: sealed,
             response_sealed: None,
             sent_at: self.now(),
@@ -506,7 +505,7 @@ impl App {
             recipient_id: row.recipient_id.clone(),
             recipient_name: self.display_name_of(&row.recipient_id).await?,
             urgency: urgency_name(&row.urgency).to_owned(),
-            status: row.status.clone(),
+            status: row.status,
             sent_on: row.sent_at.get().date().to_string(),
             viewer_is_recipient: row.recipient_id == actor.user_id.as_str(),
             contents,
@@ -572,11 +571,10 @@ impl App {
         } else {
             ReferralAction::Decline
         };
-        let answered = ReferralState::parse(&row.status)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("referral {} has an unknown state", row.id)))?
+        let status = row
+            .status
             .after(action)
             .map_err(|_| AppError::Refused("This referral was already answered.".into()))?;
-        let status = answered.as_str();
         match self.store().answer_referral(&row.id, status, &sealed, self.now()).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
@@ -588,7 +586,7 @@ impl App {
             actor,
             AuditEvent::success("referral.answered")
                 .subject("referral", &row.id)
-                .detail(status),
+                .detail(status.as_str()),
             meta,
         )
         .await?;
@@ -616,7 +614,7 @@ impl App {
     /// The referral as a FHIR R4 `ServiceRequest`, for its two parties.
     pub async fn fhir_service_request(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<Value> {
         let view = self.referral(actor, id, meta).await?;
-        let status = ReferralState::parse(&view.status).map_or("unknown", ReferralState::fhir_status);
+        let status = view.status.fhir_status();
         let priority = match view.urgency.as_str() {
             u if u.starts_with("Urgent") => "asap",
             u if u.starts_with("Soon") => "urgent",

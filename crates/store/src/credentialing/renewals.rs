@@ -2,6 +2,7 @@
 //! expiry and membership. State changes are conditional, so a double submit or two staff
 //! acting at once cannot both win.
 
+use domain::credentialing::renewals::RenewalState;
 use sqlx::Row;
 
 use crate::credentialing::credentials::CredentialEventRow;
@@ -14,8 +15,7 @@ pub struct RenewalRow {
     pub credential_id: String,
     pub user_id: String,
     pub cycle_ends: String,
-    /// `open`, `audit` or `approved`.
-    pub status: String,
+    pub status: RenewalState,
     pub audit_selected: bool,
     pub submitted_at: Option<Timestamp>,
     pub decided_by: Option<String>,
@@ -57,7 +57,10 @@ macro_rules! renewal_from_row {
             credential_id: row.try_get("credential_id")?,
             user_id: row.try_get("user_id")?,
             cycle_ends: row.try_get("cycle_ends")?,
-            status: row.try_get("status")?,
+            status: {
+                let text: String = row.try_get("status")?;
+                RenewalState::parse(&text).map_err(|_| StoreError::Corrupt(format!("renewal state {text:?}")))?
+            },
             audit_selected: row.try_get("audit_selected")?,
             submitted_at: row.try_get("submitted_at")?,
             decided_by: row.try_get("decided_by")?,
@@ -81,7 +84,7 @@ impl Store {
             .bind(&renewal.credential_id)
             .bind(&renewal.user_id)
             .bind(&renewal.cycle_ends)
-            .bind(&renewal.status)
+            .bind(renewal.status.as_str())
             .bind(renewal.created_at)
             .execute(pool)
             .await?;
@@ -119,11 +122,11 @@ impl Store {
     }
 
     /// Renewals in one status, oldest submission first (the staff's audit queue).
-    pub async fn renewals_in(&self, status: &str) -> Result<Vec<RenewalRow>> {
+    pub async fn renewals_in(&self, status: RenewalState) -> Result<Vec<RenewalRow>> {
         let sql = format!("SELECT {COLUMNS} FROM renewals WHERE status = $1 ORDER BY submitted_at, id");
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(status)
+                .bind(status.as_str())
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|row| renewal_from_row!(row)).collect()
@@ -254,7 +257,7 @@ impl Store {
     pub async fn approve_renewal(
         &self,
         id: &str,
-        from: &str,
+        from: RenewalState,
         decided_by: Option<&str>,
         valid_until: &str,
         event: &CredentialEventRow,
@@ -268,7 +271,7 @@ impl Store {
             .bind(decided_by)
             .bind(event.at)
             .bind(id)
-            .bind(from)
+            .bind(from.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -3,6 +3,7 @@
 //! referral's own data key); the columns in clear route it and show its status. Answering is a
 //! conditional update, so a referral is accepted or declined once.
 
+use domain::referrals::referral::{ReferralState, ReferrerRequestState};
 use sqlx::Row;
 
 use crate::{Result, Store, StoreError, Timestamp};
@@ -16,8 +17,7 @@ pub struct ReferralRow {
     pub recipient_id: String,
     /// `routine`, `soon` or `urgent`.
     pub urgency: String,
-    /// `sent`, `accepted`, `declined` or `withdrawn`.
-    pub status: String,
+    pub status: ReferralState,
     pub contents_sealed: Vec<u8>,
     pub response_sealed: Option<Vec<u8>>,
     pub sent_at: Timestamp,
@@ -35,8 +35,7 @@ pub struct ReferrerRequestRow {
     pub kind: String,
     pub license: String,
     pub phone: String,
-    /// `requested`, `approved` or `declined`.
-    pub status: String,
+    pub status: ReferrerRequestState,
     pub requested_at: Timestamp,
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
@@ -57,7 +56,10 @@ macro_rules! referral_from_row {
             sender_id: row.try_get("sender_id")?,
             recipient_id: row.try_get("recipient_id")?,
             urgency: row.try_get("urgency")?,
-            status: row.try_get("status")?,
+            status: {
+                let text: String = row.try_get("status")?;
+                ReferralState::parse(&text).map_err(|_| StoreError::Corrupt(format!("referral state {text:?}")))?
+            },
             contents_sealed: row.try_get("contents_sealed")?,
             response_sealed: row.try_get("response_sealed")?,
             sent_at: row.try_get("sent_at")?,
@@ -77,7 +79,11 @@ macro_rules! request_from_row {
             kind: row.try_get("kind")?,
             license: row.try_get("license")?,
             phone: row.try_get("phone")?,
-            status: row.try_get("status")?,
+            status: {
+                let text: String = row.try_get("status")?;
+                ReferrerRequestState::parse(&text)
+                    .map_err(|_| StoreError::Corrupt(format!("referrer request state {text:?}")))?
+            },
             requested_at: row.try_get("requested_at")?,
             decided_by: row.try_get("decided_by")?,
             decided_at: row.try_get("decided_at")?,
@@ -98,7 +104,7 @@ impl Store {
             .bind(&referral.sender_id)
             .bind(&referral.recipient_id)
             .bind(&referral.urgency)
-            .bind(&referral.status)
+            .bind(referral.status.as_str())
             .bind(&referral.contents_sealed)
             .bind(referral.sent_at)
             .execute(pool)
@@ -136,13 +142,19 @@ impl Store {
 
     /// Accepts or declines a referral still `sent`; [`StoreError::Conflict`] if it was
     /// answered meanwhile.
-    pub async fn answer_referral(&self, id: &str, status: &str, response_sealed: &[u8], at: Timestamp) -> Result<()> {
+    pub async fn answer_referral(
+        &self,
+        id: &str,
+        status: ReferralState,
+        response_sealed: &[u8],
+        at: Timestamp,
+    ) -> Result<()> {
         let changed = with_pool!(self, write, |pool| {
             sqlx::query(
                 "UPDATE referrals SET status = $1, response_sealed = $2, responded_at = $3 \
                  WHERE id = $4 AND status = 'sent'",
             )
-            .bind(status)
+            .bind(status.as_str())
             .bind(response_sealed)
             .bind(at)
             .bind(id)
@@ -170,7 +182,7 @@ impl Store {
             .bind(&request.kind)
             .bind(&request.license)
             .bind(&request.phone)
-            .bind(&request.status)
+            .bind(request.status.as_str())
             .bind(request.requested_at)
             .execute(pool)
             .await?;
@@ -222,7 +234,7 @@ impl Store {
     pub async fn decide_referrer_request(
         &self,
         id: &str,
-        status: &str,
+        status: ReferrerRequestState,
         decided_by: &str,
         note: Option<&str>,
         at: Timestamp,
@@ -232,7 +244,7 @@ impl Store {
                 "UPDATE referrer_requests SET status = $1, decided_by = $2, decision_note = $3, decided_at = $4 \
                  WHERE id = $5 AND status = 'requested'",
             )
-            .bind(status)
+            .bind(status.as_str())
             .bind(decided_by)
             .bind(note)
             .bind(at)

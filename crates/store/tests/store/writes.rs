@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use domain::platform::audit::{AuditEntry, Outcome, verify_chain};
+use domain::referrals::referral::ReferrerRequestState;
 use store::engine::testing::TestDb;
 use store::referrals::referral::ReferrerRequestRow;
 use store::{GroupLimits, Store, StoreError, StoreOptions, Timestamp, both_engines};
@@ -19,7 +20,7 @@ fn request(id: &str) -> ReferrerRequestRow {
         kind: "physician".into(),
         license: "MD-1234".into(),
         phone: "+1 555 0100".into(),
-        status: "requested".into(),
+        status: ReferrerRequestState::Requested,
         requested_at: Timestamp::new(datetime!(2026-11-24 09:00:00 UTC)),
         decided_by: None,
         decided_at: None,

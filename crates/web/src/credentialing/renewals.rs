@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::FieldErrors;
 use domain::credentialing::hours::Hours;
+use domain::credentialing::renewals::{RenewalAction, RenewalState};
 use serde::Deserialize;
 
 use crate::context::Meta;
@@ -52,11 +53,12 @@ impl RenewalPage {
     /// Credits can be logged (and the renewal submitted) while the window is open and the
     /// renewal has not been submitted.
     fn can_log(&self) -> bool {
-        use domain::credentialing::renewals::{RenewalAction, RenewalState};
-        let may_change = |status: &str| {
-            RenewalState::parse(status).is_ok_and(|state| state.after(RenewalAction::ChangeCredits).is_ok())
-        };
-        self.view.open_now && self.view.renewal.as_ref().is_none_or(|r| may_change(&r.status))
+        self.view.open_now
+            && self
+                .view
+                .renewal
+                .as_ref()
+                .is_none_or(|r| r.status.after(RenewalAction::ChangeCredits).is_ok())
     }
 
     fn hours(&self, centi: &i64) -> String {

@@ -6,7 +6,7 @@
 
 use app::directory::profiles::PublicProfile;
 use app::referrals::referral::{
-    REFERRER_KINDS, ReferralInput, ReferralSummary, ReferralView, ReferrerRequestInput, URGENCIES,
+    REFERRER_KINDS, ReferralInput, ReferralSummary, ReferralView, ReferrerRequestInput, ReferrerRequestState, URGENCIES,
 };
 use askama::Template;
 use axum::Json;
