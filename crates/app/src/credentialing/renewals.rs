@@ -454,7 +454,7 @@ impl App {
     pub async fn renewal_audit_queue(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<AuditItem>> {
         self.authorize(actor, Permission::ManageCredentials, meta).await?;
         let mut items = Vec::new();
-        for renewal in self.store().renewals_in(RenewalState::Audit).await? {
+        for renewal in self.store().renewals_in(RenewalState::Audit.as_str()).await? {
             let Some(credential) = self.store().issued_credential(&renewal.credential_id).await? else {
                 continue;
             };

@@ -121,12 +121,13 @@ impl Store {
         })
     }
 
-    /// Renewals in one status, oldest submission first (the staff's audit queue).
-    pub async fn renewals_in(&self, status: RenewalState) -> Result<Vec<RenewalRow>> {
+    /// Renewals in one status (its stored word, [`RenewalState::as_str`]), oldest submission
+    /// first (the staff's audit queue).
+    pub async fn renewals_in(&self, status: &str) -> Result<Vec<RenewalRow>> {
         let sql = format!("SELECT {COLUMNS} FROM renewals WHERE status = $1 ORDER BY submitted_at, id");
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(status.as_str())
+                .bind(status)
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|row| renewal_from_row!(row)).collect()
