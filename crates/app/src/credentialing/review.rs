@@ -602,7 +602,7 @@ impl App {
                 "{} declared a conflict of interest and no longer reviews an application; assign another reviewer.",
                 actor.display_name
             ),
-            &format!("/admin/review/{}", assignment.application_id),
+            &format!("/review/applications/{}", assignment.application_id),
         )
         .await
     }
@@ -928,7 +928,7 @@ impl App {
         if self.recommendation_count(id).await? >= self.reviewers_needed(&row).await {
             self.tell_staff(
                 "An application has all its recommendations and is ready for a decision.".into(),
-                &format!("/admin/review/{id}"),
+                &format!("/review/applications/{id}"),
             )
             .await?;
         }
@@ -1062,7 +1062,7 @@ impl App {
         }
         self.tell_staff(
             "A candidate answered a request for more information.".into(),
-            &format!("/admin/review/{id}"),
+            &format!("/review/applications/{id}"),
         )
         .await
     }

@@ -128,8 +128,17 @@ both_engines! {
         assert_eq!(answered.location(), format!("/portal/applications/{id}?done=answered"));
         let history = staff.get(&packet).await;
         assert!(history.contains("Candidate answered") && history.contains("Attached is the letter from Dr. Marsh."), "{}", history.body);
+        // The e-mail that tells staff of the answer leads to the application, and it opens.
+        let told = t.link_in_mail("clerk@board.test", "/review/applications/").await;
+        assert_eq!(told, packet, "the staff e-mail links to the packet");
+        assert_eq!(staff.get(&told).await.status, 200);
 
         assert_eq!(third.submit(&packet, &format!("{packet}/recommend"), &[("recommendation", "approve"), ("comments", "Complete application, approve.")]).await.status, 303);
+        // Staff hear that it is ready for a decision, with a link that opens it.
+        let (_, ready) = t.last_mail("clerk@board.test").await;
+        assert!(ready.contains("ready for a decision"), "{ready}");
+        let ready_link = t.link_in_mail("clerk@board.test", "/review/applications/").await;
+        assert_eq!(staff.get(&ready_link).await.status, 200, "{ready_link}");
         // A reviewer cannot decide; the chair can.
         let not_chair = third.submit(&packet, &format!("{packet}/decide"), &[("decision", "approve"), ("reasons", "Looks complete to me.")]).await;
         assert_eq!(not_chair.status, 403);
