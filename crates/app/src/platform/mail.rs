@@ -233,7 +233,9 @@ impl Mail<'_> {
                 program,
                 link,
             } => (
-                format!("{candidate} asks you to supervise them"),
+                // A display name is whatever its owner typed: it stays in the body, never in the
+                // subject, where a mail client shows it with the weight of the sender's words.
+                "A candidate asks you to be their supervisor".to_owned(),
                 format!(
                     "Hello,\n\n{candidate} asks you to be their supervisor towards the {program} credential and has signed a supervision contract in Sensate ({board}).\n\nRead and sign it, or decline it, here:\n\n{link}"
                 ),

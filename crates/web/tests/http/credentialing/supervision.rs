@@ -88,8 +88,10 @@ both_engines! {
             ("primary", "yes"), ("accept_notice", "yes"), ("accept_no_guarantee", "yes"),
         ]).await;
         assert_eq!(requested.location(), "/portal/supervision?done=requested", "{}", requested.body);
-        let (subject, _) = t.last_mail("rivera@example.org").await;
-        assert!(subject.contains("asks you to supervise them"), "{subject}");
+        let (subject, body) = t.last_mail("rivera@example.org").await;
+        assert_eq!(subject, "A candidate asks you to be their supervisor", "no display name in a subject");
+        let candidate_name = t.actor("amara@example.org").await.display_name;
+        assert!(body.contains(&format!("{candidate_name} asks you to be their supervisor")), "{body}");
         let link = t.link_in_mail("rivera@example.org", "/supervision/contracts/").await;
 
         // A second primary supervisor is refused.
