@@ -116,7 +116,13 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
         let is_api = uri.path().starts_with("/api/");
         match session.state.as_ref() {
             SessionState::Active(active) => {
-                if active.actor.must_enrol_mfa() && !ENROLMENT_PATHS.contains(&uri.path()) && !is_api {
+                if active.actor.must_enrol_mfa() && !ENROLMENT_PATHS.contains(&uri.path()) {
+                    // The API agrees with the pages: nothing but enrolment until the second
+                    // factor is set up (a page is sent there; a program is told why).
+                    if is_api {
+                        let why = "Set up two-factor sign-in first; your role requires it.";
+                        return Err(WebError::App(app::AppError::Forbidden(why.into())).into_response());
+                    }
                     return Err(Redirect::to("/account/two-factor/setup").into_response());
                 }
                 Ok(SignedIn(active.as_ref().clone()))

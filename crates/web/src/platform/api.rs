@@ -38,7 +38,8 @@ pub struct Me {
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("session" = [])),
-    responses((status = 200, body = Me), (status = 401, body = ApiError)))]
+    responses((status = 200, body = Me), (status = 401, body = ApiError),
+        (status = 403, description = "The role requires two-factor sign-in, not set up yet", body = ApiError)))]
 pub(crate) async fn me(SignedIn(session): SignedIn) -> Json<Me> {
     let actor = session.actor;
     Json(Me {
@@ -73,7 +74,7 @@ const DISPLAY_NAME_MAX_CHARS: usize = 100;
     responses((status = 200, body = Me),
         (status = 400, description = "The body is not well-formed JSON", body = ApiError),
         (status = 401, body = ApiError),
-        (status = 403, description = "Missing or wrong X-CSRF-Token", body = ApiError),
+        (status = 403, description = "Missing or wrong X-CSRF-Token, or two-factor sign-in not set up where the role requires it", body = ApiError),
         (status = 415, description = "The body is not sent as application/json", body = ApiError),
         (status = 422, description = "The body is JSON of the wrong shape, or the name is not acceptable", body = ApiError)))]
 pub(crate) async fn update_me(
@@ -119,7 +120,8 @@ fn rfc3339(at: store::Timestamp) -> String {
 }
 
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account", security(("session" = [])),
-    responses((status = 200, body = [SessionInfo]), (status = 401, body = ApiError)))]
+    responses((status = 200, body = [SessionInfo]), (status = 401, body = ApiError),
+        (status = 403, description = "The role requires two-factor sign-in, not set up yet", body = ApiError)))]
 pub(crate) async fn my_sessions(
     State(state): State<ServerState>,
     Meta(meta): Meta,

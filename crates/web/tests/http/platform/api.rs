@@ -222,6 +222,26 @@ both_engines! {
         assert!(events.iter().all(|e| e["outcome"] == "success"));
     }
 
+    // Pages send a staff member who has not set up two-factor sign-in to set it up; the API
+    // agreed only with a password, and now refuses the same person, saying why.
+    async fn the_api_refuses_a_role_that_owes_its_second_factor(engine) {
+        let t = TestApp::start(engine).await;
+        t.user("new.staff@example.test", &[Role::BoardStaff]).await;
+        let staff = t.client();
+        let signed = staff.sign_in("new.staff@example.test", crate::support::PASSWORD).await;
+        assert_eq!(signed.location(), "/account/two-factor/setup");
+        assert_eq!(staff.get("/dashboard").await.location(), "/account/two-factor/setup");
+        for path in ["/api/v1/me", "/api/v1/me/sessions"] {
+            let answer = staff.get_json(path).await;
+            assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+            assert_eq!(answer.header("content-type"), "application/json", "{path}");
+            assert!(json(&answer)["message"].as_str().unwrap_or_default().contains("two-factor"), "{path}: {}", answer.body);
+        }
+        // A candidate, whose role does not require it, is answered.
+        let candidate = t.signed_in("candidate@example.test", &[Role::Candidate]).await;
+        assert_eq!(candidate.get_json("/api/v1/me").await.status, 200);
+    }
+
     // A name of more than 100 characters as sent was taken when collapsing its white space
     // brought it under 100; the document's maxLength counts what is sent.
     async fn a_display_name_is_measured_as_sent(engine) {
