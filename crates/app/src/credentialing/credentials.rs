@@ -689,6 +689,14 @@ impl App {
         if UserId::parse(holder_id).is_err() {
             return Err(AppError::NotFound);
         }
+        // A professional who took their profile out of the directory has no Practitioner
+        // either: the resource is how programs find them, and they asked not to be found. The
+        // register stays public by credential number (/verify).
+        if let Some((profile, _)) = self.store().directory_profile(holder_id).await?
+            && !profile.listed
+        {
+            return Err(AppError::NotFound);
+        }
         let credentials = self.store().issued_credentials_of(holder_id).await?;
         let Some(first) = credentials.first() else {
             return Err(AppError::NotFound);

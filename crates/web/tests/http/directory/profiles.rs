@@ -176,6 +176,19 @@ both_engines! {
         let there = other.search_directory(&query).await.unwrap();
         assert_eq!(there.results[0].practice_name, "Mission Street Sex Therapy");
 
+        // Unlisting takes her out of the directory and out of its FHIR face; listing again
+        // brings both back.
+        let practitioner = format!("/fhir/Practitioner/{}", user.as_str());
+        assert_eq!(visitor.get(&practitioner).await.status, 200);
+        let unlisted: Vec<(&str, &str)> = renamed.iter().copied().filter(|(name, _)| *name != "listed").collect();
+        let saved = professional.submit("/portal/profile", "/portal/profile", &unlisted).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        assert_eq!(visitor.get(&format!("/directory/{}", user.as_str())).await.status, 404);
+        assert_eq!(visitor.get(&practitioner).await.status, 404, "an unlisted profile has no FHIR face");
+        let saved = professional.submit("/portal/profile", "/portal/profile", &renamed).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        assert_eq!(visitor.get(&practitioner).await.status, 200);
+
         t.user("staff@board.test", &[Role::BoardStaff]).await;
         let staff = t.actor("staff@board.test").await;
         t.app
