@@ -15,6 +15,13 @@
 //!   alone does not count. The scan is of the raw bytes, so the rare PDF
 //!   whose uncompressed text says `/Encrypt` is refused as well; that errs on
 //!   the safe side.
+//! - **Active content in a PDF**: the names of script and launch actions,
+//!   embedded files and rich media (`/JavaScript`, `/JS`, `/Launch`,
+//!   `/EmbeddedFile`, `/EmbeddedFiles`, `/RichMedia`), decoded and matched
+//!   whole as above, and HTML markup (`<script`, `<html`, `<iframe`, in any
+//!   case) anywhere in the file, which makes a PDF/HTML polyglot. A scanned
+//!   certificate or letter needs none of them, and a reviewer opening the file
+//!   must not run anything.
 //! - **PNG**: the 8-byte signature, then a well-formed chunk sequence (4-byte
 //!   length, 4 ASCII letters of type, data, 4-byte CRC) whose first chunk is a
 //!   13-byte `IHDR` and whose last is `IEND`, with nothing after it. CRCs are
@@ -120,6 +127,11 @@ pub enum FileRejection {
     /// The PDF is encrypted (password-protected).
     #[error("This PDF is password-protected. Remove the password and upload it again.")]
     EncryptedPdf,
+    /// The PDF holds scripts, launch actions, embedded files or web markup.
+    #[error(
+        "This PDF contains active content (scripts, embedded files or web page code), which reviewers' computers would run. Print it to a new PDF (or scan the paper copy) and upload that."
+    )]
+    ActivePdf,
     /// The file starts like a PDF but is incomplete or damaged.
     #[error("This PDF is damaged or incomplete. Save or export it again and upload the new copy.")]
     CorruptPdf,
@@ -165,6 +177,7 @@ pub struct Inspector {
     kind: Option<FileKind>,
     tail: Tail,
     pdf_names: NameScan,
+    pdf_markup: MarkupScan,
     png_chunks: PngWalk,
     failed: Option<FileRejection>,
 }
@@ -180,6 +193,7 @@ impl Inspector {
             kind: None,
             tail: Tail::default(),
             pdf_names: NameScan::default(),
+            pdf_markup: MarkupScan::default(),
             png_chunks: PngWalk::Signature(PNG_SIGNATURE.len()),
             failed: None,
         }
@@ -227,8 +241,8 @@ impl Inspector {
         };
         match kind {
             FileKind::Pdf => {
-                if self.pdf_names.finish() {
-                    return Err(FileRejection::EncryptedPdf);
+                if let Some(name) = self.pdf_names.finish() {
+                    return Err(name.rejection());
                 }
                 if !self.tail.bytes().windows(5).any(|w| w == b"%%EOF") {
                     return Err(FileRejection::CorruptPdf);
@@ -302,7 +316,11 @@ impl Inspector {
 
     fn scan(&mut self, bytes: &[u8]) -> Result<(), FileRejection> {
         match self.kind {
-            Some(FileKind::Pdf) if self.pdf_names.feed(bytes) => Err(FileRejection::EncryptedPdf),
+            Some(FileKind::Pdf) => match self.pdf_names.feed(bytes) {
+                Some(name) => Err(name.rejection()),
+                None if self.pdf_markup.feed(bytes) => Err(FileRejection::ActivePdf),
+                None => Ok(()),
+            },
             Some(FileKind::Png) if !self.png_chunks.feed(bytes) => Err(FileRejection::CorruptPng),
             _ => Ok(()),
         }
@@ -340,14 +358,44 @@ impl Tail {
     }
 }
 
-/// Finds the PDF name `/Encrypt` in a byte stream cut anywhere, decoding
-/// `#xx` escapes. Only the first 8 decoded bytes of a name are kept: any
-/// longer name is not `Encrypt`.
+/// A PDF name that makes an upload unacceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefusedName {
+    Encrypt,
+    Active,
+}
+
+impl RefusedName {
+    fn rejection(self) -> FileRejection {
+        match self {
+            RefusedName::Encrypt => FileRejection::EncryptedPdf,
+            RefusedName::Active => FileRejection::ActivePdf,
+        }
+    }
+}
+
+/// The names refused, as they are after decoding.
+const REFUSED_NAMES: [(&[u8], RefusedName); 7] = [
+    (b"Encrypt", RefusedName::Encrypt),
+    (b"JavaScript", RefusedName::Active),
+    (b"JS", RefusedName::Active),
+    (b"Launch", RefusedName::Active),
+    (b"EmbeddedFile", RefusedName::Active),
+    (b"EmbeddedFiles", RefusedName::Active),
+    (b"RichMedia", RefusedName::Active),
+];
+
+/// The longest refused name, plus one: a name this long is longer than any.
+const NAME_BUF: usize = 14;
+
+/// Finds the refused PDF names in a byte stream cut anywhere, decoding `#xx`
+/// escapes. Only the first [`NAME_BUF`] decoded bytes of a name are kept: any
+/// longer name is none of them.
 #[derive(Debug, Default)]
 struct NameScan {
     in_name: bool,
-    name: [u8; 8],
-    /// Decoded length, capped at 8 (meaning "too long, or a bad escape").
+    name: [u8; NAME_BUF],
+    /// Decoded length, capped at NAME_BUF (meaning "too long, or a bad escape").
     len: usize,
     escape: Escape,
 }
@@ -363,24 +411,26 @@ enum Escape {
 }
 
 impl NameScan {
-    const TARGET: &'static [u8] = b"Encrypt";
-
-    /// Returns true once a whole `/Encrypt` name has been seen.
-    fn feed(&mut self, bytes: &[u8]) -> bool {
-        bytes.iter().any(|&b| self.feed_byte(b))
+    /// The first refused name seen whole, if any.
+    fn feed(&mut self, bytes: &[u8]) -> Option<RefusedName> {
+        bytes.iter().find_map(|&b| self.feed_byte(b))
     }
 
-    /// True if the input ended inside the name `/Encrypt`.
-    fn finish(&self) -> bool {
-        self.in_name && matches!(self.escape, Escape::None) && self.is_target()
+    /// The refused name the input ended inside, if any.
+    fn finish(&self) -> Option<RefusedName> {
+        if self.in_name && matches!(self.escape, Escape::None) {
+            self.refused()
+        } else {
+            None
+        }
     }
 
-    fn feed_byte(&mut self, b: u8) -> bool {
+    fn feed_byte(&mut self, b: u8) -> Option<RefusedName> {
         if !self.in_name {
             if b == b'/' {
                 self.start();
             }
-            return false;
+            return None;
         }
         match self.escape {
             Escape::None => {}
@@ -388,7 +438,7 @@ impl NameScan {
                 self.escape = Escape::None;
                 if let Some(high) = hex_value(b) {
                     self.escape = Escape::Digit(high);
-                    return false;
+                    return None;
                 }
                 // Not an escape: readers differ on what this means, but it
                 // cannot be a plain `Encrypt`, so mark the name as no match.
@@ -398,13 +448,13 @@ impl NameScan {
                 self.escape = Escape::None;
                 if let Some(low) = hex_value(b) {
                     self.push((high << 4) | low);
-                    return false;
+                    return None;
                 }
                 self.len = self.name.len();
             }
         }
         if is_whitespace(b) || is_delimiter(b) {
-            let found = self.is_target();
+            let found = self.refused();
             self.in_name = false;
             if b == b'/' {
                 self.start();
@@ -416,7 +466,7 @@ impl NameScan {
         } else {
             self.push(b);
         }
-        false
+        None
     }
 
     fn start(&mut self) {
@@ -430,12 +480,52 @@ impl NameScan {
             *slot = b;
             self.len += 1;
         }
-        // A full buffer means at least 8 bytes: too long to be the target, and
-        // `len` stays capped at 8 to say so.
+        // A full buffer means a name longer than any refused one, and `len`
+        // stays capped to say so.
     }
 
-    fn is_target(&self) -> bool {
-        self.name.get(..self.len) == Some(Self::TARGET)
+    fn refused(&self) -> Option<RefusedName> {
+        let name = self.name.get(..self.len)?;
+        REFUSED_NAMES
+            .iter()
+            .find(|(refused, _)| *refused == name)
+            .map(|(_, kind)| *kind)
+    }
+}
+
+/// Finds HTML markup (`<script`, `<html`, `<iframe`, any case) in a byte
+/// stream cut anywhere, keeping only the bytes since the last `<`.
+#[derive(Debug, Default)]
+struct MarkupScan {
+    /// Lower-cased bytes after a `<`, up to the longest tag's length.
+    open: Option<Vec<u8>>,
+}
+
+impl MarkupScan {
+    const TAGS: [&'static [u8]; 3] = [b"script", b"html", b"iframe"];
+
+    /// True once one of the tags has been seen.
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        bytes.iter().any(|&b| self.feed_byte(b))
+    }
+
+    fn feed_byte(&mut self, b: u8) -> bool {
+        if b == b'<' {
+            self.open = Some(Vec::with_capacity(6));
+            return false;
+        }
+        let Some(open) = self.open.as_mut() else {
+            return false;
+        };
+        open.push(b.to_ascii_lowercase());
+        if Self::TAGS.iter().any(|tag| tag == &open.as_slice()) {
+            self.open = None;
+            return true;
+        }
+        if !Self::TAGS.iter().any(|tag| tag.starts_with(open)) {
+            self.open = None;
+        }
+        false
     }
 }
 
@@ -547,8 +637,12 @@ mod tests {
     use super::*;
 
     fn encrypt_found(pieces: &[&[u8]]) -> bool {
+        refused_name(pieces) == Some(RefusedName::Encrypt)
+    }
+
+    fn refused_name(pieces: &[&[u8]]) -> Option<RefusedName> {
         let mut scan = NameScan::default();
-        pieces.iter().any(|p| scan.feed(p)) || scan.finish()
+        pieces.iter().find_map(|p| scan.feed(p)).or_else(|| scan.finish())
     }
 
     #[test]
@@ -612,5 +706,37 @@ mod tests {
         assert_eq!(tail.bytes()[PDF_EOF_WINDOW - 1], (2999 % 251) as u8);
         tail.push(&[7; 5000]);
         assert_eq!(tail.bytes(), &[7; PDF_EOF_WINDOW][..]);
+    }
+
+    #[test]
+    fn script_launch_and_embedded_names_are_active_content_across_any_cut() {
+        for text in [
+            &b"<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"[..],
+            b"<< /S /Launch /F (cmd.exe) >>",
+            b"<< /Names << /EmbeddedFiles 5 0 R >> >>",
+            b"<< /Type /Annot /Subtype /RichMedia >>",
+            b"<< /S /Java#53cript >>",
+        ] {
+            for cut in 0..=text.len() {
+                let (a, b) = text.split_at(cut);
+                assert_eq!(refused_name(&[a, b]), Some(RefusedName::Active), "{:?} cut at {cut}", String::from_utf8_lossy(text));
+            }
+        }
+        // Ordinary names, and names that only start like a refused one, pass.
+        for text in [&b"<< /Type /Page /JSX 1 /Launcher 2 /OpenAction [3 0 R /Fit] >>"[..], b"/JavaScripts"] {
+            assert_eq!(refused_name(&[text, b" "]), None, "{:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn html_markup_makes_a_polyglot_across_any_cut() {
+        let text = b"%PDF-1.4\n1 0 obj << >> endobj\n<!-- --><HTML><body><ScRiPt>alert(1)</script>";
+        for cut in 0..=text.len() {
+            let (a, b) = text.split_at(cut);
+            let mut scan = MarkupScan::default();
+            assert!(scan.feed(a) || scan.feed(b), "cut at {cut}");
+        }
+        let mut scan = MarkupScan::default();
+        assert!(!scan.feed(b"<< /Type /Page >> <48656C6C6F> <</Length 5>> <h1"), "dictionaries and hex strings are not markup");
     }
 }

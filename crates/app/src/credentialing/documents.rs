@@ -146,6 +146,7 @@ fn rejection_code(rejection: FileRejection) -> &'static str {
         FileRejection::TooLarge { .. } => "too_large",
         FileRejection::NotAllowedType => "not_allowed_type",
         FileRejection::EncryptedPdf => "encrypted_pdf",
+        FileRejection::ActivePdf => "active_pdf",
         FileRejection::CorruptPdf => "corrupt_pdf",
         FileRejection::CorruptPng => "corrupt_png",
         FileRejection::CorruptJpeg => "corrupt_jpeg",

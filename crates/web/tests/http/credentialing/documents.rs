@@ -194,6 +194,18 @@ both_engines! {
         assert_eq!(locked.status, 422);
         assert!(locked.contains("This PDF is password-protected. Remove the password and upload it again."), "{}", locked.body);
 
+        // A PDF that would run a script when opened, and a PDF that is also a web page.
+        let plain = pdf(MARKER, false);
+        let catalog: &[u8] = b"/Pages 2 0 R >>";
+        let at = plain.windows(catalog.len()).position(|w| w == catalog).unwrap() + catalog.len() - 2;
+        let scripted = [&plain[..at], b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> ", &plain[at..]].concat();
+        let polyglot = [pdf(MARKER, false), b"<html><script>alert(document.cookie)</script></html>\n%%EOF\n".to_vec()].concat();
+        for (name, bytes) in [("scripted.pdf", scripted), ("polyglot.pdf", polyglot)] {
+            let active = upload(&me, "license", &license, name, bytes).await;
+            assert_eq!(active.status, 422, "{name}");
+            assert!(active.contains("This PDF contains active content"), "{name}: {}", active.body);
+        }
+
         let png = upload(&me, "license", &license, "scan.png", truncated_png()).await;
         assert_eq!(png.status, 422);
         assert!(png.contains("This PNG image is damaged or incomplete."), "{}", png.body);
@@ -245,7 +257,7 @@ both_engines! {
         assert!(me.get("/portal/documents").await.contains("No documents uploaded yet."));
         assert!(me.get("/portal/licenses").await.contains("not yet"), "the license stays as it was");
         let refusals = t.audit_actions().await.into_iter().filter(|(a, o)| a == "document.refused" && o == "failure").count();
-        assert_eq!(refusals, 7);
+        assert_eq!(refusals, 9, "every refusal is audited, the two with active content too");
 
         // Nothing already saved is lost: a good upload after all that still works.
         let good = upload(&me, "license", &license, "license.pdf", pdf(MARKER, false)).await;
