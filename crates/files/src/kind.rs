@@ -719,11 +719,19 @@ mod tests {
         ] {
             for cut in 0..=text.len() {
                 let (a, b) = text.split_at(cut);
-                assert_eq!(refused_name(&[a, b]), Some(RefusedName::Active), "{:?} cut at {cut}", String::from_utf8_lossy(text));
+                assert_eq!(
+                    refused_name(&[a, b]),
+                    Some(RefusedName::Active),
+                    "{:?} cut at {cut}",
+                    String::from_utf8_lossy(text)
+                );
             }
         }
         // Ordinary names, and names that only start like a refused one, pass.
-        for text in [&b"<< /Type /Page /JSX 1 /Launcher 2 /OpenAction [3 0 R /Fit] >>"[..], b"/JavaScripts"] {
+        for text in [
+            &b"<< /Type /Page /JSX 1 /Launcher 2 /OpenAction [3 0 R /Fit] >>"[..],
+            b"/JavaScripts",
+        ] {
             assert_eq!(refused_name(&[text, b" "]), None, "{:?}", String::from_utf8_lossy(text));
         }
     }
@@ -737,6 +745,9 @@ mod tests {
             assert!(scan.feed(a) || scan.feed(b), "cut at {cut}");
         }
         let mut scan = MarkupScan::default();
-        assert!(!scan.feed(b"<< /Type /Page >> <48656C6C6F> <</Length 5>> <h1"), "dictionaries and hex strings are not markup");
+        assert!(
+            !scan.feed(b"<< /Type /Page >> <48656C6C6F> <</Length 5>> <h1"),
+            "dictionaries and hex strings are not markup"
+        );
     }
 }

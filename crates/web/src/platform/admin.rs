@@ -238,6 +238,14 @@ async fn audit_log(
         problem = Some(e);
         None
     });
+    if let (Some(first), Some(last)) = (from, until)
+        && first > last
+    {
+        // Reversed, the range holds no day at all: say so rather than list nothing.
+        problem = Some(format!(
+            "The first day, {first}, is after the last, {last}: swap them to see the events between."
+        ));
+    }
     let filter = AuditFilter {
         actor_email: Some(query.actor.trim().to_owned()).filter(|s| !s.is_empty()),
         action_prefix: Some(query.action.trim().to_owned()).filter(|s| !s.is_empty()),

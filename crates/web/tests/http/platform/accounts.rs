@@ -249,8 +249,16 @@ both_engines! {
         let audit = admin.get("/admin/audit?action=signin").await;
         assert_eq!(audit.status, 200);
         assert!(audit.contains("signin.success"));
+        // The role keeps its second factor: the refusal is the rule's, audited.
+        let security = admin.get("/account/security").await;
+        let kept = admin.post("/account/two-factor/disable", &[("csrf", &security.csrf()), ("disable_password", PASSWORD)]).await;
+        assert_eq!(kept.status, 403);
+        assert!(kept.contains("Your role requires two-factor sign-in, so it cannot be turned off."), "{}", kept.body);
         let filtered = admin.get("/admin/audit?outcome=denied&from=2000-01-01&until=2999-12-31").await;
-        assert!(filtered.contains("access.denied"), "the earlier refusal is listed");
+        assert!(filtered.contains("access.denied") && filtered.contains("turn_off_two_factor"), "the refusal is listed: {}", filtered.body);
+        let reversed = admin.get("/admin/audit?from=2026-12-07&until=2026-01-01").await;
+        assert_eq!(reversed.status, 422);
+        assert!(reversed.contains("The first day, 2026-12-07, is after the last, 2026-01-01"), "{}", reversed.body);
         let bad_date = admin.get("/admin/audit?from=yesterday").await;
         assert_eq!(bad_date.status, 422);
         assert!(bad_date.contains("is not a date like 2026-11-24"));
