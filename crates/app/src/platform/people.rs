@@ -54,7 +54,16 @@ impl App {
         self.authorize(actor, Permission::InvitePerson { role: parsed_role }, meta)
             .await?;
         let mut errors = FieldErrors::new();
-        let email = errors.check("email", EmailAddress::parse(email_input));
+        // The address is someone else's: an empty field asks for theirs, not "your" address.
+        let email = errors.check(
+            "email",
+            EmailAddress::parse(email_input).map_err(|error| match error {
+                domain::platform::email::EmailError::Empty => {
+                    "Enter the e-mail address of the person to invite.".to_owned()
+                }
+                other => other.to_string(),
+            }),
+        );
         let role = errors.check("role", Role::parse(role_input).map_err(|_| "Choose a role."));
         errors.into_result()?;
         let (Some(email), Some(role)) = (email, role) else {
@@ -236,7 +245,16 @@ impl App {
     /// (invite further ones from the People page).
     pub async fn create_first_admin(&self, email_input: &str, name_input: &str) -> AppResult<(EmailAddress, String)> {
         let mut errors = FieldErrors::new();
-        let email = errors.check("email", EmailAddress::parse(email_input));
+        // The address is someone else's: an empty field asks for theirs, not "your" address.
+        let email = errors.check(
+            "email",
+            EmailAddress::parse(email_input).map_err(|error| match error {
+                domain::platform::email::EmailError::Empty => {
+                    "Enter the e-mail address of the person to invite.".to_owned()
+                }
+                other => other.to_string(),
+            }),
+        );
         let name = errors.check("name", PersonName::parse(name_input));
         errors.into_result()?;
         let (Some(email), Some(name)) = (email, name) else {

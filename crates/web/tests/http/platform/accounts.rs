@@ -392,6 +392,11 @@ both_engines! {
         let bad = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "not-an-address"), ("role", "clinician")]).await;
         assert_eq!(bad.status, 422);
         assert_eq!(bad.input_value("email"), "not-an-address");
+        assert!(bad.contains("Enter an e-mail address like name@example.org."), "{}", bad.body);
+        let empty = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", ""), ("role", "clinician")]).await;
+        assert_eq!(empty.status, 422);
+        assert!(empty.contains("Enter the e-mail address of the person to invite."), "{}", empty.body);
+        assert!(!empty.contains("Enter your e-mail address."), "{}", empty.body);
         let refused = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "x@example.org"), ("role", "board_admin")]).await;
         assert_eq!(refused.status, 403);
         let sent = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "amara@clinic.example"), ("role", "clinician")]).await;
