@@ -97,8 +97,10 @@ impl App {
                     sent += 1;
                 }
             }
-            // Membership: reminded once when the latest membership has ended.
-            if members_checked.contains(&credential.user_id) {
+            // Membership: reminded once when the latest membership has ended, for a credential
+            // that shows as lapsed because of it (an expired one stays expired, and its holder is
+            // not told it lapsed).
+            if status != CredentialStatus::Lapsed || members_checked.contains(&credential.user_id) {
                 continue;
             }
             members_checked.push(credential.user_id.clone());

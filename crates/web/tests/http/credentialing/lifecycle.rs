@@ -201,6 +201,11 @@ both_engines! {
         membership(&t, &user, today - Duration::days(2000), Some(today + Duration::days(10))).await;
         let cst = t.app.record_existing_credential(&user, "CST", today - Duration::days(900), today + Duration::days(200)).await.unwrap();
         let supervisor = t.app.record_existing_credential(&user, "CST-S", today - Duration::days(300), today + Duration::days(700)).await.unwrap();
+        // Someone whose credential expired before their membership ended: it shows as expired,
+        // not lapsed, so no "lapsed" e-mail goes to them.
+        let expired_holder = t.user("expired.holder@example.org", &[Role::Candidate]).await;
+        membership(&t, &expired_holder, today - Duration::days(2000), Some(today + Duration::days(5))).await;
+        let expired = t.app.record_existing_credential(&expired_holder, "CST", today - Duration::days(1100), today - Duration::days(20)).await.unwrap();
         use app::credentialing::credentials::StatusPurpose::Suspension;
         assert_eq!(status_of(&t, &cst.number).await, CredentialStatus::Active);
         assert_eq!(status_of(&t, &supervisor.number).await, CredentialStatus::Active);
@@ -211,8 +216,10 @@ both_engines! {
         assert_eq!(status_of(&t, &supervisor.number).await, CredentialStatus::Lapsed, "lapses with the CST");
         assert!(bit(&t, Suspension, &cst.number).await, "a lapse sets the suspension bit");
         assert!(bit(&t, Suspension, &supervisor.number).await);
-        assert_eq!(t.app.run_lifecycle_round().await.unwrap(), 1, "one membership reminder for both credentials");
+        assert_eq!(status_of(&t, &expired.number).await, CredentialStatus::Expired);
+        assert_eq!(t.app.run_lifecycle_round().await.unwrap(), 1, "one membership reminder for both credentials, none for the expired one");
         assert!(t.last_mail(HOLDER).await.0.contains("membership has ended"));
+        assert!(t.db.store.recent_emails(Some("expired.holder@example.org"), 5).await.unwrap().is_empty(), "an expired credential is not called lapsed");
         assert_eq!(t.app.run_lifecycle_round().await.unwrap(), 0);
 
         // Renewing the membership reinstates both at once.
