@@ -557,9 +557,15 @@ async fn candidate_page(
         .into_iter()
         .map(|d| (d.id, d.kind, d.file_name))
         .collect();
+    // A decided application says how it was decided, not only that it was.
+    let state_label = match view.row.decision {
+        Some(domain::credentialing::applications::Decision::Approved) => "Decided: approved",
+        Some(domain::credentialing::applications::Decision::Denied) => "Decided: not approved",
+        None => view.row.status.label(),
+    };
     Ok(CandidatePage {
         ctx,
-        state_label: view.row.status.label(),
+        state_label,
         view,
         documents,
         form: AnswerInput::default(),

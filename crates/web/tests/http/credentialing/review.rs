@@ -148,6 +148,8 @@ both_engines! {
         // The candidate is told, reads the letter, and downloads the credential.
         assert!(t.last_mail(TAYLOR).await.1.contains("decided on your application"));
         assert!(!t.last_mail(TAYLOR).await.1.contains("approved"), "the e-mail names no outcome");
+        let decided_page = taylor.get(&format!("/portal/applications/{id}")).await;
+        assert!(decided_page.contains("<dd>Decided: approved</dd>"), "the page names the outcome: {}", decided_page.body);
         let letter = taylor.get(&format!("/portal/applications/{id}/letter")).await;
         assert!(letter.contains("approved it"), "{}", letter.body);
         let number = letter.body.split("Your credential number is ").nth(1).unwrap().split('.').next().unwrap().to_owned();
