@@ -166,6 +166,7 @@ forEachEngine('directory', (engine, journey) => {
     await staff.getByRole('radio', { name: 'Suspend (for now)' }).check();
     await staff.getByLabel('Reason (kept in the history, not public)').fill('Interim suspension while a complaint is reviewed.');
     await staff.getByLabel(/^Public notice/).fill('Suspended pending review.');
+    await staff.getByRole('checkbox', { name: /^To suspend or revoke: I have checked/ }).check();
     await navigate(staff, () => button(staff, 'Apply').click());
 
     const visitor = await pageOf('public');

@@ -155,6 +155,13 @@ pub enum StatusAction {
 }
 
 impl StatusAction {
+    pub const ALL: [StatusAction; 4] = [
+        StatusAction::Suspend,
+        StatusAction::Revoke,
+        StatusAction::Reinstate,
+        StatusAction::UndoError,
+    ];
+
     pub fn parse(text: &str) -> Option<StatusAction> {
         match text {
             "suspend" => Some(StatusAction::Suspend),
@@ -172,6 +179,21 @@ impl StatusAction {
             StatusAction::Reinstate => "reinstate",
             StatusAction::UndoError => "undo",
         }
+    }
+
+    /// How staff are offered the action.
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusAction::Suspend => "Suspend (for now)",
+            StatusAction::Revoke => "Revoke",
+            StatusAction::Reinstate => "Reinstate (lift a suspension)",
+            StatusAction::UndoError => "Undo a suspension or revocation made in error",
+        }
+    }
+
+    /// Whether the change is public at once and hard on the holder, so asked twice.
+    pub fn is_sanction(self) -> bool {
+        matches!(self, StatusAction::Suspend | StatusAction::Revoke)
     }
 
     /// (the board status it applies to, the status after, the event's kind).
@@ -741,6 +763,26 @@ impl App {
     /// Staff suspend, revoke, reinstate, or undo an action made in error. A reason is
     /// required; a suspension or revocation also needs the public notice text shown on the
     /// verification page. Every change keeps the history.
+    /// The status changes that apply to a credential as it stands (after a revocation, only
+    /// the correction of an error), for the staff page to offer.
+    pub async fn status_actions(
+        &self,
+        actor: &Actor,
+        number: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<Vec<StatusAction>> {
+        self.authorize(actor, Permission::ManageCredentials, meta).await?;
+        let credential = self
+            .store()
+            .credential_by_number(number)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(StatusAction::ALL
+            .into_iter()
+            .filter(|action| action.transition(&credential.status).is_some())
+            .collect())
+    }
+
     pub async fn change_credential_status(
         &self,
         actor: &Actor,
@@ -762,14 +804,14 @@ impl App {
         if reason.chars().count() < 5 {
             errors.add(
                 "reason",
-                "Write the reason for the record (it is kept in the credential's history).",
+                "Write the reason for the record, at least 5 characters (it is kept in the credential's history).",
             );
         }
-        let sanction = matches!(action, StatusAction::Suspend | StatusAction::Revoke);
+        let sanction = action.is_sanction();
         if sanction && notice.chars().count() < 5 {
             errors.add(
                 "notice",
-                "Write the public notice shown on the verification page (for example the ethics case outcome).",
+                "Write the public notice shown on the verification page, at least 5 characters (for example the ethics case outcome).",
             );
         }
         if reason.chars().count() > 2000 || notice.chars().count() > 2000 {

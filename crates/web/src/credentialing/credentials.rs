@@ -186,9 +186,16 @@ struct OnePage {
     form: StatusInput,
     errors: FieldErrors,
     notice: Option<&'static str>,
+    /// The changes that apply as the credential stands: (key, label).
+    actions: Vec<(&'static str, &'static str)>,
 }
 
-plain_form!(StatusInput { action, reason, notice });
+plain_form!(StatusInput {
+    action,
+    reason,
+    notice,
+    confirm
+});
 
 async fn one_page(
     state: &ServerState,
@@ -205,7 +212,14 @@ async fn one_page(
         .map(|(at, kind, reason, notice, by)| (when(at), kind, reason, notice, by))
         .collect();
     let credential = app.verify_number(number).await?;
+    let actions = app
+        .status_actions(actor, number, meta)
+        .await?
+        .into_iter()
+        .map(|action| (action.as_str(), action.label()))
+        .collect();
     Ok(OnePage {
+        actions,
         ctx,
         badge: status_badge(credential.status),
         credential,
@@ -247,6 +261,11 @@ async fn change_status(
 ) -> Result<Response, WebError> {
     let app = state.ready_app()?;
     let outcome = match StatusAction::parse(&input.action) {
+        // A suspension or revocation is public at once: asked twice.
+        Some(action) if action.is_sanction() && input.confirm != "yes" => Err(AppError::field(
+            "confirm",
+            "Confirm that this is the right credential and holder: the change is public at once.",
+        )),
         Some(action) => {
             app.change_credential_status(&session.actor, &number, action, &input.reason, &input.notice, &meta)
                 .await

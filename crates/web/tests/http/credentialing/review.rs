@@ -190,11 +190,21 @@ both_engines! {
 
         // Staff revoke it with a public notice; everything says revoked at once.
         let admin_page = format!("/admin/credentials/{number}");
-        let no_notice = staff.submit(&admin_page, &format!("{admin_page}/status"), &[("action", "revoke"), ("reason", "Ethics case 2026-7."), ("notice", "")]).await;
+        let offered = staff.get(&admin_page).await;
+        assert!(offered.contains("value=\"suspend\"") && offered.contains("value=\"revoke\"") && !offered.contains("value=\"reinstate\""), "an active credential can be suspended or revoked: {}", offered.body);
+        let unconfirmed = staff.submit(&admin_page, &format!("{admin_page}/status"), &[("action", "revoke"), ("reason", "Ethics case 2026-7."), ("notice", "Revoked after an ethics committee finding.")]).await;
+        assert_eq!(unconfirmed.status, 422);
+        assert!(unconfirmed.contains("Confirm that this is the right credential and holder"), "{}", unconfirmed.body);
+        assert!(unconfirmed.contains("Revoked after an ethics committee finding."), "what was typed is kept");
+        let no_notice = staff.submit(&admin_page, &format!("{admin_page}/status"), &[("action", "revoke"), ("reason", "x"), ("notice", ""), ("confirm", "yes")]).await;
         assert_eq!(no_notice.status, 422);
-        assert!(no_notice.contains("Write the public notice"));
-        let revoked = staff.submit(&admin_page, &format!("{admin_page}/status"), &[("action", "revoke"), ("reason", "Ethics case 2026-7."), ("notice", "Revoked after an ethics committee finding.")]).await;
+        assert!(no_notice.contains("Write the public notice shown on the verification page, at least 5 characters"), "{}", no_notice.body);
+        assert!(no_notice.contains("Write the reason for the record, at least 5 characters"), "{}", no_notice.body);
+        let revoked = staff.submit(&admin_page, &format!("{admin_page}/status"), &[("action", "revoke"), ("reason", "Ethics case 2026-7."), ("notice", "Revoked after an ethics committee finding."), ("confirm", "yes")]).await;
         assert_eq!(revoked.status, 303, "{}", revoked.body);
+        // After a revocation, only the correction of an error is offered.
+        let after = staff.get(&admin_page).await;
+        assert!(after.contains("value=\"undo\"") && !after.contains("value=\"suspend\"") && !after.contains("value=\"revoke\"") && !after.contains("value=\"reinstate\""), "{}", after.body);
         let page = public.get(&format!("/verify/{number}")).await;
         assert!(page.contains(">revoked<") && page.contains("Revoked after an ethics committee finding."), "{}", page.body);
         let json: serde_json::Value = serde_json::from_str(&public.get_json(&format!("/api/v1/credentials/{number}")).await.body).unwrap();
