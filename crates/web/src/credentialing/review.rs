@@ -177,6 +177,8 @@ plain_form!(ConflictInput { email, reason, note });
 #[serde(default)]
 struct DoneQuery {
     done: String,
+    /// The number of the credential a decision issued, to say it on the packet.
+    credential: String,
 }
 
 async fn desk_page(
@@ -304,7 +306,7 @@ struct PacketPage {
     recommend_form: RecommendInput,
     request_form: RequestInput,
     decide_form: DecideInput,
-    notice: Option<&'static str>,
+    notice: Option<String>,
 }
 
 impl PacketPage {
@@ -373,10 +375,17 @@ async fn packet(
 ) -> Result<Response, WebError> {
     let mut data = packet_page(&state, ctx, &session.actor, &meta, &id).await?;
     data.notice = match query.done.as_str() {
-        "assigned" => Some("Reviewer assigned; they were told by e-mail."),
-        "recommended" => Some("Recommendation recorded."),
-        "requested" => Some("Request sent; the candidate was told by e-mail."),
-        "decided" => Some("Decision recorded; the candidate was told to read the letter."),
+        "assigned" => Some("Reviewer assigned; they were told by e-mail.".to_owned()),
+        "recommended" => Some("Recommendation recorded.".to_owned()),
+        "requested" => Some("Request sent; the candidate was told by e-mail.".to_owned()),
+        // Only a well-formed number is echoed: a crafted link cannot make the page say more.
+        "decided" if domain::credentialing::credential_number::CredentialNumber::parse(&query.credential).is_ok() => {
+            Some(format!(
+                "Decision recorded: approved, and credential {} issued. The candidate was told to read the letter.",
+                query.credential
+            ))
+        }
+        "decided" => Some("Decision recorded; the candidate was told to read the letter.".to_owned()),
         _ => None,
     };
     page(&data)
@@ -484,7 +493,14 @@ async fn decide(
     };
     let outcome = app.decide(&session.actor, &id, approve, &input.reasons, &meta).await;
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!("/review/applications/{id}?done=decided")).into_response()),
+        Ok(issued) => {
+            let credential = issued.map(|number| format!("&credential={}", crate::error::urlencode(&number)));
+            let to = format!(
+                "/review/applications/{id}?done=decided{}",
+                credential.unwrap_or_default()
+            );
+            Ok(Redirect::to(&to).into_response())
+        }
         Err(error) => {
             let errors = as_form_errors(error)?;
             packet_with_errors(&state, ctx, &session.actor, &meta, &id, ("decide", errors), |page| {

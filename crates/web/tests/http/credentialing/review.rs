@@ -144,6 +144,12 @@ both_engines! {
         assert_eq!(not_chair.status, 403);
         let decided = chair.submit(&packet, &format!("{packet}/decide"), &[("decision", "approve"), ("reasons", "Every requirement is met and both reviewers recommend approval.")]).await;
         assert_eq!(decided.status, 303, "{}", decided.body);
+        // The chair's confirmation names the credential just issued.
+        let confirmation = chair.get(&decided.location()).await;
+        let issued = t.db.store.issued_credentials_of(&t.actor(TAYLOR).await.user_id.to_string()).await.unwrap();
+        assert!(confirmation.contains(&format!("credential {} issued", issued[0].number)), "{}", confirmation.body);
+        let crafted = chair.get(&format!("{packet}?done=decided&credential=%3Cb%3Efree%20money%3C%2Fb%3E")).await;
+        assert!(!crafted.contains("free money"), "a crafted number is not echoed");
 
         // The candidate is told, reads the letter, and downloads the credential.
         assert!(t.last_mail(TAYLOR).await.1.contains("decided on your application"));
