@@ -1299,7 +1299,11 @@ impl App {
             ),
             paragraphs,
             credential_number: credential.map(|c| c.number),
-            reference: format!("Application {id}"),
+            // The footer names the application as its reader knows it, not by its database id.
+            reference: format!(
+                "{program} application, decided {}",
+                crate::credentialing::credentials::long_date(decided_at.get().date())
+            ),
         })
     }
 

@@ -163,6 +163,9 @@ both_engines! {
         let (status, headers, pdf) = taylor.get_bytes(&format!("/portal/applications/{id}/letter.pdf")).await;
         assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/pdf"));
         assert!(pdf.starts_with(b"%PDF-"));
+        let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
+        assert!(has(b"application, decided"), "the footer names the application for its reader");
+        assert!(!has(id.as_bytes()), "no database id in the letter");
         for size in ["wall", "wallet"] {
             let (status, headers, pdf) = taylor.get_bytes(&format!("/portal/credentials/{number}/certificate.pdf?size={size}")).await;
             assert_eq!(status, 200);
