@@ -115,6 +115,8 @@ const PUBLIC: &[&str] = &[
     "/sign-up/check-email",
     "/static/app.css",
     "/static/passkeys.js",
+    "/static/favicon.svg",
+    "/favicon.ico",
     "/static/progress.js",
     "/status/{purpose}/{list}",
     "/verify",

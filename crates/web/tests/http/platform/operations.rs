@@ -37,6 +37,14 @@ both_engines! {
         assert_eq!(css.status, 200);
         assert!(css.header("cache-control").starts_with("public"));
         assert!(css.header("content-type").starts_with("text/css"));
+        // Every page links the brand mark as its icon, and the path browsers ask for serves it.
+        assert!(private.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""), "{}", private.body);
+        for path in ["/static/favicon.svg", "/favicon.ico"] {
+            let icon = browser.get(path).await;
+            assert_eq!(icon.status, 200, "{path}");
+            assert_eq!(icon.header("content-type"), "image/svg+xml", "{path}");
+            assert!(icon.body.starts_with("<svg") && icon.body.contains("viewBox"), "{path}");
+        }
     }
 
     async fn bad_input_gets_a_clear_answer(engine) {
