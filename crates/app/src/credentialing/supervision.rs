@@ -932,11 +932,15 @@ impl App {
         };
         self.record(actor, AuditEvent::success(action).subject("group", id), meta)
             .await?;
-        let what = if approve {
+        let mut what = if approve {
             format!("The board approved your supervision group \"{}\".", group.name)
         } else {
             format!("The board did not approve your supervision group \"{}\".", group.name)
         };
+        // The note itself stays on the desk (e-mail carries links, not the board's words).
+        if !note.trim().is_empty() {
+            what.push_str(" The board added a note; read it on your supervision desk.");
+        }
         self.tell_party(&group.supervisor_id, what, "/supervision").await
     }
 }

@@ -293,7 +293,8 @@ struct DeskPage {
     awaiting: Vec<ContractLine>,
     contracts: Vec<ContractLine>,
     pending: Vec<SessionLine>,
-    groups: Vec<(String, i64, &'static str)>,
+    /// (name, size, where it stands, the board's note on its decision).
+    groups: Vec<(String, i64, &'static str, String)>,
     to_endorse: Vec<(String, String, String)>,
     group_name: String,
     group_size: String,
@@ -338,7 +339,7 @@ async fn desk_data(
                     (true, false) => "not approved",
                     (false, _) => "waiting for the board",
                 };
-                (g.name, g.size, status)
+                (g.name, g.size, status, g.decision_note.unwrap_or_default())
             })
             .collect(),
         to_endorse,

@@ -188,8 +188,13 @@ both_engines! {
         let groups = staff.get("/admin/supervision-groups").await;
         assert!(groups.contains("Thursday group"));
         let group_id = t.db.store.groups(None).await.unwrap()[0].id.clone();
-        let approved = staff.post(&format!("/admin/supervision-groups/{group_id}"), &[("csrf", &groups.csrf()), ("decision", "approve"), ("note", "fine")]).await;
+        let approved = staff.post(&format!("/admin/supervision-groups/{group_id}"), &[("csrf", &groups.csrf()), ("decision", "approve"), ("note", "Approved for peer consultation on Thursdays.")]).await;
         assert_eq!(approved.location(), "/admin/supervision-groups?done=decided");
+        // The staff note reaches the supervisor: the e-mail points to it, the desk shows it.
+        let (_, told) = t.last_mail("rivera@example.org").await;
+        assert!(told.contains("The board added a note") && !told.contains("peer consultation"), "{told}");
+        let desk = supervisor.get("/supervision").await;
+        assert!(desk.contains("Thursday group: 3 supervisees, approved. The board's note: Approved for peer consultation on Thursdays."), "{}", desk.body);
         let form = candidate.get("/portal/supervision").await;
         assert!(form.contains("Thursday group (3 supervisees)"));
         let date = (today - time::Duration::days(2)).to_string();
