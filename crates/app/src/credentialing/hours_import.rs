@@ -254,6 +254,33 @@ fn after_notes(text: &str) -> (usize, usize) {
     (start, line)
 }
 
+/// Blanks each line of `body` whose quotation marks do not pair up (no value of this file
+/// spans lines, so such a quote would swallow the lines after it), keeping the line count, and
+/// names them by line number. The header's own line cannot be set aside: the file is refused.
+fn set_aside_unclosed_quotes(body: &str, first_line: usize) -> Result<(String, Vec<usize>), String> {
+    let mut cleaned = String::with_capacity(body.len());
+    let mut unclosed = Vec::new();
+    let mut header_seen = false;
+    for (index, piece) in body.split_inclusive('\n').enumerate() {
+        let content = piece.trim_end_matches('\n');
+        let open = content.matches('"').count() % 2 == 1;
+        if open && !header_seen {
+            return Err(format!(
+                "Line {} (the row naming the columns) opens a quotation mark that is never closed. Close it and import the file again.",
+                first_line + index
+            ));
+        }
+        header_seen |= !content.trim().is_empty();
+        if open {
+            unclosed.push(first_line + index);
+            cleaned.push_str(&piece[content.len()..]);
+        } else {
+            cleaned.push_str(piece);
+        }
+    }
+    Ok((cleaned, unclosed))
+}
+
 /// Finds the line a record starts on. The reader reports where the previous record ended
 /// (before the blank lines it skips), so this skips those too and counts the line ends on
 /// the way, once, from one record to the next.
@@ -438,7 +465,10 @@ pub fn check_file(
     on_file: &HashMap<String, String>,
 ) -> Result<ImportPreview, String> {
     let (start, first_line) = after_notes(text);
-    let body = &text[start..];
+    // A quotation mark left open would swallow every line after it into one value: such a
+    // line is set aside (named below) and the rest of the file is read without it.
+    let (body, unclosed) = set_aside_unclosed_quotes(&text[start..], first_line)?;
+    let body = body.as_str();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -467,6 +497,16 @@ pub fn check_file(
     let mut ready = Vec::new();
     let mut errors = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    for row in unclosed {
+        total_rows += 1;
+        errors.push(RowError {
+            row,
+            column: String::new(),
+            message: format!(
+                "Row {row} opens a quotation mark that is never closed. Close it (or remove it); the other rows were read without this one."
+            ),
+        });
+    }
     for record in records {
         let record = record.map_err(|error| format!("The file could not be read as CSV: {error}."))?;
         if record.iter().all(|value| value.trim().is_empty()) {
@@ -730,6 +770,31 @@ mod tests {
                 .unwrap_err()
                 .contains("no rows")
         );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_named_by_its_line_and_the_rest_is_read() {
+        let text = "log,date,hours,mode,provider,title,split
+core_knowledge,2025-03-01,6,elearning,A,Course one,ethics=6
+clinical,2025-03-02,2,in_person,\"Harbour Clinic,Therapy,
+sar,2025-03-03,14,in_person,C,SAR,
+training,2025-03-04,3,elearning,D,\"Models, \"\"new\"\"\",theory_models=3
+core_knowledge,2025-03-05,2,elearning,E,Course two,ethics=2
+";
+        let preview = check(text).unwrap_or_else(|message| panic!("{message}"));
+        assert_eq!(preview.total_rows, 5, "every row is counted, the broken one too");
+        assert_eq!(preview.ready.len(), 4, "{:?}", preview.errors);
+        assert_eq!(preview.errors.len(), 1);
+        assert_eq!(preview.errors[0].row, 3);
+        assert!(
+            preview.errors[0]
+                .message
+                .contains("opens a quotation mark that is never closed")
+        );
+        assert_eq!(preview.ready[3].row, 6, "rows after it keep their line numbers");
+        assert_eq!(preview.ready[2].entry.title, "Models, \"new\"");
+        let header = check("log,date,\"hours\nsar,2025-03-03,14,in_person,C,SAR,\n");
+        assert!(header.is_err_and(|message| message.contains("Line 1 (the row naming the columns)")));
     }
 
     #[test]
