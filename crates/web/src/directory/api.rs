@@ -56,12 +56,18 @@ pub(crate) fn directory_parameters(
             .explode(Some(true))
             .build()
     };
-    let whole = |minimum: usize, maximum: usize| {
-        ObjectBuilder::new()
+    // A whole number in range, or the empty value (which counts as absent, as for the lists).
+    let whole = |minimum: usize, maximum: usize| -> utoipa::openapi::Schema {
+        let number = ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(minimum))
             .maximum(Some(maximum))
-            .build()
+            .build();
+        let empty = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some([String::new()]))
+            .build();
+        utoipa::openapi::schema::AnyOfBuilder::new().item(number).item(empty).build().into()
     };
     let keys = |items: &[ListItem]| items.iter().map(|item| item.key.clone()).collect::<Vec<_>>();
     let codes = |table: &[(&str, &str)]| table.iter().map(|(code, _)| (*code).to_owned()).collect::<Vec<_>>();
@@ -78,7 +84,7 @@ pub(crate) fn directory_parameters(
         parameter(
             "radius",
             "Kilometres around `place` (default 25); ignored without `place`",
-            whole(1, usize::from(domain::directory::geo::Radius::MAX_KM)).into(),
+            whole(1, usize::from(domain::directory::geo::Radius::MAX_KM)),
         )
         .build(),
         parameter(
@@ -123,10 +129,10 @@ pub(crate) fn directory_parameters(
         parameter(
             "max_fee",
             "Lowest fee at most this (whole currency units), or a sliding scale",
-            whole(0, MAX_FEE as usize).into(),
+            whole(0, MAX_FEE as usize),
         )
         .build(),
-        parameter("page", "Page of results, from 1", whole(1, MAX_PAGE).into()).build(),
+        parameter("page", "Page of results, from 1", whole(1, MAX_PAGE)).build(),
     ]
 }
 
