@@ -67,7 +67,11 @@ pub(crate) fn directory_parameters(
             .schema_type(Type::String)
             .enum_values(Some([String::new()]))
             .build();
-        utoipa::openapi::schema::AnyOfBuilder::new().item(number).item(empty).build().into()
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(number)
+            .item(empty)
+            .build()
+            .into()
     };
     let keys = |items: &[ListItem]| items.iter().map(|item| item.key.clone()).collect::<Vec<_>>();
     let codes = |table: &[(&str, &str)]| table.iter().map(|(code, _)| (*code).to_owned()).collect::<Vec<_>>();
