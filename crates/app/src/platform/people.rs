@@ -245,16 +245,7 @@ impl App {
     /// (invite further ones from the People page).
     pub async fn create_first_admin(&self, email_input: &str, name_input: &str) -> AppResult<(EmailAddress, String)> {
         let mut errors = FieldErrors::new();
-        // The address is someone else's: an empty field asks for theirs, not "your" address.
-        let email = errors.check(
-            "email",
-            EmailAddress::parse(email_input).map_err(|error| match error {
-                domain::platform::email::EmailError::Empty => {
-                    "Enter the e-mail address of the person to invite.".to_owned()
-                }
-                other => other.to_string(),
-            }),
-        );
+        let email = errors.check("email", EmailAddress::parse(email_input));
         let name = errors.check("name", PersonName::parse(name_input));
         errors.into_result()?;
         let (Some(email), Some(name)) = (email, name) else {
