@@ -12,7 +12,7 @@
 // 4. Dr. Haddad reads the referral and accepts it; Dr. Novak sees it accepted.
 // 5. Board staff suspend her credential; the same search no longer finds her, at once.
 //
-// Needs SENSATE_BIN, SENSATE_GAZETTEER_DIR (absolute; scripts/test fetches the data) and, for
+// Needs SENSATE_BIN (the places are the ones built into the binary) and, for
 // PostgreSQL, SENSATE_TEST_POSTGRES_URL.
 
 import assert from 'node:assert/strict';
@@ -29,12 +29,6 @@ const STAFF = 'staff@demo.sensate.test';
 const CLIENT = 'Jesse Moreno';
 
 const getBrowser = useBrowser();
-
-function gazetteerDir() {
-  const dir = process.env.SENSATE_GAZETTEER_DIR;
-  assert.ok(dir && dir.startsWith('/'), 'SENSATE_GAZETTEER_DIR must name the fetched gazetteer (scripts/test sets it)');
-  return dir;
-}
 
 forEachEngine('directory', (engine, journey) => {
   let server;
@@ -69,13 +63,25 @@ forEachEngine('directory', (engine, journey) => {
   }
 
   before(async () => {
-    server = await startServer({ engine, args: ['--demo'], env: { SENSATE_GAZETTEER_DIR: gazetteerDir() } });
+    // A clean data directory and nothing else: the places come from the binary itself, as on
+    // a newcomer's first `serve --demo`.
+    server = await startServer({ engine, args: ['--demo'] });
     journey.server = server;
   });
 
   after(async () => {
     for (const context of contexts) await context.close();
     await server?.stop();
+  });
+
+  journey.step('a newcomer finds professionals near the page\'s own example ZIP with no other step', async () => {
+    const visitor = await pageOf('public');
+    await visit(visitor, `${server.baseUrl}/directory`);
+    await field(visitor, 'Postal code or city').fill('94108');
+    await visitor.getByLabel('Within', { exact: true }).selectOption('25');
+    await navigate(visitor, () => button(visitor, 'Search').click());
+    const heading = await visitor.getByRole('heading', { level: 2, name: /professionals? near San Francisco, CA 94108/ }).textContent();
+    assert.ok(Number.parseInt(heading, 10) >= 2, `professionals found within 25 km: ${heading}`);
   });
 
   journey.step('the professional fills her profile; a postal code not found gets suggestions', async () => {

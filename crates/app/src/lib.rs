@@ -37,8 +37,8 @@ pub struct AppConfig {
     pub session: SessionPolicy,
     /// Demo mode: demo accounts may sign in and the demo pages are served.
     pub demo: bool,
-    /// The board's name as shown on pages and in e-mail.
-    pub board_name: String,
+    /// Who the board is, on every page, document, credential and e-mail.
+    pub board: credentialing::board::BoardIdentity,
     pub mail: platform::mail::MailConfig,
     /// Where the key ring was loaded from, so rotation and reloads use the same source.
     pub key_source: platform::keys::KeySource,

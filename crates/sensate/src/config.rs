@@ -17,6 +17,13 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub public_url: Option<String>,
     pub board_name: Option<String>,
+    /// The board's identity beyond its name (certificates, letters, e-mail).
+    pub board_short_name: Option<String>,
+    pub board_address: Option<Vec<String>>,
+    /// A PNG file: the logo on certificates and letterheads (a drawn seal otherwise).
+    pub board_logo: Option<PathBuf>,
+    pub board_signatory_name: Option<String>,
+    pub board_signatory_title: Option<String>,
     pub key_file: Option<PathBuf>,
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
@@ -41,7 +48,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub public_url: Option<String>,
-    pub board_name: String,
+    pub board: app::credentialing::board::BoardIdentity,
     pub key_file: PathBuf,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
@@ -125,6 +132,42 @@ fn read_file(path: &Path, required: bool) -> anyhow::Result<FileConfig> {
     }
 }
 
+/// The board's identity: the environment over the file, a name alone giving its initials.
+fn board_identity(file: &FileConfig) -> anyhow::Result<app::credentialing::board::BoardIdentity> {
+    let name = env("SENSATE_BOARD_NAME")
+        .or(file.board_name.clone())
+        .unwrap_or_else(|| "Certification Board".into());
+    let mut board = app::credentialing::board::BoardIdentity::named(&name);
+    if let Some(short) = env("SENSATE_BOARD_SHORT_NAME").or(file.board_short_name.clone()) {
+        board.short_name = short.trim().to_owned();
+    }
+    // In the environment, address lines are separated by "|".
+    if let Some(lines) = env("SENSATE_BOARD_ADDRESS")
+        .map(|text| text.split('|').map(str::to_owned).collect())
+        .or(file.board_address.clone())
+    {
+        board.address = lines
+            .into_iter()
+            .map(|line: String| line.trim().to_owned())
+            .filter(|line| !line.is_empty())
+            .collect();
+    }
+    if let Some(path) = env("SENSATE_BOARD_LOGO").map(PathBuf::from).or(file.board_logo.clone()) {
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read the board logo {}", path.display()))?;
+        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            bail!("the board logo {} is not a PNG image", path.display());
+        }
+        board.logo_png = Some(bytes);
+    }
+    board.signatory_name = env("SENSATE_BOARD_SIGNATORY_NAME")
+        .or(file.board_signatory_name.clone())
+        .unwrap_or_default();
+    board.signatory_title = env("SENSATE_BOARD_SIGNATORY_TITLE")
+        .or(file.board_signatory_title.clone())
+        .unwrap_or_default();
+    Ok(board)
+}
+
 impl Config {
     pub fn load(overrides: Overrides) -> anyhow::Result<Config> {
         let (path, required) = match env("SENSATE_CONFIG") {
@@ -132,6 +175,7 @@ impl Config {
             None => (PathBuf::from("sensate.toml"), false),
         };
         let file = read_file(&path, required)?;
+        let board = board_identity(&file)?;
 
         let data_dir = overrides
             .data_dir
@@ -187,9 +231,7 @@ impl Config {
             public_url: env("SENSATE_PUBLIC_URL")
                 .or(file.public_url)
                 .map(|u| u.trim_end_matches('/').to_owned()),
-            board_name: env("SENSATE_BOARD_NAME")
-                .or(file.board_name)
-                .unwrap_or_else(|| "Certification Board".into()),
+            board,
             key_file,
             session_idle_minutes: env_parse("SENSATE_SESSION_IDLE_MINUTES")?
                 .or(file.session_idle_minutes)
@@ -265,7 +307,12 @@ impl Config {
                 absolute_timeout: time::Duration::hours(self.session_absolute_hours),
             },
             demo,
-            board_name: self.board_name.clone(),
+            // The demo is its own board, whatever this installation is configured as.
+            board: if demo {
+                app::demo::demo_board()
+            } else {
+                self.board.clone()
+            },
             mail: app::platform::mail::MailConfig {
                 from: self.mail_from.clone(),
                 transport,
@@ -311,6 +358,33 @@ mod tests {
     }
 
     #[test]
+    fn the_board_identity_is_read_whole_and_a_logo_must_be_a_png() {
+        let file: FileConfig = toml::from_str(
+            "board_name = \"Ordre des Sexologues du Québec\"\nboard_address = [\"1 rue Sainte-Catherine\", \" \", \"Montréal QC\"]\nboard_signatory_name = \"Dr. Anne Roy\"\nboard_signatory_title = \"Présidente\"",
+        )
+        .unwrap();
+        let board = board_identity(&file).unwrap();
+        assert_eq!(board.name, "Ordre des Sexologues du Québec");
+        assert_eq!(board.short_name, "OSQ");
+        assert_eq!(board.address, ["1 rue Sainte-Catherine", "Montréal QC"]);
+        assert_eq!(
+            (board.signatory_name.as_str(), board.signatory_title.as_str()),
+            ("Dr. Anne Roy", "Présidente")
+        );
+        assert_eq!(board.logo_png, None);
+        let dir = std::env::temp_dir().join(format!("sensate-logo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("logo.jpg"), b"\xff\xd8\xff\xe0 not a png").unwrap();
+        let with_logo = FileConfig {
+            board_logo: Some(dir.join("logo.jpg")),
+            ..FileConfig::default()
+        };
+        let refused = board_identity(&with_logo).unwrap_err().to_string();
+        assert!(refused.contains("is not a PNG image"), "{refused}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("lisen = \"x\"").is_err());
     }
@@ -322,7 +396,7 @@ mod tests {
             data_dir: "d".into(),
             database_url: "postgres://u:dbsecret@h/x".into(),
             public_url: None,
-            board_name: "B".into(),
+            board: app::credentialing::board::BoardIdentity::named("B"),
             key_file: "k".into(),
             session_idle_minutes: 30,
             session_absolute_hours: 12,

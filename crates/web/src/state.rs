@@ -76,9 +76,9 @@ impl ServerState {
     }
 
     /// Called once the database is migrated and the keys are loaded.
-    pub fn set_ready(&self, app: App, board_name: String) {
+    pub fn set_ready(&self, app: App) {
         if let Ok(mut name) = self.inner.board_name.write() {
-            *name = board_name;
+            name.clone_from(&app.config().board.name);
         }
         let _ = self.inner.app.set(app);
     }

@@ -237,6 +237,27 @@ struct CachedList {
     signed_at: OffsetDateTime,
 }
 
+/// The badge subject's id for a credential: a name-based UUID (RFC 9562 version 8) from a hash
+/// of the credential's record id, so every download names the same subject and the id says
+/// nothing about the holder.
+pub fn subject_id(credential_id: &str) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(format!("sensate badge subject {credential_id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 impl App {
     /// The program version a credential was issued under (or the one in force).
     pub(crate) async fn program_of(&self, code: &str, version: &str) -> Option<Program> {
@@ -552,12 +573,12 @@ impl App {
         let public_url = self.config().public_url.clone();
         let facts = BadgeFacts {
             issuer_did: self.issuer_did(),
-            issuer_name: self.config().board_name.clone(),
+            issuer_name: self.config().board.name.clone(),
             issuer_url: public_url.clone(),
             verification_url: self.verification_url(&credential.number),
             credential_number: credential.number.clone(),
             holder_name: credential.holder_name.clone(),
-            holder_id: None,
+            subject_id: subject_id(&credential.id),
             program_code: program.code.to_string(),
             program_name: program.name.clone(),
             program_description: program.summary.clone(),
@@ -598,7 +619,7 @@ impl App {
         let credential = self.credential_for_download(actor, number, meta).await?;
         let view = self.public_view(&credential).await?;
         let certificate = print::Certificate {
-            board_name: self.config().board_name.clone(),
+            board_name: self.config().board.name.clone(),
             holder_name: view.holder_name.clone(),
             credential_name: view.program_name.clone(),
             credential_short: view.program_code.clone(),
@@ -656,7 +677,7 @@ impl App {
             "@context": ["https://www.w3.org/ns/credentials/v2"],
             "id": url,
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-            "issuer": { "id": did, "name": self.config().board_name },
+            "issuer": { "id": did, "name": self.config().board.name },
             "validFrom": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "credentialSubject": {
                 "id": format!("{url}#list"),
@@ -743,7 +764,7 @@ impl App {
                     "text": format!("{} ({})", view.program_name, view.status.as_str()),
                 },
                 "period": { "start": view.valid_from.to_string(), "end": view.valid_until.to_string() },
-                "issuer": { "display": self.config().board_name, "identifier": { "value": self.issuer_did() } },
+                "issuer": { "display": self.config().board.name, "identifier": { "value": self.issuer_did() } },
                 "extension": [{
                     "url": format!("{public_url}/fhir/StructureDefinition/credential-status"),
                     "valueCode": view.status.as_str(),
@@ -989,6 +1010,21 @@ pub fn read_vc_jwt(token: &str, keys: &[vault::PublicJwk], issuer: &str) -> AppR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_badge_subject_id_is_a_stable_version_8_uuid_per_credential() {
+        let id = subject_id("01JD4W0QX8R5T2K9M3N6P7V1ZB");
+        assert_eq!(id, subject_id("01JD4W0QX8R5T2K9M3N6P7V1ZB"));
+        assert_ne!(id, subject_id("01JD4W0QX8R5T2K9M3N6P7V1ZC"));
+        let uuid = id.strip_prefix("urn:uuid:").unwrap();
+        let groups: Vec<usize> = uuid.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert_eq!(&uuid[14..15], "8", "version 8");
+        assert!(
+            matches!(&uuid[19..20], "8" | "9" | "a" | "b"),
+            "RFC 9562 variant: {uuid}"
+        );
+    }
 
     #[test]
     fn status_positions_are_distinct_within_a_list_and_move_on_to_the_next_list() {

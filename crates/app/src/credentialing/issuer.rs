@@ -112,7 +112,9 @@ impl App {
             .map(|key| {
                 serde_json::json!({
                     "id": key.kid,
-                    "type": "JsonWebKey2020",
+                    // The Controlled Identifiers type for a JWK, which did:web documents and
+                    // VC 2.0 verifiers now expect (JsonWebKey2020 is its superseded draft).
+                    "type": "JsonWebKey",
                     "controller": did,
                     "publicKeyJwk": { "kty": key.kty, "crv": key.crv, "x": key.x },
                 })
@@ -120,7 +122,7 @@ impl App {
             .collect();
         let ids: Vec<&str> = keys.iter().map(|key| key.kid.as_str()).collect();
         Ok(serde_json::json!({
-            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
+            "@context": ["https://www.w3.org/ns/did/v1", "https://www.w3.org/ns/cid/v1"],
             "id": did,
             "verificationMethod": methods,
             "assertionMethod": ids,

@@ -3,6 +3,7 @@
 //! credentials and their verification, renewal and the credential lifecycle.
 
 pub mod applications;
+pub mod board;
 pub mod credentials;
 pub mod documents;
 pub mod evidence;

@@ -1310,16 +1310,27 @@ impl App {
     /// The decision letter as a PDF.
     pub async fn decision_letter_pdf(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<Vec<u8>> {
         let letter = self.decision_letter(actor, id, meta).await?;
-        let board = self.config().board_name.clone();
+        let board = &self.config().board;
+        let mut board_address = board.address.clone();
+        board_address.push(self.config().public_url.clone());
+        let signature = if board.signatory_name.is_empty() {
+            vec!["Certification Committee".to_owned(), board.name.clone()]
+        } else {
+            vec![
+                board.signatory_name.clone(),
+                board.signatory_title.clone(),
+                board.name.clone(),
+            ]
+        };
         let printed = print::Letter {
-            board_name: board.clone(),
-            board_address: vec![self.config().public_url.clone()],
+            board_name: board.name.clone(),
+            board_address,
             date: letter.date,
             recipient_name: letter.recipient_name,
             recipient_lines: vec![letter.recipient_email],
             subject: letter.subject,
             paragraphs: letter.paragraphs,
-            signature: vec!["Certification Committee".to_owned(), board],
+            signature,
             reference: letter.reference,
         };
         print::letter_pdf(&printed).map_err(|e| AppError::internal(anyhow::anyhow!("letter: {e}")))

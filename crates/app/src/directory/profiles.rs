@@ -246,6 +246,9 @@ pub struct DirectorySearch {
     pub place: Option<Place>,
     /// Set when the place was not found: the nearest spellings or codes.
     pub place_suggestions: Option<Vec<Place>>,
+    /// Set when the place could not be looked up because this installation holds no places
+    /// at all (nothing the visitor typed is wrong).
+    pub places_missing: bool,
     pub total: usize,
     pub results: Vec<ResultCard>,
     pub facets: FacetView,
@@ -902,6 +905,7 @@ impl App {
             query: query.clone(),
             place: None,
             place_suggestions: None,
+            places_missing: false,
             total: 0,
             results: Vec::new(),
             facets: FacetView::default(),
@@ -922,6 +926,7 @@ impl App {
                     answer.place = Some(place);
                 }
                 PlaceLookup::NotFound { suggestions } => {
+                    answer.places_missing = suggestions.is_empty() && self.gazetteer_is_empty().await?;
                     answer.place_suggestions = Some(suggestions);
                     return Ok(answer);
                 }

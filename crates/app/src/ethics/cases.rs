@@ -560,7 +560,7 @@ impl App {
             .await?;
         let what = format!(
             "The ethics committee of {} has finished its work on the concern you raised, case {}. Thank you for bringing it to the board. If the outcome affects the professional's credential, their public verification page shows it.",
-            self.config().board_name,
+            self.config().board.name,
             case.reference
         );
         self.send_mail(
@@ -710,7 +710,7 @@ impl App {
             Ok(case) => {
                 let what = format!(
                     "Thank you for raising your concern with {}. We received it and opened ethics case {}: please quote this reference whenever you write to us about it.\n\nThe ethics committee reads every complaint. If it needs more from you, it will write to this address. For your privacy and the professional's, this message does not repeat what you wrote.",
-                    self.config().board_name,
+                    self.config().board.name,
                     case.reference
                 );
                 self.send_mail(

@@ -331,7 +331,7 @@ impl App {
 
     /// A message ready for the outbox (for callers that queue it in their own transaction).
     pub(crate) fn compose_mail(&self, to: &str, mail: Mail<'_>) -> AppResult<OutgoingEmail> {
-        let (subject, text) = mail.render(&self.config().board_name);
+        let (subject, text) = mail.render(&self.config().board.name);
         Ok(OutgoingEmail {
             id: crate::platform::random::new_id::<RecordId>()?,
             recipient: to.to_owned(),

@@ -114,7 +114,7 @@ impl App {
             .subject("invitation", email.as_str())
             .detail(role.as_str());
         self.record(actor, event, meta).await?;
-        let board = self.config().board_name.clone();
+        let board = self.config().board.name.clone();
         let mail = Mail::Invitation {
             role: role.label(),
             board: &board,

@@ -30,9 +30,10 @@ pub struct BadgeFacts {
     pub verification_url: String,
     pub credential_number: String,
     pub holder_name: String,
-    /// The holder's identifier, if they have one to bind (a DID or a URL); otherwise the
-    /// credential is bound to the name and number.
-    pub holder_id: Option<String>,
+    /// The subject's id (`credentialSubject.id` and the JWT's `sub`, which OB 3.0 and VC-JWT
+    /// require to be equal): the holder's DID when they have one, else a `urn:uuid:` that
+    /// stands for the holder of this credential and reveals nothing about them.
+    pub subject_id: String,
     pub program_code: String,
     pub program_name: String,
     pub program_description: String,
@@ -81,13 +82,9 @@ pub fn open_badge_credential(facts: &BadgeFacts) -> Value {
             "humanCode": facts.program_code,
         },
     });
-    if let (Some(id), Some(map)) = (&facts.holder_id, subject.as_object_mut()) {
-        map.insert("id".into(), json!(id));
+    if let Some(map) = subject.as_object_mut() {
+        map.insert("id".into(), json!(facts.subject_id));
     }
-    let sub = facts
-        .holder_id
-        .clone()
-        .unwrap_or_else(|| facts.verification_url.clone());
     json!({
         "@context": [
             "https://www.w3.org/ns/credentials/v2",
@@ -108,7 +105,7 @@ pub fn open_badge_credential(facts: &BadgeFacts) -> Value {
         "credentialStatus": [status(&facts.revocation, "revocation"), status(&facts.suspension, "suspension")],
         // Registered JWT claims, the same facts for generic JWT verifiers.
         "iss": facts.issuer_did,
-        "sub": sub,
+        "sub": facts.subject_id,
         "jti": facts.verification_url,
         "iat": facts.issued_at.unix_timestamp(),
         "nbf": facts.valid_from.unix_timestamp(),
@@ -129,7 +126,7 @@ mod tests {
             verification_url: "https://board.example/verify/CST-2026-000123-46".into(),
             credential_number: "CST-2026-000123-46".into(),
             holder_name: "Taylor Brooks".into(),
-            holder_id: None,
+            subject_id: "urn:uuid:5f0c7b0e-3d1a-8c4e-9a7b-2f6d1e8c4a90".into(),
             program_code: "CST".into(),
             program_name: "Certified Sex Therapist".into(),
             program_description: "A licensed clinician trained to provide psychotherapy for sexual concerns.".into(),
@@ -167,9 +164,14 @@ mod tests {
             "https://board.example/programs/CST/2025.T.1"
         );
         assert_eq!(credential["credentialSubject"]["type"], json!(["AchievementSubject"]));
-        assert!(
-            credential["credentialSubject"].get("id").is_none(),
-            "no holder id to bind"
+        assert_eq!(
+            credential["credentialSubject"]["id"],
+            "urn:uuid:5f0c7b0e-3d1a-8c4e-9a7b-2f6d1e8c4a90"
+        );
+        assert_eq!(credential["sub"], credential["credentialSubject"]["id"]);
+        assert_eq!(
+            credential["credentialSubject"]["identifier"][0]["identityHash"], "CST-2026-000123-46",
+            "the credential number stays an identifier"
         );
     }
 
@@ -186,7 +188,7 @@ mod tests {
         assert_eq!(credential["exp"], datetime!(2029-11-23 23:59:59 UTC).unix_timestamp());
         assert_eq!(credential["jti"], credential["id"]);
         let bound = BadgeFacts {
-            holder_id: Some("did:example:holder".into()),
+            subject_id: "did:example:holder".into(),
             ..facts()
         };
         let credential = open_badge_credential(&bound);

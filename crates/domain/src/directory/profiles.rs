@@ -580,6 +580,18 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
+    /// Whether anything narrows the search beyond its place or telehealth jurisdiction.
+    pub fn has_filters(&self) -> bool {
+        !(self.concerns.is_empty()
+            && self.formats.is_empty()
+            && self.languages.is_empty()
+            && self.kinds.is_empty()
+            && self.populations.is_empty()
+            && self.insurers.is_empty())
+            || self.accepting_only
+            || self.max_fee.is_some()
+    }
+
     /// Reads a search from query-string pairs. Unknown parameter names are ignored (links
     /// carry tracking tags), and so are empty values (a form's empty fields); unknown values, a
     /// radius out of range, a page out of range and an oversized query are refused with a

@@ -216,6 +216,20 @@ impl SearchPage {
         }
     }
 
+    fn jurisdiction_name(&self, code: &Option<String>) -> &'static str {
+        code.as_deref()
+            .and_then(|code| JURISDICTIONS.iter().find(|(c, _)| *c == code))
+            .map_or("that jurisdiction", |(_, name)| name)
+    }
+
+    fn radius_km(&self) -> u16 {
+        self.typed
+            .radius
+            .trim()
+            .parse()
+            .unwrap_or(domain::directory::geo::Radius::DEFAULT_KM)
+    }
+
     fn kind_names(&self, kinds: &[CredentialKind]) -> String {
         kinds.iter().map(|k| kind_name(*k)).collect::<Vec<_>>().join(", ")
     }

@@ -102,6 +102,30 @@ fn independent_verify(
     (output.status.success(), answer)
 }
 
+/// Runs openbadgeslib (PyPI), a published Open Badges 3.0 verifier, against the running
+/// server: it resolves the issuer's did:web and fetches the status lists itself. Off the
+/// runtime's thread, since the server it asks runs on this runtime.
+async fn openbadgeslib_verify(python: &str, dir: &std::path::Path, token: &str, base: &str) -> serde_json::Value {
+    std::fs::write(dir.join("badge.jwt"), token).unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/independent/verify_openbadges.py"
+    );
+    let mut command = std::process::Command::new(python);
+    command.arg(script).arg(dir.join("badge.jwt")).arg(base);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "openbadgeslib did not run: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 both_engines! {
     async fn an_independent_verifier_accepts_an_issued_badge_and_reads_its_status_bit(engine) {
         let Some(python) = independent_python() else { return };
@@ -110,6 +134,15 @@ both_engines! {
         let holder = t.signed_in("holder@practice.test", &[domain::Role::Candidate]).await;
         let holder_id = t.actor("holder@practice.test").await.user_id;
         let today = t.app.today();
+        // A membership in good standing, or the credential shows lapsed (its suspension bit).
+        let membership = store::credentialing::evidence::MembershipRow {
+            id: app::platform::random::id().unwrap(),
+            kind: "early_career".into(),
+            valid_from: (today - time::Duration::days(30)).to_string(),
+            valid_until: None,
+            document_id: None,
+        };
+        t.db.store.insert_membership(holder_id.as_str(), &membership, t.app.now()).await.unwrap();
         let credential = t.app.record_existing_credential(&holder_id, "CSE", today - time::Duration::days(30), today + time::Duration::days(1000)).await.unwrap();
         let number = credential.number.clone();
 
@@ -138,6 +171,13 @@ both_engines! {
         assert_eq!(answer["verified"], true);
         assert_eq!(answer["types"], serde_json::json!(["VerifiableCredential", "OpenBadgeCredential"]));
         assert_eq!(answer["revoked"], false);
+        assert_eq!(claims["sub"], claims["credentialSubject"]["id"], "OB 3.0: sub is the subject's id");
+        assert!(claims["sub"].as_str().unwrap().starts_with("urn:uuid:"), "{claims}");
+        let strict = openbadgeslib_verify(&python, dir.path(), &token, &t.base).await;
+        assert_eq!(strict["valid"], true, "openbadgeslib: {strict}");
+        assert_eq!(strict["issuer_did"], t.app.issuer_did().as_str());
+        let document: serde_json::Value = serde_json::from_str(&visitor.get("/.well-known/did.json").await.body).unwrap();
+        assert_eq!(document["verificationMethod"][0]["type"], "JsonWebKey");
 
         // Staff revoke it: the served list flips at once and the verifier reads the bit.
         t.user("registrar@board.test", &[domain::Role::BoardStaff]).await;
@@ -148,6 +188,8 @@ both_engines! {
         assert_ne!(revoked.header("etag"), etag);
         let (ok, answer) = independent_verify(&python, dir.path(), &token, &jwks, Some(&revoked.body));
         assert!(ok && answer["revoked"] == true, "the bit flips: {answer}");
+        let strict = openbadgeslib_verify(&python, dir.path(), &token, &t.base).await;
+        assert_eq!((&strict["valid"], &strict["revoked"]), (&serde_json::json!(false), &serde_json::json!(true)), "openbadgeslib: {strict}");
         let page = visitor.get(&format!("/verify/{number}")).await;
         assert!(page.contains(">revoked<") && page.contains("Revoked after an ethics committee finding."), "{}", page.body);
 

@@ -216,3 +216,41 @@ both_engines! {
         assert_eq!(visitor.get("/directory/0123456789abcdef0123456789abcdef").await.status, 404);
     }
 }
+
+both_engines! {
+    async fn the_shipped_places_are_found_and_no_places_is_not_the_visitors_fault(engine) {
+        let t = TestApp::start(engine).await;
+        let visitor = t.client();
+        // No places at all: the page says so and how to load them, not that 94108 was mistyped.
+        let bare = visitor.get("/directory?place=94108&radius=25").await;
+        assert_eq!(bare.status, 200, "{}", bare.body);
+        assert!(bare.contains("This directory cannot search by place yet"), "{}", bare.body);
+        assert!(bare.contains("sensate gazetteer import"), "{}", bare.body);
+        assert!(!bare.contains("We could not find"), "{}", bare.body);
+
+        // The places built into the binary (what a first start loads into an empty table).
+        let summary = t.app.import_shipped_gazetteer().await.unwrap();
+        assert!(summary.postal_codes > 40_000 && summary.cities > 20_000, "{summary:?}");
+        assert!(!t.app.gazetteer_is_empty().await.unwrap());
+        let sources = t.app.gazetteer_sources().await.unwrap();
+        assert!(sources.iter().all(|s| s.package.starts_with("shipped places from ") && s.license == "CC BY 4.0"), "{sources:?}");
+        for (typed, found) in [("94108", "San Francisco, CA 94108"), ("M5V 2T6", "ON M5V"), ("Portland, OR", "Portland, OR")] {
+            let page = visitor.get(&format!("/directory?place={}&radius=25", typed.replace(' ', "+").replace(',', "%2C"))).await;
+            assert!(page.contains(found), "{typed}: {}", page.body);
+            // Nobody is listed yet: said plainly, with no filter blamed.
+            assert!(page.contains("No one is listed within 25 km of "), "{typed}: {}", page.body);
+        }
+        let (_, _) = therapist(&t, "maria@mission-clinic.test").await;
+        let professional = t.client();
+        professional.sign_in("maria@mission-clinic.test", crate::support::PASSWORD).await;
+        let saved = professional.submit("/portal/profile", "/portal/profile", PROFILE).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let found = visitor.get("/directory?place=94108&radius=25").await;
+        assert!(found.contains("1 professional near San Francisco, CA 94108"), "{}", found.body);
+
+        // Telehealth only, in a jurisdiction where no one is licensed: no filter is blamed.
+        let tele = visitor.get("/directory?telehealth=US-NY").await;
+        assert!(tele.contains("No one offers telehealth there yet") && tele.contains("New York"), "{}", tele.body);
+        assert!(!tele.contains("No one matches every filter"), "{}", tele.body);
+    }
+}

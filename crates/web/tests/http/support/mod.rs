@@ -53,7 +53,12 @@ impl TestApp {
             public_url: base.clone(),
             session: domain::platform::session::SessionPolicy::default(),
             demo: options.demo,
-            board_name: "Test Board".into(),
+            board: app::credentialing::board::BoardIdentity {
+                address: vec!["12 Test Street".into(), "Testville, CA 94000".into()],
+                signatory_name: "Dr. Tess Signer".into(),
+                signatory_title: "Chair, Certification Committee".into(),
+                ..app::credentialing::board::BoardIdentity::named("Test Board of Sexuality Professionals")
+            },
             mail: app::platform::mail::MailConfig {
                 from: "Sensate <no-reply@sensate.test>".into(),
                 transport: app::platform::mail::MailTransport::Outbox {
@@ -73,7 +78,7 @@ impl TestApp {
             app.load_demo_if_empty().await.unwrap();
         }
         let state = ServerState::new(db.store.clone(), ServerConfig::for_public_url(&base, options.demo));
-        state.set_ready(app.clone(), "Test Board".into());
+        state.set_ready(app.clone());
         tokio::spawn(web::serve(listener, state, std::future::pending()));
         TestApp {
             base,
