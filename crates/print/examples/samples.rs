@@ -1,5 +1,7 @@
 //! Writes sample certificates and letters to a directory, for looking at the layouts:
-//! `cargo run -p print --example samples -- /tmp/samples`, then e.g. `pdftoppm -png -r 60`.
+//! `cargo run -p print --example samples -- /tmp/samples [logo.png]`, then e.g.
+//! `pdftoppm -png -r 60`. With a logo, the certificates and the letter are written a second time
+//! with it.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -52,6 +54,7 @@ fn letter() -> Letter {
 fn main() -> Result<(), Box<dyn Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "samples".into()));
     std::fs::create_dir_all(&dir)?;
+    let logo = std::env::args().nth(2).map(std::fs::read).transpose()?;
     let names = [
         ("latin", "Zoë Ågren-Müller"),
         ("vietnamese", "Nguyễn Thị Minh"),
@@ -73,5 +76,22 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     std::fs::write(dir.join("letter.pdf"), letter_pdf(&letter())?)?;
+    if let Some(logo) = logo {
+        let with_logo = Certificate {
+            logo_png: Some(logo.clone()),
+            ..certificate("Zoë Ågren-Müller")
+        };
+        for (size, suffix) in [(CertificateSize::Wall, "wall"), (CertificateSize::Wallet, "wallet")] {
+            std::fs::write(
+                dir.join(format!("logo-{suffix}.pdf")),
+                certificate_pdf(&with_logo, size)?,
+            )?;
+        }
+        let letter = Letter {
+            logo_png: Some(logo),
+            ..letter()
+        };
+        std::fs::write(dir.join("logo-letter.pdf"), letter_pdf(&letter)?)?;
+    }
     Ok(())
 }

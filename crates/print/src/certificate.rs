@@ -6,8 +6,9 @@
 use crate::date::document_date;
 use crate::doc::{ACCENT, GOLD, INK, Meta, Painter, SECONDARY, Style, document, finish, page_settings, png};
 use crate::fonts::{Face, Fonts};
+use crate::seal::{self, Anchor};
 use crate::text::{fit_size, shape, wrap};
-use crate::{Certificate, CertificateSize, PrintError, qr, seal};
+use crate::{Certificate, CertificateSize, PrintError, qr};
 
 /// US Letter landscape.
 const WALL: (f32, f32) = (792.0, 612.0);
@@ -166,7 +167,14 @@ impl Card<'_> {
             diamond(painter, x, y, 4.0);
         }
 
-        seal::draw(painter, self.logo, &certificate.board_short_name, (center, 86.0), 36.0);
+        seal::draw(
+            painter,
+            self.logo,
+            &certificate.board_short_name,
+            Anchor::Center(center),
+            86.0,
+            (240.0, 72.0),
+        );
 
         let board = painter.fitted(
             Style::new(Face::Serif, 24.0).color(ACCENT),
@@ -241,14 +249,15 @@ impl Card<'_> {
         painter.frame(7.0, 7.0, width - 14.0, height - 14.0, 0.4, GOLD);
 
         // Header: the mark, with the board's name and the connective beside it.
-        seal::draw(
+        let mark_width = seal::draw(
             painter,
             self.logo,
             &certificate.board_short_name,
-            (left + 14.0, 29.0),
-            14.0,
+            Anchor::Left(left),
+            29.0,
+            (72.0, 28.0),
         );
-        let header_x = left + 34.0;
+        let header_x = left + mark_width + 7.0;
         let header_width = width - WALLET_MARGIN - header_x;
         let board = painter.fitted(
             Style::new(Face::SansBold, 8.0).color(ACCENT),

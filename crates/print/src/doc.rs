@@ -116,6 +116,17 @@ pub(crate) fn png(bytes: &[u8]) -> Result<Image, PrintError> {
     Image::from_png(bytes.to_vec().into(), false).map_err(PrintError::Logo)
 }
 
+/// The size at which `image` fills as much of a `max_width` x `max_height` box as it can without
+/// distorting.
+pub(crate) fn fit_image(image: &Image, max_width: f32, max_height: f32) -> (f32, f32) {
+    let (pixels_wide, pixels_high) = image.size();
+    if pixels_wide == 0 || pixels_high == 0 {
+        return (0.0, 0.0);
+    }
+    let scale = (max_width / pixels_wide as f32).min(max_height / pixels_high as f32);
+    (pixels_wide as f32 * scale, pixels_high as f32 * scale)
+}
+
 /// Drawing on one page.
 pub(crate) struct Painter<'s, 'p> {
     surface: &'s mut Surface<'p>,
@@ -257,23 +268,13 @@ impl<'s, 'p> Painter<'s, 'p> {
         }
     }
 
-    /// Draws `image` scaled to fit inside the box at (`x`, `y`), keeping its aspect ratio, centred
-    /// in the box. Returns the drawn width and height.
-    pub(crate) fn image(&mut self, image: Image, x: f32, y: f32, max_width: f32, max_height: f32) -> (f32, f32) {
-        let (pixels_wide, pixels_high) = image.size();
-        if pixels_wide == 0 || pixels_high == 0 {
-            return (0.0, 0.0);
-        }
-        let scale = (max_width / pixels_wide as f32).min(max_height / pixels_high as f32);
-        let (width, height) = (pixels_wide as f32 * scale, pixels_high as f32 * scale);
+    /// Draws `image` with its top-left corner at (`x`, `y`), `width` x `height` points.
+    pub(crate) fn image(&mut self, image: Image, (x, y): (f32, f32), (width, height): (f32, f32)) {
         if let Some(size) = Size::from_wh(width, height) {
-            let left = x + (max_width - width) / 2.0;
-            let top = y + (max_height - height) / 2.0;
-            self.surface.push_transform(&Transform::from_translate(left, top));
+            self.surface.push_transform(&Transform::from_translate(x, y));
             self.surface.draw_image(image, size);
             self.surface.pop();
         }
-        (width, height)
     }
 
     fn draw(&mut self, path: PathBuilder) {

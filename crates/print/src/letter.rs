@@ -5,7 +5,7 @@
 use crate::Letter;
 use crate::PrintError;
 use crate::date::document_date;
-use crate::doc::{Meta, Painter, SECONDARY, Style, document, finish, page_settings, png};
+use crate::doc::{Meta, Painter, SECONDARY, Style, document, finish, fit_image, page_settings, png};
 use crate::fonts::{Face, Fonts};
 use crate::text::wrap;
 
@@ -25,9 +25,9 @@ const BODY_LEADING: f32 = 15.0;
 const PARAGRAPH_GAP: f32 = 8.0;
 const BLOCK_GAP: f32 = 15.0;
 
-/// The letterhead logo's box, at the right of the letterhead; the text beside it wraps short of it.
-const LOGO_WIDTH: f32 = 140.0;
-const LOGO_HEIGHT: f32 = 54.0;
+/// The letterhead logo's largest size, top right; the letterhead text beside it wraps short of it.
+const LOGO_MAX_WIDTH: f32 = 180.0;
+const LOGO_MAX_HEIGHT: f32 = 54.0;
 const LOGO_GAP: f32 = 16.0;
 
 /// A line of text placed on a page.
@@ -111,21 +111,26 @@ impl Flow {
 pub(crate) fn render(letter: &Letter) -> Result<Vec<u8>, PrintError> {
     let fonts = Fonts::get()?;
     let logo = letter.logo_png.as_deref().map(png).transpose()?;
+    let logo_size = logo
+        .as_ref()
+        .map(|image| fit_image(image, LOGO_MAX_WIDTH, LOGO_MAX_HEIGHT));
     let mut flow = Flow::new(fonts);
 
-    // Letterhead, kept clear of the logo and ruled off below both.
-    let head_width = if logo.is_some() {
-        TEXT_WIDTH - LOGO_WIDTH - LOGO_GAP
-    } else {
-        TEXT_WIDTH
+    // Letterhead, kept clear of the logo and ruled off below both. The logo's top sits level with
+    // the top of the board name's capitals.
+    let logo_top = TOP + 5.0;
+    let head_width = match logo_size {
+        Some((width, _)) => TEXT_WIDTH - width - LOGO_GAP,
+        None => TEXT_WIDTH,
     };
     flow.wrapped(Style::new(Face::SansBold, 15.0), 18.0, head_width, &letter.board_name);
     let address = Style::new(Face::Sans, 9.0).color(SECONDARY);
     for line in &letter.board_address {
         flow.wrapped(address, 11.5, head_width, line);
     }
-    if logo.is_some() {
-        flow.y = flow.y.max(TOP + LOGO_HEIGHT - 8.0);
+    if let Some((_, height)) = logo_size {
+        // The rule goes under whichever is lower, the text or the logo.
+        flow.y = flow.y.max(logo_top + height - 2.0);
     }
     flow.gap(8.0);
     flow.rule();
@@ -177,9 +182,9 @@ pub(crate) fn render(letter: &Letter) -> Result<Vec<u8>, PrintError> {
         let mut surface = pdf_page.surface();
         let mut painter = Painter::new(&mut surface, fonts);
         if index == 0
-            && let Some(image) = logo.clone()
+            && let (Some(image), Some((width, height))) = (logo.clone(), logo_size)
         {
-            painter.image(image, RIGHT - LOGO_WIDTH, TOP - 4.0, LOGO_WIDTH, LOGO_HEIGHT);
+            painter.image(image, (RIGHT - width, logo_top), (width, height));
         }
         draw_page(&mut painter, page, &letter.reference, index + 1, count);
     }

@@ -5,24 +5,42 @@
 
 use krilla::image::Image;
 
-use crate::doc::{ACCENT, GOLD, Painter, Style, WHITE};
+use crate::doc::{ACCENT, GOLD, Painter, Style, WHITE, fit_image};
 use crate::fonts::Face;
 
-/// Draws the board's mark in the square of side `2 * radius` centred on `center`.
+/// Where the board's mark goes: a box whose left edge, or centre, is fixed.
+#[derive(Clone, Copy)]
+pub(crate) enum Anchor {
+    /// Centred horizontally on this x.
+    Center(f32),
+    /// Starting at this x.
+    Left(f32),
+}
+
+/// Draws the board's mark, vertically centred on `middle_y` and at most `height` tall: the seal is
+/// a circle of that diameter; a logo keeps its proportions and may be up to `max_width` wide, so a
+/// wide wordmark is not shrunk to a square. Returns the width drawn.
 pub(crate) fn draw(
     painter: &mut Painter<'_, '_>,
     logo: Option<Image>,
     short_name: &str,
-    center: (f32, f32),
-    radius: f32,
-) {
+    anchor: Anchor,
+    middle_y: f32,
+    (max_width, height): (f32, f32),
+) -> f32 {
+    let (width, drawn_height) = match &logo {
+        Some(image) => fit_image(image, max_width, height),
+        None => (height, height),
+    };
+    let left = match anchor {
+        Anchor::Center(x) => x - width / 2.0,
+        Anchor::Left(x) => x,
+    };
     match logo {
-        Some(image) => {
-            let side = 2.0 * radius;
-            painter.image(image, center.0 - radius, center.1 - radius, side, side);
-        }
-        None => seal(painter, short_name, center, radius),
+        Some(image) => painter.image(image, (left, middle_y - drawn_height / 2.0), (width, drawn_height)),
+        None => seal(painter, short_name, (left + width / 2.0, middle_y), height / 2.0),
     }
+    width
 }
 
 fn seal(painter: &mut Painter<'_, '_>, short_name: &str, (cx, cy): (f32, f32), radius: f32) {
