@@ -75,6 +75,31 @@ fn main() -> Result<(), Box<dyn Error>> {
             )?;
         }
     }
+    // Every field long, to see the shrinking and wrapping.
+    let stress = Certificate {
+        board_name: "The International Federation of Certifying Boards for Sexual Health Therapy and Counselling"
+            .into(),
+        board_short_name: "IFCBSHTC".into(),
+        credential_name: "Advanced Certified Sex Therapist and Clinical Supervisor in Couples Therapy".into(),
+        credential_short: "ACST-CS".into(),
+        explanation: "Qualified to provide sex therapy to individuals, couples and families, to supervise \
+                      therapists in training, and to teach accredited courses under the board’s ethics rules, \
+                      its continuing education requirements and the laws of the holder’s jurisdiction."
+            .into(),
+        credential_number: "ACST-CS-2026-000000123456-46".into(),
+        valid_from: "30 September 2026".into(),
+        valid_until: "29 September 2029".into(),
+        verification_url:
+            "https://verification.international-federation.example/credentials/ACST-CS-2026-000000123456-46".into(),
+        signatory_title: "Chair of the Certification and Professional Standards Committee".into(),
+        ..certificate("Maria Fernanda de los Ángeles Villaseñor-Montenegro y Castellanos-Oyarzábal")
+    };
+    for (size, suffix) in [(CertificateSize::Wall, "wall"), (CertificateSize::Wallet, "wallet")] {
+        std::fs::write(
+            dir.join(format!("stress-{suffix}.pdf")),
+            certificate_pdf(&stress, size)?,
+        )?;
+    }
     std::fs::write(dir.join("letter.pdf"), letter_pdf(&letter())?)?;
     if let Some(logo) = logo {
         let with_logo = Certificate {

@@ -189,15 +189,15 @@ impl Card<'_> {
 
         let name = painter.fitted(WALL_NAME, &certificate.holder_name, WALL_TEXT_WIDTH);
         painter.text_centered(center, 256.0, name, &certificate.holder_name);
-        painter.line((center - 230.0, 272.0), (center + 230.0, 272.0), 0.5, GOLD);
+        painter.line((center - 230.0, 277.0), (center + 230.0, 277.0), 0.5, GOLD);
 
-        painter.text_centered(center, 300.0, connective, "holds the credential");
+        painter.text_centered(center, 302.0, connective, "holds the credential");
         let heading = credential_heading(certificate);
         let credential = painter.fitted(Style::new(Face::Serif, 22.0).color(ACCENT), &heading, WALL_TEXT_WIDTH);
         painter.text_centered(center, 332.0, credential, &heading);
 
         let explanation = Style::new(Face::Sans, 11.0).color(SECONDARY);
-        let (explanation, lines) = wrap_within(painter, explanation, 520.0, 2, &certificate.explanation);
+        let (explanation, lines) = wrap_within(painter, explanation, 520.0, 3, &certificate.explanation);
         for (index, line) in lines.iter().enumerate() {
             painter.text_centered(center, 356.0 + index as f32 * 15.0, explanation, line);
         }
@@ -274,7 +274,7 @@ impl Card<'_> {
 
         let name = painter.fitted(WALLET_NAME, &certificate.holder_name, WALLET_TEXT_WIDTH);
         painter.text(left, 62.0, name, &certificate.holder_name);
-        painter.line((left, 66.5), (width - WALLET_MARGIN, 66.5), 0.3, GOLD);
+        painter.line((left, 68.5), (width - WALLET_MARGIN, 68.5), 0.3, GOLD);
 
         let heading = credential_heading(certificate);
         let credential = painter.fitted(
@@ -282,11 +282,11 @@ impl Card<'_> {
             &heading,
             WALLET_TEXT_WIDTH,
         );
-        painter.text(left, 76.0, credential, &heading);
+        painter.text(left, 77.5, credential, &heading);
         let explanation = Style::new(Face::Sans, 5.2).color(SECONDARY);
         let (explanation, lines) = wrap_within(painter, explanation, WALLET_TEXT_WIDTH, 2, &certificate.explanation);
         for (index, line) in lines.iter().enumerate() {
-            painter.text(left, 83.5 + index as f32 * 6.5, explanation, line);
+            painter.text(left, 85.0 + index as f32 * 6.5, explanation, line);
         }
 
         // The QR code takes the lower right; details and the check line sit to its left.
