@@ -114,8 +114,9 @@ fn details(certificate: &Certificate) -> [(&'static str, &str); 3] {
     ]
 }
 
-/// Lines of `text` wrapped to `max_width`, shrinking the type until they take at most `max_lines`
-/// (and, at the smallest size, fitting the last line's remainder by shrinking it alone).
+/// Lines of `text` wrapped to `max_width`, shrinking the type until they take at most `max_lines`.
+/// Past 70 % of the size, whatever is left goes on the last line and every line shrinks to let
+/// that one fit: smaller type, but nothing cut.
 fn wrap_within(
     painter: &Painter<'_, '_>,
     style: Style,

@@ -24,7 +24,7 @@ impl Face {
     /// Cyrillic and Vietnamese); Arabic and Hebrew follow in the matching weight. Noto has no serif
     /// Arabic or Hebrew of its own in the files we ship, so serif text borrows the sans ones, which
     /// Noto designs to sit well beside Noto Serif.
-    fn chain(self) -> &'static [FontId] {
+    pub(crate) fn chain(self) -> &'static [FontId] {
         match self {
             Face::Sans => &[FontId::Sans, FontId::Arabic, FontId::Hebrew],
             Face::SansBold => &[FontId::SansBold, FontId::ArabicBold, FontId::HebrewBold],
@@ -139,9 +139,5 @@ impl Fonts {
     /// The font that draws `c` in `face`: the first in the chain with a glyph for it.
     pub(crate) fn first_covering(&self, face: Face, c: char) -> Option<FontId> {
         face.chain().iter().copied().find(|id| self.font(*id).covers(c))
-    }
-
-    pub(crate) fn chain(face: Face) -> &'static [FontId] {
-        face.chain()
     }
 }

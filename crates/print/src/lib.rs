@@ -30,17 +30,19 @@ pub struct Certificate {
     pub board_name: String,
     /// e.g. "NBSP"; printed in the seal drawn when there is no logo.
     pub board_short_name: String,
-    /// The holder's name as it should be printed; may contain non-ASCII.
+    /// The holder's name as it should be printed, in any of the shipped scripts (Latin, Greek,
+    /// Cyrillic, Arabic, Hebrew). Shrinks to fit on one line.
     pub holder_name: String,
     /// e.g. "Certified Sex Therapist".
     pub credential_name: String,
     /// e.g. "CST".
     pub credential_short: String,
-    /// One line saying what the credential means.
+    /// A sentence saying what the credential means; wrapped to at most three lines on the wall
+    /// certificate and two on the wallet card, shrinking if it needs more.
     pub explanation: String,
     /// e.g. "CST-2026-000123-46".
     pub credential_number: String,
-    /// e.g. "24 November 2026".
+    /// e.g. "24 November 2026". Also read as the PDF's document date (see [`certificate_pdf`]).
     pub valid_from: String,
     pub valid_until: String,
     /// Encoded in the QR code and printed beside it.
@@ -69,6 +71,7 @@ pub struct Letter {
     pub board_name: String,
     /// Letterhead lines under the board name.
     pub board_address: Vec<String>,
+    /// e.g. "24 November 2026". Also read as the PDF's document date (see [`letter_pdf`]).
     pub date: String,
     pub recipient_name: String,
     /// Further recipient lines, e.g. an e-mail address.
@@ -111,6 +114,10 @@ impl std::error::Error for PrintError {}
 
 /// Renders `certificate` in the given size as a one-page PDF/A-2u document.
 ///
+/// PDF/A requires a document date; it is read from [`Certificate::valid_from`] ("24 November 2026",
+/// "November 24, 2026" and "2026-11-24" are understood, a bare year too), never from the clock. A
+/// text without a year gives 1970-01-01.
+///
 /// # Errors
 /// [`PrintError::QrCode`] if the verification URL does not fit in a QR code,
 /// [`PrintError::Logo`] if the logo is not a readable PNG.
@@ -119,6 +126,8 @@ pub fn certificate_pdf(certificate: &Certificate, size: CertificateSize) -> Resu
 }
 
 /// Renders `letter` as a PDF/A-2u document on US Letter portrait with 72 pt margins.
+///
+/// The document date is read from [`Letter::date`] as for [`certificate_pdf`].
 ///
 /// # Errors
 /// [`PrintError::Logo`] if the logo is not a readable PNG.

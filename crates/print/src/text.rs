@@ -84,9 +84,14 @@ pub(crate) fn fit_size(shaped: &Shaped, preferred: f32, max_width: f32) -> f32 {
 
 /// The text with what cannot be printed replaced: line breaks and other controls become spaces
 /// (every string shaped here is one line), and a character that no font in the chain covers
-/// becomes U+FFFD, the replacement character, so the reader sees something is missing instead of
-/// a blank, and PDF/A's ban on the `.notdef` glyph is kept.
+/// becomes U+FFFD, the replacement character (or `?` in a font without it), so the reader sees
+/// something is missing instead of a blank, and PDF/A's ban on the `.notdef` glyph is kept.
 fn printable(fonts: &Fonts, face: Face, text: &str) -> String {
+    let missing = if fonts.first_covering(face, char::REPLACEMENT_CHARACTER).is_some() {
+        char::REPLACEMENT_CHARACTER
+    } else {
+        '?'
+    };
     text.chars()
         .map(|c| {
             if c.is_control() {
@@ -94,7 +99,7 @@ fn printable(fonts: &Fonts, face: Face, text: &str) -> String {
             } else if is_invisible(c) || fonts.first_covering(face, c).is_some() {
                 c
             } else {
-                char::REPLACEMENT_CHARACTER
+                missing
             }
         })
         .collect()
@@ -112,7 +117,7 @@ fn is_invisible(c: char) -> bool {
 /// Arabic font instead of breaking into pieces at every word. A letter goes to the first font in
 /// the chain that covers it, so Latin inside Arabic text still uses the Latin font.
 fn font_pieces<'t>(fonts: &Fonts, face: Face, text: &'t str) -> Vec<(FontId, &'t str)> {
-    let chain = Fonts::chain(face);
+    let chain = face.chain();
     let primary = chain.first().copied().unwrap_or(FontId::Sans);
     let mut pieces = Vec::new();
     let mut current: Option<(FontId, usize)> = None;
@@ -345,6 +350,25 @@ mod tests {
                 .iter()
                 .all(|run| run.glyphs.iter().all(|g| g.glyph_id.to_u32() != 0))
         );
+    }
+
+    #[test]
+    fn format_characters_never_become_missing_glyphs() {
+        // ZWNJ inside a Persian name, a ZWJ, and bidi marks around a Hebrew name: PDF/A forbids the
+        // `.notdef` glyph, so each must shape to nothing visible rather than to glyph 0.
+        for face in [Face::Sans, Face::SansBold, Face::Serif] {
+            for text in [
+                "مهر\u{200C}نوش",
+                "a\u{200D}b",
+                "\u{200F}שרה כהן\u{200E}",
+                "\u{2067}سارة\u{2069} x",
+            ] {
+                let shaped = shape(fonts(), face, text);
+                for run in &shaped.runs {
+                    assert!(run.glyphs.iter().all(|g| g.glyph_id.to_u32() != 0), "{face:?} {text:?}");
+                }
+            }
+        }
     }
 
     #[test]
