@@ -425,6 +425,29 @@ fn a_very_long_name_shrinks_to_fit_and_extracts_whole() {
 }
 
 #[test]
+fn right_to_left_names_are_laid_out_right_to_left() {
+    // `pdftotext -bbox` gives each word's glyphs left to right as drawn, so a right-to-left word
+    // appears reversed, and the name's first word must be the one further right.
+    for (name, first, second) in [("שרה כהן", "שרה", "כהן"), ("سارة المنصوري", "سارة", "المنصوري")]
+    {
+        let cert = Certificate {
+            holder_name: name.into(),
+            ..certificate()
+        };
+        let words = word_boxes(&certificate_pdf(&cert, CertificateSize::Wall).unwrap());
+        let x_of = |word: &str| {
+            let drawn: String = word.chars().rev().collect();
+            words
+                .iter()
+                .find(|(found, _)| *found == drawn)
+                .map(|(_, [x_min, ..])| *x_min)
+                .unwrap_or_else(|| panic!("{word:?} not drawn as {drawn:?}: {words:?}"))
+        };
+        assert!(x_of(first) > x_of(second), "{name}: {words:?}");
+    }
+}
+
+#[test]
 fn long_letter_runs_over_several_pages_with_numbered_footers() {
     let paragraph = "We have reviewed your application for certification as a sex therapist, including the \
                      documentation of your supervised clinical hours, your continuing education record, and the \
