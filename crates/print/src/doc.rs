@@ -1,187 +1,299 @@
-//! A small drawing surface over a PDF content stream and the assembly of pages into a document.
+//! The PDF document (PDF/A-2u, metadata, determinism) and a small drawing surface over a krilla page.
+//!
+//! Coordinates are krilla's: points from the page's top-left corner, y growing downwards; a text
+//! position is the left end of its baseline.
 
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::configure::{Archival, ConfigurationBuilder};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::image::Image;
+use krilla::metadata::{DateTime, Metadata};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, FillRule, Stroke};
+use krilla::surface::Surface;
 
-use crate::text::{Font, encode_win_ansi, fit_size, text_width};
+use crate::PrintError;
+use crate::fonts::{Face, Fonts};
+use crate::text::{Shaped, fit_size, shape};
 
-/// Gray used for labels and secondary text: dark enough to photocopy, light enough to rank below values.
-pub(crate) const SECONDARY: f32 = 0.35;
+/// An sRGB colour. Ours rather than krilla's so that the palette can be `const`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Color(pub(crate) u8, pub(crate) u8, pub(crate) u8);
+
+impl Color {
+    fn pdf(self) -> rgb::Color {
+        rgb::Color::new(self.0, self.1, self.2)
+    }
+}
+
+/// Body text: near black, softer than pure black on a large page.
+pub(crate) const INK: Color = Color(0x1C, 0x1F, 0x24);
+/// Labels and secondary text: dark enough to photocopy, light enough to rank below values.
+pub(crate) const SECONDARY: Color = Color(0x5A, 0x5F, 0x66);
+/// The board's colour on certificates: a deep blue that prints well on colour and mono printers.
+pub(crate) const ACCENT: Color = Color(0x1F, 0x3A, 0x5F);
+/// Gold for the certificate's ornaments.
+pub(crate) const GOLD: Color = Color(0xA5, 0x80, 0x2E);
+pub(crate) const WHITE: Color = Color(0xFF, 0xFF, 0xFF);
 
 /// How a piece of text is drawn.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Style {
-    pub(crate) font: Font,
+    pub(crate) face: Face,
     pub(crate) size: f32,
-    /// Fill gray, 0 = black.
-    pub(crate) gray: f32,
+    pub(crate) color: Color,
 }
 
 impl Style {
-    pub(crate) const fn new(font: Font, size: f32) -> Self {
-        Self { font, size, gray: 0.0 }
+    pub(crate) const fn new(face: Face, size: f32) -> Self {
+        Self { face, size, color: INK }
     }
 
-    pub(crate) const fn secondary(self) -> Self {
-        Self {
-            gray: SECONDARY,
-            ..self
-        }
+    pub(crate) const fn color(self, color: Color) -> Self {
+        Self { color, ..self }
     }
 
-    /// The same style, shrunk if needed so that `text` fits in `max_width`.
-    pub(crate) fn fitted(self, text: &str, max_width: f32) -> Self {
-        Self {
-            size: fit_size(text, self.font, self.size, max_width),
-            ..self
-        }
-    }
-
-    pub(crate) fn width(self, text: &str) -> f32 {
-        text_width(text, self.font, self.size)
+    pub(crate) const fn size(self, size: f32) -> Self {
+        Self { size, ..self }
     }
 }
 
-/// One page's drawing operations. Text is always WinAnsi-encoded so it matches the font resources.
-pub(crate) struct Canvas {
-    content: Content,
+/// What the document says about itself, in the info dictionary and the XMP metadata.
+pub(crate) struct Meta {
+    pub(crate) title: String,
+    /// The board, as author.
+    pub(crate) author: String,
+    /// The document's own date (issue date, letter date): PDF/A requires one, and taking it from
+    /// the input rather than the clock keeps the output reproducible.
+    pub(crate) date: DateTime,
+    /// Stable across re-renders of the same document, e.g. the credential number.
+    pub(crate) id: Option<String>,
 }
 
-impl Canvas {
-    pub(crate) fn new() -> Self {
-        Self {
-            content: Content::new(),
+/// A new PDF/A-2u document.
+///
+/// PDF/A-2u: archival (fonts embedded, colours device-independent, XMP metadata) and every glyph
+/// mapped to Unicode, so text can be searched and copied, which a certificate's name and number
+/// must be. Untagged: the documents are short and read in drawing order.
+pub(crate) fn document(meta: Meta) -> Result<Document, PrintError> {
+    let configuration = ConfigurationBuilder::new()
+        .with_archival_validator(Archival::A2_U)
+        .finish()
+        .map_err(|error| PrintError::Pdf(format!("{error:?}")))?;
+    let settings = krilla::SerializeSettings {
+        configuration,
+        enable_tagging: false,
+        ..krilla::SerializeSettings::default()
+    };
+    let mut document = Document::new_with(settings);
+    let mut metadata = Metadata::new()
+        .title(meta.title)
+        .creator("Sensate".to_owned())
+        .producer(concat!("Sensate print ", env!("CARGO_PKG_VERSION"), " (krilla)").to_owned())
+        .language("en".to_owned())
+        .authors(vec![meta.author])
+        .creation_date(meta.date);
+    if let Some(id) = meta.id {
+        metadata = metadata.document_id(id);
+    }
+    document.set_metadata(metadata);
+    Ok(document)
+}
+
+/// The finished PDF's bytes.
+pub(crate) fn finish(document: Document) -> Result<Vec<u8>, PrintError> {
+    document.finish().map_err(|error| PrintError::Pdf(format!("{error:?}")))
+}
+
+pub(crate) fn page_settings(width: f32, height: f32) -> Result<PageSettings, PrintError> {
+    PageSettings::from_wh(width, height).ok_or_else(|| PrintError::Pdf(format!("bad page size {width} x {height}")))
+}
+
+/// Parses a PNG for drawing. Interpolation stays off: PDF/A forbids it.
+pub(crate) fn png(bytes: &[u8]) -> Result<Image, PrintError> {
+    Image::from_png(bytes.to_vec().into(), false).map_err(PrintError::Logo)
+}
+
+/// The size at which `image` fills as much of a `max_width` x `max_height` box as it can without
+/// distorting.
+pub(crate) fn fit_image(image: &Image, max_width: f32, max_height: f32) -> (f32, f32) {
+    let (pixels_wide, pixels_high) = image.size();
+    if pixels_wide == 0 || pixels_high == 0 {
+        return (0.0, 0.0);
+    }
+    let scale = (max_width / pixels_wide as f32).min(max_height / pixels_high as f32);
+    (pixels_wide as f32 * scale, pixels_high as f32 * scale)
+}
+
+/// Drawing on one page.
+pub(crate) struct Painter<'s, 'p> {
+    surface: &'s mut Surface<'p>,
+    pub(crate) fonts: &'static Fonts,
+}
+
+impl<'s, 'p> Painter<'s, 'p> {
+    pub(crate) fn new(surface: &'s mut Surface<'p>, fonts: &'static Fonts) -> Self {
+        Self { surface, fonts }
+    }
+
+    pub(crate) fn shape(&self, face: Face, text: &str) -> Shaped {
+        shape(self.fonts, face, text)
+    }
+
+    /// Width of `text` in `style`.
+    pub(crate) fn width(&self, style: Style, text: &str) -> f32 {
+        self.shape(style.face, text).width(style.size)
+    }
+
+    /// `style`, shrunk if needed so that `text` fits in `max_width`.
+    pub(crate) fn fitted(&self, style: Style, text: &str, max_width: f32) -> Style {
+        style.size(fit_size(&self.shape(style.face, text), style.size, max_width))
+    }
+
+    /// Draws a shaped line with its baseline starting at (`x`, `y`).
+    pub(crate) fn shaped(&mut self, x: f32, y: f32, style: Style, shaped: &Shaped) {
+        self.fill(style.color);
+        let mut x = x;
+        for run in &shaped.runs {
+            let font = self.fonts.font(run.font).pdf.clone();
+            self.surface
+                .draw_glyphs(Point::from_xy(x, y), &run.glyphs, font, &run.text, style.size, false);
+            x += run.advance * style.size;
         }
     }
 
-    /// Draws `text` with its baseline starting at (`x`, `y`).
-    pub(crate) fn text(&mut self, x: f32, y: f32, style: Style, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        let bytes = encode_win_ansi(text);
-        self.content.set_fill_gray(style.gray);
-        self.content
-            .begin_text()
-            .set_font(Name(style.font.resource_name()), style.size)
-            .next_line(x, y)
-            .show(Str(&bytes))
-            .end_text();
+    /// Draws `text` from (`x`, `y`); returns its width.
+    pub(crate) fn text(&mut self, x: f32, y: f32, style: Style, text: &str) -> f32 {
+        let shaped = self.shape(style.face, text);
+        self.shaped(x, y, style, &shaped);
+        shaped.width(style.size)
     }
 
     /// Draws `text` centred on `center_x`.
     pub(crate) fn text_centered(&mut self, center_x: f32, y: f32, style: Style, text: &str) {
-        self.text(center_x - style.width(text) / 2.0, y, style, text);
+        let shaped = self.shape(style.face, text);
+        self.shaped(center_x - shaped.width(style.size) / 2.0, y, style, &shaped);
     }
 
     /// Draws `text` so that it ends at `right_x`.
     pub(crate) fn text_right(&mut self, right_x: f32, y: f32, style: Style, text: &str) {
-        self.text(right_x - style.width(text), y, style, text);
+        let shaped = self.shape(style.face, text);
+        self.shaped(right_x - shaped.width(style.size), y, style, &shaped);
     }
 
-    /// Strokes a horizontal line.
-    pub(crate) fn rule(&mut self, x1: f32, x2: f32, y: f32, line_width: f32, gray: f32) {
-        self.content
-            .set_stroke_gray(gray)
-            .set_line_width(line_width)
-            .move_to(x1, y)
-            .line_to(x2, y)
-            .stroke();
+    fn fill(&mut self, color: Color) {
+        self.surface.set_fill(Some(Fill {
+            paint: color.pdf().into(),
+            opacity: NormalizedF32::ONE,
+            rule: FillRule::NonZero,
+        }));
+        self.surface.set_stroke(None);
     }
 
-    /// Strokes a rectangle outline (never filled, so fills stay reserved for the QR code).
-    pub(crate) fn frame(&mut self, x: f32, y: f32, width: f32, height: f32, line_width: f32) {
-        self.content
-            .set_stroke_gray(0.0)
-            .set_line_width(line_width)
-            .rect(x, y, width, height)
-            .stroke();
+    fn stroke(&mut self, color: Color, width: f32) {
+        self.surface.set_fill(None);
+        self.surface.set_stroke(Some(Stroke {
+            paint: color.pdf().into(),
+            width,
+            ..Stroke::default()
+        }));
     }
 
-    /// Fills every rectangle in one path with black.
+    /// Strokes a straight line.
+    pub(crate) fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32, color: Color) {
+        let mut path = PathBuilder::new();
+        path.move_to(from.0, from.1);
+        path.line_to(to.0, to.1);
+        self.stroke(color, width);
+        self.draw(path);
+    }
+
+    /// Strokes a rectangle's outline.
+    pub(crate) fn frame(&mut self, x: f32, y: f32, width: f32, height: f32, line_width: f32, color: Color) {
+        if let Some(rect) = Rect::from_xywh(x, y, width, height) {
+            let mut path = PathBuilder::new();
+            path.push_rect(rect);
+            self.stroke(color, line_width);
+            self.draw(path);
+        }
+    }
+
+    /// Strokes a circle.
+    pub(crate) fn circle(&mut self, center: (f32, f32), radius: f32, line_width: f32, color: Color) {
+        self.stroke(color, line_width);
+        self.draw(circle(center, radius));
+    }
+
+    /// Fills a circle.
+    pub(crate) fn disc(&mut self, center: (f32, f32), radius: f32, color: Color) {
+        self.fill(color);
+        self.draw(circle(center, radius));
+    }
+
+    /// Fills a closed polygon.
+    pub(crate) fn polygon(&mut self, points: &[(f32, f32)], color: Color) {
+        let mut path = PathBuilder::new();
+        let mut points = points.iter();
+        if let Some((x, y)) = points.next() {
+            path.move_to(*x, *y);
+        }
+        for (x, y) in points {
+            path.line_to(*x, *y);
+        }
+        path.close();
+        self.fill(color);
+        self.draw(path);
+    }
+
+    /// Fills every rectangle `[x, y, width, height]` in one path, in a coordinate system scaled by
+    /// `scale` with its origin at (`x`, `y`).
     ///
     /// A single path avoids the hairline seams some renderers show between separately filled
     /// neighbours; all rectangles wind the same way, so the non-zero rule fills their union.
-    pub(crate) fn fill_rects(&mut self, rects: impl IntoIterator<Item = [f32; 4]>) {
-        self.content.set_fill_gray(0.0);
-        let mut any = false;
-        for [x, y, w, h] in rects {
-            self.content.rect(x, y, w, h);
-            any = true;
+    pub(crate) fn fill_rects(&mut self, x: f32, y: f32, scale: f32, rects: impl IntoIterator<Item = [f32; 4]>) {
+        let mut path = PathBuilder::new();
+        for [rx, ry, width, height] in rects {
+            if let Some(rect) = Rect::from_xywh(rx, ry, width, height) {
+                path.push_rect(rect);
+            }
         }
-        if any {
-            self.content.fill_nonzero();
+        if let Some(path) = path.finish() {
+            self.surface
+                .push_transform(&Transform::from_row(scale, 0.0, 0.0, scale, x, y));
+            self.fill(INK);
+            self.surface.draw_path(&path);
+            self.surface.pop();
         }
     }
 
-    /// Runs `draw` in a coordinate system scaled by `scale` with its origin at (`x`, `y`).
-    pub(crate) fn scaled(&mut self, scale: f32, x: f32, y: f32, draw: impl FnOnce(&mut Self)) {
-        self.content.save_state().transform([scale, 0.0, 0.0, scale, x, y]);
-        draw(self);
-        self.content.restore_state();
+    /// Draws `image` with its top-left corner at (`x`, `y`), `width` x `height` points.
+    pub(crate) fn image(&mut self, image: Image, (x, y): (f32, f32), (width, height): (f32, f32)) {
+        if let Some(size) = Size::from_wh(width, height) {
+            self.surface.push_transform(&Transform::from_translate(x, y));
+            self.surface.draw_image(image, size);
+            self.surface.pop();
+        }
     }
 
-    fn finish(self) -> Vec<u8> {
-        self.content.finish().into_vec()
+    fn draw(&mut self, path: PathBuilder) {
+        if let Some(path) = path.finish() {
+            self.surface.draw_path(&path);
+        }
     }
 }
 
-/// Hands out consecutive object ids.
-struct Ids(i32);
-
-impl Ids {
-    fn next(&mut self) -> Ref {
-        self.0 += 1;
-        Ref::new(self.0)
-    }
-}
-
-/// Writes a complete PDF: all pages share one size and the three base-14 font resources.
-///
-/// Content streams stay uncompressed: they are small, and plain text keeps the output inspectable.
-/// No dates or random file ids are written, so the same input always yields the same bytes.
-pub(crate) fn assemble(title: &str, width: f32, height: f32, pages: Vec<Canvas>) -> Vec<u8> {
-    let mut ids = Ids(0);
-    let catalog_id = ids.next();
-    let tree_id = ids.next();
-    let info_id = ids.next();
-    let font_ids: Vec<(Font, Ref)> = Font::ALL.iter().map(|font| (*font, ids.next())).collect();
-    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (ids.next(), ids.next())).collect();
-
-    let mut pdf = Pdf::new();
-    pdf.catalog(catalog_id).pages(tree_id);
-    pdf.pages(tree_id)
-        .kids(page_ids.iter().map(|(page, _)| *page))
-        .count(i32::try_from(page_ids.len()).unwrap_or(i32::MAX));
-
-    for (font, id) in &font_ids {
-        pdf.type1_font(*id)
-            .base_font(Name(font.base_font()))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-    }
-
-    let media_box = Rect::new(0.0, 0.0, width, height);
-    for ((page_id, content_id), canvas) in page_ids.iter().zip(pages) {
-        let mut page = pdf.page(*page_id);
-        page.parent(tree_id).media_box(media_box).contents(*content_id);
-        let mut resources = page.resources();
-        let mut fonts = resources.fonts();
-        for (font, id) in &font_ids {
-            fonts.pair(Name(font.resource_name()), *id);
-        }
-        fonts.finish();
-        resources.finish();
-        page.finish();
-        pdf.stream(*content_id, &canvas.finish());
-    }
-
-    pdf.document_info(info_id)
-        .title(TextStr(title))
-        .creator(TextStr("Sensate"))
-        .producer(TextStr(concat!(
-            "Sensate print ",
-            env!("CARGO_PKG_VERSION"),
-            " (pdf-writer)"
-        )));
-
-    pdf.finish()
+/// Four cubic Béziers, the usual approximation of a circle (off by under 0.03 %).
+fn circle((cx, cy): (f32, f32), r: f32) -> PathBuilder {
+    const K: f32 = 0.552_284_8;
+    let k = K * r;
+    let mut path = PathBuilder::new();
+    path.move_to(cx + r, cy);
+    path.cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
+    path.cubic_to(cx - k, cy + r, cx - r, cy + k, cx - r, cy);
+    path.cubic_to(cx - r, cy - k, cx - k, cy - r, cx, cy - r);
+    path.cubic_to(cx + k, cy - r, cx + r, cy - k, cx + r, cy);
+    path.close();
+    path
 }
