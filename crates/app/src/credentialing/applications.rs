@@ -134,7 +134,8 @@ impl App {
                 "{} is preparing an application for {} and asks for your endorsement.",
                 actor.display_name, report.program.name
             );
-            self.tell_party(&supervisor, what, "/supervision").await?;
+            self.tell_party(&supervisor, "A request to endorse an application", what, "/supervision")
+                .await?;
         }
         Ok(row)
     }
@@ -198,6 +199,7 @@ impl App {
         .await?;
         self.tell_party(
             &application.candidate_id,
+            "Your application was endorsed",
             format!("{} endorsed your application.", actor.display_name),
             "/portal",
         )

@@ -618,8 +618,13 @@ impl App {
     ) -> AppResult<Vec<u8>> {
         let credential = self.credential_for_download(actor, number, meta).await?;
         let view = self.public_view(&credential).await?;
+        let board = &self.config().board;
         let certificate = print::Certificate {
-            board_name: self.config().board.name.clone(),
+            board_name: board.name.clone(),
+            board_short_name: board.short_name.clone(),
+            signatory_name: board.signatory_name.clone(),
+            signatory_title: board.signatory_title.clone(),
+            logo_png: board.logo_png.clone(),
             holder_name: view.holder_name.clone(),
             credential_name: view.program_name.clone(),
             credential_short: view.program_code.clone(),
@@ -627,7 +632,6 @@ impl App {
             credential_number: view.number.clone(),
             valid_from: long_date(view.valid_from),
             valid_until: long_date(view.valid_until),
-            rule_version: view.rule_version.clone(),
             verification_url: self.verification_url(&view.number),
         };
         let pdf = print::certificate_pdf(&certificate, size)
@@ -894,6 +898,7 @@ impl App {
         .await?;
         self.tell_about_review(
             &credential.user_id,
+            "The status of your credential changed",
             "The status of your credential changed.".into(),
             "/portal/credentials",
         )

@@ -442,6 +442,7 @@ impl App {
         if staff.is_some() {
             self.tell_about_review(
                 &renewal.user_id,
+                "Your renewal was checked",
                 "Your renewal was checked and approved.".into(),
                 "/portal/credentials",
             )
@@ -519,6 +520,7 @@ impl App {
         let holder = UserId::parse(&renewal.user_id).map_err(|_| AppError::NotFound)?;
         self.tell_about_review(
             holder.as_str(),
+            "Your renewal needs a correction",
             "The board checked your renewal and asks for a correction.".into(),
             "/portal/credentials",
         )

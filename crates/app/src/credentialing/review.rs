@@ -274,7 +274,7 @@ impl App {
     }
 
     /// Tells every board staff member something about the review (a link only).
-    async fn tell_staff(&self, what: String, path: &str) -> AppResult<()> {
+    async fn tell_staff(&self, subject: &str, what: String, path: &str) -> AppResult<()> {
         let filter = store::platform::users::UserFilter {
             text: None,
             role: Some(Role::BoardStaff),
@@ -283,12 +283,19 @@ impl App {
         };
         let (staff, _) = self.store().list_users(&filter).await?;
         for person in staff {
-            self.tell_about_review(person.id.as_str(), what.clone(), path).await?;
+            self.tell_about_review(person.id.as_str(), subject, what.clone(), path)
+                .await?;
         }
         Ok(())
     }
 
-    pub(crate) async fn tell_about_review(&self, user_id: &str, what: String, path: &str) -> AppResult<()> {
+    pub(crate) async fn tell_about_review(
+        &self,
+        user_id: &str,
+        subject: &str,
+        what: String,
+        path: &str,
+    ) -> AppResult<()> {
         let Ok(id) = UserId::parse(user_id) else {
             return Ok(());
         };
@@ -300,6 +307,7 @@ impl App {
             user.email.as_str(),
             Mail::ApplicationUpdate {
                 name: &user.display_name,
+                subject,
                 what,
                 link,
             },
@@ -450,6 +458,7 @@ impl App {
         .await?;
         self.tell_about_review(
             reviewer_id.as_str(),
+            "An application to review",
             "You were asked to review an application for certification.".into(),
             &format!("/review/applications/{id}"),
         )
@@ -598,6 +607,7 @@ impl App {
         )
         .await?;
         self.tell_staff(
+            "A reviewer to reassign",
             format!(
                 "{} declared a conflict of interest and no longer reviews an application; assign another reviewer.",
                 actor.display_name
@@ -927,6 +937,7 @@ impl App {
         .await?;
         if self.recommendation_count(id).await? >= self.reviewers_needed(&row).await {
             self.tell_staff(
+                "An application ready for a decision",
                 "An application has all its recommendations and is ready for a decision.".into(),
                 &format!("/review/applications/{id}"),
             )
@@ -984,6 +995,7 @@ impl App {
         .await?;
         self.tell_about_review(
             &row.candidate_id,
+            "The committee asks for more information",
             "The certification committee asks for more information about your application.".into(),
             &format!("/portal/applications/{id}"),
         )
@@ -1054,6 +1066,7 @@ impl App {
             if assignment.is_active() {
                 self.tell_about_review(
                     &assignment.reviewer_id,
+                    "A candidate answered the committee",
                     "A candidate answered the committee's request for more information.".into(),
                     &format!("/review/applications/{id}"),
                 )
@@ -1061,6 +1074,7 @@ impl App {
             }
         }
         self.tell_staff(
+            "A candidate answered a request for information",
             "A candidate answered a request for more information.".into(),
             &format!("/review/applications/{id}"),
         )
@@ -1220,6 +1234,7 @@ impl App {
         }
         self.tell_about_review(
             &row.candidate_id,
+            "A decision on your application",
             "The certification committee decided on your application. Read the decision letter in your portal.".into(),
             &format!("/portal/applications/{id}"),
         )
@@ -1325,6 +1340,7 @@ impl App {
         let printed = print::Letter {
             board_name: board.name.clone(),
             board_address,
+            logo_png: board.logo_png.clone(),
             date: letter.date,
             recipient_name: letter.recipient_name,
             recipient_lines: vec![letter.recipient_email],

@@ -360,6 +360,7 @@ impl App {
         .await?;
         self.tell_party(
             &row.candidate_id,
+            "Your supervision contract was signed",
             format!(
                 "{} signed your supervision contract. Sessions from {} can now be logged.",
                 actor.display_name, row.starts_on
@@ -395,6 +396,7 @@ impl App {
         .await?;
         self.tell_party(
             &row.candidate_id,
+            "Your supervision contract was declined",
             format!("{} declined your supervision contract.", actor.display_name),
             "/portal/supervision",
         )
@@ -447,6 +449,7 @@ impl App {
         };
         self.tell_party(
             &other,
+            "Notice to end a supervision contract",
             format!(
                 "{} gave notice to end your supervision contract. Its last day is {ends_on}.",
                 actor.display_name
@@ -458,7 +461,7 @@ impl App {
     }
 
     /// E-mails a party a short notice with a link (never any protected detail).
-    pub(crate) async fn tell_party(&self, user_id: &str, what: String, path: &str) -> AppResult<()> {
+    pub(crate) async fn tell_party(&self, user_id: &str, subject: &str, what: String, path: &str) -> AppResult<()> {
         let Some(user) = UserId::parse(user_id).ok() else {
             return Ok(());
         };
@@ -470,6 +473,7 @@ impl App {
             user.email.as_str(),
             Mail::SupervisionUpdate {
                 name: &user.display_name,
+                subject,
                 what,
                 link,
             },
@@ -619,6 +623,7 @@ impl App {
         if let Some(supervisor) = &contract.supervisor_id {
             self.tell_party(
                 supervisor,
+                "A supervision session to countersign",
                 format!(
                     "{} logged a supervision session on {date} for you to countersign.",
                     actor.display_name
@@ -681,6 +686,7 @@ impl App {
         if !countersign {
             self.tell_party(
                 &contract.candidate_id,
+                "A supervision session was sent back",
                 format!(
                     "{} rejected the supervision session of {}: {reason}",
                     actor.display_name, session.session_date
@@ -941,7 +947,13 @@ impl App {
         if !note.trim().is_empty() {
             what.push_str(" The board added a note; read it on your supervision desk.");
         }
-        self.tell_party(&group.supervisor_id, what, "/supervision").await
+        self.tell_party(
+            &group.supervisor_id,
+            "A decision on your supervision group",
+            what,
+            "/supervision",
+        )
+        .await
     }
 }
 

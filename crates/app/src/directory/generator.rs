@@ -44,6 +44,16 @@ const LAST: [&str; 24] = [
     "Tanaka", "Moreau", "Adeyemi", "Larsen", "Murphy", "Chen", "Singh", "Lopez", "Novak", "Ali", "Baker", "Fischer",
 ];
 
+/// The demo's first sample professionals carry names in the scripts a certificate must print
+/// (Vietnamese, Greek, Cyrillic, Arabic, Hebrew), so the demo shows them on every document.
+const WORLD_NAMES: [&str; 5] = [
+    "Nguyễn Thị Minh",
+    "Δημήτρης Παπαδόπουλος",
+    "Ольга Иванова",
+    "سارة المنصوري",
+    "שרה כהן",
+];
+
 /// Languages weighted as a North American practice offers them (per cent per language).
 const LANGUAGE_ODDS: [(&str, u64); 8] = [
     ("es", 22),
@@ -208,11 +218,16 @@ impl App {
                 let n = made;
                 made += 1;
                 let user_id = format!("{:032x}", (u128::from(random.next()) << 64) | u128::from(random.next()));
-                let name = format!(
+                let mut name = format!(
                     "{} {}",
                     FIRST[random.below(FIRST.len())],
                     LAST[random.below(LAST.len())]
                 );
+                if demo_prefixes.is_some()
+                    && let Some(world) = usize::try_from(n).ok().and_then(|n| WORLD_NAMES.get(n))
+                {
+                    (*world).clone_into(&mut name);
+                }
                 users.rows.push(vec![
                     text(&user_id),
                     text(format!("generated-{run}-{n}@generated.sensate.test")),

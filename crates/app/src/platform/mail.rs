@@ -118,6 +118,8 @@ pub enum Mail<'a> {
     /// (a contract signed, declined or ended, sessions to countersign, a session rejected).
     SupervisionUpdate {
         name: &'a str,
+        /// What happened in a few words: no names, no outcome.
+        subject: &'a str,
         what: String,
         link: String,
     },
@@ -126,6 +128,8 @@ pub enum Mail<'a> {
     /// message names no outcome or reason: those are read in Sensate after signing in.
     ApplicationUpdate {
         name: &'a str,
+        /// What happened in a few words: no names, no outcome.
+        subject: &'a str,
         what: String,
         link: String,
     },
@@ -240,8 +244,13 @@ impl Mail<'_> {
                     "Hello,\n\n{candidate} asks you to be their supervisor towards the {program} credential and has signed a supervision contract in Sensate ({board}).\n\nRead and sign it, or decline it, here:\n\n{link}"
                 ),
             ),
-            Mail::SupervisionUpdate { name, what, link } => (
-                "Supervision: something needs your attention".into(),
+            Mail::SupervisionUpdate {
+                name,
+                subject,
+                what,
+                link,
+            } => (
+                format!("Supervision: {subject}"),
                 format!("Hello {name},\n\n{what}\n\nSee it in Sensate: {link}"),
             ),
             Mail::CredentialReminder {
@@ -253,8 +262,13 @@ impl Mail<'_> {
                 subject.clone(),
                 format!("Hello {name},\n\n{what}\n\nSee it in Sensate: {link}"),
             ),
-            Mail::ApplicationUpdate { name, what, link } => (
-                "Certification: something needs your attention".into(),
+            Mail::ApplicationUpdate {
+                name,
+                subject,
+                what,
+                link,
+            } => (
+                format!("Certification: {subject}"),
                 format!("Hello {name},\n\n{what}\n\nSign in to see it: {link}"),
             ),
             Mail::Referral {
@@ -331,7 +345,12 @@ impl App {
 
     /// A message ready for the outbox (for callers that queue it in their own transaction).
     pub(crate) fn compose_mail(&self, to: &str, mail: Mail<'_>) -> AppResult<OutgoingEmail> {
-        let (subject, text) = mail.render(&self.config().board.name);
+        let board = &self.config().board.name;
+        let (subject, mut text) = mail.render(board);
+        // Every message is signed with the board's name, the one it is sent for.
+        if !text.trim_end().ends_with(board.as_str()) {
+            text.push_str(&format!("\n\n{board}"));
+        }
         Ok(OutgoingEmail {
             id: crate::platform::random::new_id::<RecordId>()?,
             recipient: to.to_owned(),

@@ -154,6 +154,9 @@ both_engines! {
         // The candidate is told, reads the letter, and downloads the credential.
         assert!(t.last_mail(TAYLOR).await.1.contains("decided on your application"));
         assert!(!t.last_mail(TAYLOR).await.1.contains("approved"), "the e-mail names no outcome");
+        let (subject, text) = t.last_mail(TAYLOR).await;
+        assert_eq!(subject, "Certification: A decision on your application", "a subject that says what happened");
+        assert!(text.trim_end().ends_with("Test Board of Sexuality Professionals"), "signed by the board: {text}");
         let decided_page = taylor.get(&format!("/portal/applications/{id}")).await;
         assert!(decided_page.contains("<dd>Decided: approved</dd>"), "the page names the outcome: {}", decided_page.body);
         let letter = taylor.get(&format!("/portal/applications/{id}/letter")).await;
@@ -163,14 +166,26 @@ both_engines! {
         let (status, headers, pdf) = taylor.get_bytes(&format!("/portal/applications/{id}/letter.pdf")).await;
         assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/pdf"));
         assert!(pdf.starts_with(b"%PDF-"));
-        let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
-        assert!(has(b"application, decided"), "the footer names the application for its reader");
-        assert!(!has(id.as_bytes()), "no database id in the letter");
+        let text = TestApp::pdf_text(&pdf);
+        assert!(text.contains("application, decided"), "the footer names the application for its reader: {text}");
+        assert!(!text.contains(&id), "no database id in the letter");
+        // The board as configured: its name, address and signatory head and sign the letter.
+        for said in ["Test Board of Sexuality Professionals", "12 Test Street", "Dr. Tess Signer", "Chair, Certification Committee"] {
+            assert!(text.contains(said), "the letter says {said:?}: {text}");
+        }
+        assert!(!text.contains("Certification Board\n"), "never the default name: {text}");
         for size in ["wall", "wallet"] {
             let (status, headers, pdf) = taylor.get_bytes(&format!("/portal/credentials/{number}/certificate.pdf?size={size}")).await;
             assert_eq!(status, 200);
             assert_eq!(headers["cache-control"], "no-store");
-            assert!(pdf.starts_with(b"%PDF-") && pdf.windows(number.len()).any(|w| w == number.as_bytes()), "{size}");
+            let text = TestApp::pdf_text(&pdf);
+            for said in [number.as_str(), "Taylor Brooks", "Test Board of Sexuality Professionals"] {
+                assert!(text.contains(said), "the {size} certificate says {said:?}: {text}");
+            }
+            assert!(!text.contains("Rule version"), "{size}: {text}");
+            if size == "wall" {
+                assert!(text.contains("Dr. Tess Signer") && text.contains("Chair, Certification Committee"), "the signatory line: {text}");
+            }
         }
         let (status, headers, jwt) = taylor.get_bytes(&format!("/portal/credentials/{number}/badge.jwt")).await;
         assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/vc+jwt"));

@@ -172,6 +172,7 @@ both_engines! {
         assert_eq!(answer["types"], serde_json::json!(["VerifiableCredential", "OpenBadgeCredential"]));
         assert_eq!(answer["revoked"], false);
         assert_eq!(claims["sub"], claims["credentialSubject"]["id"], "OB 3.0: sub is the subject's id");
+        assert_eq!(claims["issuer"]["name"], "Test Board of Sexuality Professionals", "the badge names the configured board");
         assert!(claims["sub"].as_str().unwrap().starts_with("urn:uuid:"), "{claims}");
         let strict = openbadgeslib_verify(&python, dir.path(), &token, &t.base).await;
         assert_eq!(strict["valid"], true, "openbadgeslib: {strict}");

@@ -77,13 +77,17 @@ both_engines! {
         assert_eq!(resource["qualification"][0]["code"]["coding"][0]["code"], "CSE");
         assert_eq!(resource["qualification"][0]["period"]["start"], (today - Duration::days(10)).to_string());
         assert!(resource.get("telecom").is_none(), "no contact details");
+        assert_eq!(resource["qualification"][0]["issuer"]["display"], "Test Board of Sexuality Professionals", "the configured board");
         let nobody = t.user("nobody@practice.test", &[Role::Candidate]).await;
         assert_eq!(visitor.get(&format!("/fhir/Practitioner/{}", nobody.as_str())).await.status, 404, "not a holder");
 
         // Status lists: a list that does not exist is 404; the suspension list exists too.
         assert_eq!(visitor.get("/status/revocation/2").await.status, 404);
         assert_eq!(visitor.get("/status/other/1").await.status, 404);
-        assert_eq!(visitor.get("/status/suspension/1").await.status, 200);
+        let list = visitor.get("/status/suspension/1").await;
+        assert_eq!(list.status, 200);
+        let payload: serde_json::Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(list.body.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        assert_eq!(payload["issuer"]["name"], "Test Board of Sexuality Professionals", "the status list names the configured board");
 
         // The public lookups are limited per address: 60 a minute.
         let scraper = t.client();

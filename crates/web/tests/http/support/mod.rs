@@ -137,6 +137,24 @@ impl TestApp {
         panic!("no mail to {to}");
     }
 
+    /// The text of a PDF as `pdftotext` (Debian's poppler-utils, an independent reader) extracts it.
+    pub fn pdf_text(pdf: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = std::process::Command::new("pdftotext")
+            .args(["-enc", "UTF-8", "-", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run pdftotext ({e}): install poppler-utils"));
+        child.stdin.take().unwrap().write_all(pdf).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "pdftotext failed");
+        // Right-to-left runs come wrapped in invisible embedding marks; nothing else is removed.
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .replace(['\u{202b}', '\u{202c}'], "")
+    }
+
     /// A link in the newest mail to `to` whose path starts with `prefix`, as a path.
     pub async fn link_in_mail(&self, to: &str, prefix: &str) -> String {
         let (_, text) = self.last_mail(to).await;
