@@ -42,6 +42,7 @@ forEachEngine('accounts', (engine, journey) => {
   const email = `dana-${randomBytes(5).toString('hex')}@example.org`;
   let totpSecret;
   let enrolmentStep;
+  let recoveryCodes;
 
   before(async () => {
     server = await startServer({ engine });
@@ -125,6 +126,15 @@ forEachEngine('accounts', (engine, journey) => {
     assert.equal(codes.length, 10, `expected 10 recovery codes, got ${JSON.stringify(codes)}`);
     assert.ok(codes.every((c) => c.length >= 8), 'recovery codes are not empty or short');
     assert.equal(new Set(codes).size, 10, 'recovery codes are all different');
+    recoveryCodes = codes;
+  });
+
+  journey.step('reloading the recovery-codes page does not replace the codes', async () => {
+    assert.equal(path(page), '/account/two-factor/recovery-codes', 'the form redirected to the page that shows them');
+    await navigate(page, () => page.reload());
+    await expectHeading(page, 'Your recovery codes were shown');
+    assert.equal(await page.locator('.code-list li').count(), 0, 'no codes on a reload');
+    await page.getByText('your codes are unchanged').waitFor();
   });
 
   journey.step('signing out returns to the home page and ends the session', async () => {
@@ -154,6 +164,18 @@ forEachEngine('accounts', (engine, journey) => {
     await navigate(page, () => field(page, 'Code').press('Enter'));
     assert.equal(path(page), '/dashboard');
     await expectHeading(page, /Welcome/);
+  });
+
+  journey.step('a recovery code saved before the reload still signs in', async () => {
+    const signOut = page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true });
+    await navigate(page, () => signOut.click());
+    await visit(page, `${server.baseUrl}/sign-in`);
+    await field(page, 'E-mail address').fill(email);
+    await field(page, 'Password').fill(PASSWORD);
+    await navigate(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click());
+    await field(page, 'Code').fill(recoveryCodes[0]);
+    await navigate(page, () => field(page, 'Code').press('Enter'));
+    assert.equal(path(page), '/dashboard', 'the first code shown is still valid');
   });
 
   journey.step('a visitor who is not signed in is refused private pages and the API', async () => {

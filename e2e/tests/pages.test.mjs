@@ -103,8 +103,14 @@ forEachEngine('pages', (engine, journey) => {
   journey.step('the people page lists people and refuses an invitation to an invalid address', async () => {
     await visit(page, `${server.baseUrl}/admin/people`);
     await expectHeading(page, 'People');
+    await page.getByText(/^Showing 1–50 of \d+/).waitFor();
+    // More people than a page: staff find one by searching, and the list says how many match.
+    await field(page, 'Name or e-mail').fill('candidate@demo');
+    await navigate(page, () => button(page, 'Filter').click());
+    await expectHeading(page, 'Everyone (1)');
     const people = page.getByRole('region', { name: 'Table of people' });
     await people.getByRole('cell', { name: 'candidate@demo.sensate.test', exact: true }).waitFor();
+    assert.match(await page.getByRole('link', { name: 'Download these as CSV' }).getAttribute('href'), /^\/admin\/people\.csv\?q=candidate%40demo&/);
 
     await field(page, 'E-mail address').fill('not-an-address');
     await field(page, 'Role').selectOption({ label: 'Clinician' });

@@ -226,6 +226,10 @@ forEachEngine('review', (engine, journey) => {
     await staff.getByText('Application approved.').waitFor();
     await visit(staff, `${server.baseUrl}/admin/credentials`);
     await expectHeading(staff, 'Credentials');
+    // Two credentials among hundreds: staff search for both at once.
+    await field(staff, 'Number, holder or credential').fill(`${number}, Victor Hale`);
+    await navigate(staff, () => button(staff, 'Filter').click());
+    await staff.getByText('Showing 1–2 of 2').waitFor();
     const register = staff.getByRole('region', { name: 'Table of credentials' });
     await register.getByRole('checkbox', { name: new RegExp(`^Choose ${number} `) }).check();
     await register.getByRole('checkbox', { name: /\(Dr\. Victor Hale\)$/ }).check();

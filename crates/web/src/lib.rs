@@ -20,6 +20,7 @@ mod error;
 pub mod ethics;
 mod forms;
 mod headers;
+mod lists;
 mod lookup_limit;
 mod metrics;
 mod ops;

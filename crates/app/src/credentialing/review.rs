@@ -280,6 +280,7 @@ impl App {
             role: Some(Role::BoardStaff),
             limit: 50,
             offset: 0,
+            ..Default::default()
         };
         let (staff, _) = self.store().list_users(&filter).await?;
         for person in staff {
@@ -376,6 +377,7 @@ impl App {
             role: Some(Role::CommitteeReviewer),
             limit: 500,
             offset: 0,
+            ..Default::default()
         };
         let (people, _) = self.store().list_users(&filter).await?;
         let mut choices = Vec::new();

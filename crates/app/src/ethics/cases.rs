@@ -493,6 +493,7 @@ impl App {
                 role: Some(role),
                 limit: 200,
                 offset: 0,
+                ..Default::default()
             };
             let (people, _) = self.store().list_users(&filter).await?;
             let people: Vec<_> = people.into_iter().filter(|p| p.disabled_at.is_none()).collect();

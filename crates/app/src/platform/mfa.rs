@@ -1,7 +1,7 @@
 //! Two-factor sign-in with time-based one-time passwords (RFC 6238: SHA-1, 6 digits, 30 s,
 //! one step of clock drift either way) and single-use recovery codes.
 
-use domain::EmailAddress;
+use domain::{EmailAddress, SessionId};
 use qrcode::QrCode;
 use qrcode::render::svg;
 use totp_rs::{Builder, Secret, Totp};
@@ -135,14 +135,63 @@ impl App {
         })
     }
 
-    /// Confirms set-up with a code from the app. Returns the recovery codes (shown once) and
-    /// a new session, since the account's privileges changed.
+    /// Keeps new recovery codes, sealed, for one session to show once
+    /// ([`App::take_recovery_codes_to_show`]).
+    async fn keep_codes_to_show(
+        &self,
+        actor: &Actor,
+        session: &SessionId,
+        codes: &[String],
+        meta: &RequestMeta,
+    ) -> AppResult<()> {
+        let field = Field {
+            name: "codes_to_show.sealed",
+            record_id: session.as_str(),
+        };
+        let sealed = self
+            .seal(
+                actor,
+                &Subject::user(&actor.user_id),
+                field,
+                codes.join("\n").as_bytes(),
+                meta,
+            )
+            .await?;
+        self.store().keep_codes_to_show(session, &sealed, self.now()).await?;
+        Ok(())
+    }
+
+    /// The recovery codes made in this session and not shown yet; `None` once they were shown
+    /// (a reload never makes new ones).
+    pub async fn take_recovery_codes_to_show(
+        &self,
+        actor: &Actor,
+        meta: &RequestMeta,
+    ) -> AppResult<Option<Vec<String>>> {
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
+        let Some(sealed) = self.store().take_codes_to_show(&actor.session_id).await? else {
+            return Ok(None);
+        };
+        let field = Field {
+            name: "codes_to_show.sealed",
+            record_id: actor.session_id.as_str(),
+        };
+        let plain = self
+            .open(actor, &Subject::user(&actor.user_id), field, &sealed, meta)
+            .await?;
+        let text = String::from_utf8(plain.to_vec())
+            .map_err(|_| AppError::internal(anyhow::anyhow!("recovery codes to show are not text")))?;
+        Ok(Some(text.lines().map(str::to_owned).collect()))
+    }
+
+    /// Confirms set-up with a code from the app. Returns a new session, since the account's
+    /// privileges changed; the recovery codes wait in it to be shown once.
     pub async fn confirm_totp_setup(
         &self,
         actor: &Actor,
         code_input: &str,
         meta: &RequestMeta,
-    ) -> AppResult<(Vec<String>, NewSession)> {
+    ) -> AppResult<NewSession> {
         self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         let code: String = code_input.chars().filter(|c| !c.is_whitespace()).collect();
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
@@ -182,6 +231,7 @@ impl App {
                 meta,
             )
             .await?;
+        self.keep_codes_to_show(actor, &session.id, &codes, meta).await?;
         self.record(actor, AuditEvent::success("mfa.enabled"), meta).await?;
         let security = self.link("/account/security");
         self.send_mail(
@@ -193,16 +243,12 @@ impl App {
             },
         )
         .await?;
-        Ok((codes, session))
+        Ok(session)
     }
 
-    /// Replaces the recovery codes (the old ones stop working). Needs the password.
-    pub async fn regenerate_recovery_codes(
-        &self,
-        actor: &Actor,
-        password: &str,
-        meta: &RequestMeta,
-    ) -> AppResult<Vec<String>> {
+    /// Replaces the recovery codes (the old ones stop working). Needs the password. The new
+    /// codes wait in this session to be shown once.
+    pub async fn regenerate_recovery_codes(&self, actor: &Actor, password: &str, meta: &RequestMeta) -> AppResult<()> {
         self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
         let user = self
             .store()
@@ -216,9 +262,10 @@ impl App {
             .await?;
         let (codes, hashes) = new_recovery_codes()?;
         self.store().replace_recovery_codes(&actor.user_id, &hashes).await?;
+        self.keep_codes_to_show(actor, &actor.session_id, &codes, meta).await?;
         self.record(actor, AuditEvent::success("mfa.recovery_codes_replaced"), meta)
             .await?;
-        Ok(codes)
+        Ok(())
     }
 
     /// Turns two-factor sign-in off (needs the password); refused for roles that require it.

@@ -48,6 +48,8 @@ impl std::fmt::Debug for ActiveSession {
 
 /// A freshly created session: the cookie value goes to the browser, nowhere else.
 pub struct NewSession {
+    /// The session's id (not a secret: the cookie's token is).
+    pub id: SessionId,
     pub cookie_token: String,
     /// The new session's anti-forgery token, for a page rendered in the same response.
     pub csrf_token: String,
@@ -94,8 +96,9 @@ impl App {
         let cookie_token = crate::platform::random::token()?;
         let csrf_token = crate::platform::random::token()?;
         let now = self.now();
+        let id = crate::platform::random::new_id::<SessionId>()?;
         let record = SessionRecord {
-            id: crate::platform::random::new_id::<SessionId>()?,
+            id: id.clone(),
             token_hash: crate::platform::random::token_hash(&cookie_token),
             user_id: user.id.clone(),
             stage,
@@ -107,6 +110,7 @@ impl App {
         };
         self.store().insert_session(&record, replaces).await?;
         Ok(NewSession {
+            id,
             cookie_token,
             csrf_token,
         })

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0008_directory_and_referrals.sql"),
     ),
     (9, "passkeys", include_str!("../../migrations/0009_passkeys.sql")),
+    (
+        10,
+        "codes_to_show",
+        include_str!("../../migrations/0010_codes_to_show.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -159,6 +159,34 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps sealed recovery codes for `session` to show once, replacing any kept before.
+    pub async fn keep_codes_to_show(&self, session: &SessionId, sealed: &[u8], now: Timestamp) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO codes_to_show (session_id, sealed, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (session_id) DO UPDATE SET sealed = $2, created_at = $3",
+            )
+            .bind(session.as_str())
+            .bind(sealed)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Takes the codes kept for `session`: they are deleted as they are read.
+    pub async fn take_codes_to_show(&self, session: &SessionId) -> Result<Option<Vec<u8>>> {
+        with_pool!(self, write, |pool| {
+            Ok(
+                sqlx::query_scalar("DELETE FROM codes_to_show WHERE session_id = $1 RETURNING sealed")
+                    .bind(session.as_str())
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
+    }
+
     pub async fn delete_session(&self, id: &SessionId) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query("DELETE FROM sessions WHERE id = $1")

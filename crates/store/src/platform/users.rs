@@ -128,6 +128,30 @@ pub struct UserFilter {
     pub role: Option<Role>,
     pub limit: i64,
     pub offset: i64,
+    pub sort: UserSort,
+    pub descending: bool,
+}
+
+/// The order of the people list (newest first unless asked otherwise).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    #[default]
+    Joined,
+    Name,
+    Email,
+}
+
+impl UserSort {
+    fn order_by(self, descending: bool) -> &'static str {
+        match (self, descending) {
+            (UserSort::Joined, true) => "u.created_at DESC, u.id",
+            (UserSort::Joined, false) => "u.created_at ASC, u.id",
+            (UserSort::Name, false) => "LOWER(u.display_name) ASC, u.id",
+            (UserSort::Name, true) => "LOWER(u.display_name) DESC, u.id",
+            (UserSort::Email, false) => "u.email ASC, u.id",
+            (UserSort::Email, true) => "u.email DESC, u.id",
+        }
+    }
 }
 
 impl Store {
@@ -219,7 +243,8 @@ impl Store {
             .fetch_one(pool)
             .await?;
             let sql = format!(
-                "SELECT {USER_COLUMNS} FROM users u WHERE {condition} ORDER BY u.created_at DESC, u.id LIMIT $3 OFFSET $4"
+                "SELECT {USER_COLUMNS} FROM users u WHERE {condition} ORDER BY {} LIMIT $3 OFFSET $4",
+                filter.sort.order_by(filter.descending)
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(pattern.as_deref())

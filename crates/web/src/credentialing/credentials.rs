@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, plain_form};
+use crate::lists::{ListQuery, ListView, csv, csv_download, matches};
 use crate::page::{PageContext, SignedIn, page, page_with_status, when};
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
@@ -24,6 +25,7 @@ pub fn routes() -> Routes {
         .route("/portal/credentials/{number}/certificate.pdf", get(certificate))
         .route("/portal/credentials/{number}/badge.jwt", get(badge))
         .route("/admin/credentials", get(register))
+        .route("/admin/credentials.csv", get(register_csv))
         .route("/admin/credentials/{number}", get(one))
         .route("/admin/credentials/{number}/status", post(change_status))
         .route("/admin/credentials/bulk/preview", post(bulk_preview))
@@ -138,7 +140,10 @@ async fn badge(
 struct RegisterPage {
     ctx: PageContext,
     credentials: Vec<PublicCredential>,
+    list: ListView,
     filter: String,
+    program_filter: String,
+    programs: Vec<String>,
     errors: FieldErrors,
 }
 
@@ -151,7 +156,81 @@ impl RegisterPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RegisterQuery {
+    #[serde(flatten)]
+    list: ListQuery,
     status: String,
+    program: String,
+}
+
+/// The register's sortable columns; by default the newest numbers first.
+const REGISTER_COLUMNS: [&str; 5] = ["number", "holder", "credential", "status", "valid_until"];
+
+/// The credentials a register view selects, sorted, with the view (not yet paged).
+async fn register_view(
+    state: &ServerState,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    query: &RegisterQuery,
+) -> Result<(ListView, Vec<PublicCredential>, Vec<String>), WebError> {
+    let all = state.ready_app()?.all_credentials(actor, meta).await?;
+    let mut programs: Vec<String> = all.iter().map(|c| c.program_code.clone()).collect();
+    programs.sort();
+    programs.dedup();
+    let list = ListView::new(
+        "/admin/credentials",
+        &query.list,
+        &REGISTER_COLUMNS,
+        true,
+        vec![("status", query.status.clone()), ("program", query.program.clone())],
+    );
+    // Several terms, separated by commas, find each: a list of numbers to act on together.
+    let terms: Vec<String> = list
+        .q
+        .to_lowercase()
+        .split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut rows: Vec<PublicCredential> = all
+        .into_iter()
+        .filter(|c| query.status.is_empty() || c.status.as_str() == query.status)
+        .filter(|c| query.program.is_empty() || c.program_code == query.program)
+        .filter(|c| {
+            terms.is_empty()
+                || terms
+                    .iter()
+                    .any(|t| matches(t, &[&c.number, &c.holder_name, &c.program_name]))
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let order = match list.sort {
+            "holder" => a.holder_name.to_lowercase().cmp(&b.holder_name.to_lowercase()),
+            "credential" => a.program_code.cmp(&b.program_code),
+            "status" => a.status.as_str().cmp(b.status.as_str()),
+            "valid_until" => a.valid_until.cmp(&b.valid_until),
+            // A number reads YEAR-SEQUENCE after its code: sort by those, then the code.
+            _ => number_key(&a.number).cmp(&number_key(&b.number)),
+        }
+        .then_with(|| a.number.cmp(&b.number));
+        if list.descending { order.reverse() } else { order }
+    });
+    let list = list.with_total(rows.len());
+    Ok((list, rows, programs))
+}
+
+/// "CST-S-2023-000001-47" sorts as (2023, 1, "CST-S"): issue order across programs.
+fn number_key(number: &str) -> (String, String, String) {
+    let parts: Vec<&str> = number.split('-').collect();
+    let n = parts.len();
+    if n >= 4 {
+        (
+            parts[n - 3].to_owned(),
+            parts[n - 2].to_owned(),
+            parts[..n - 3].join("-"),
+        )
+    } else {
+        (String::new(), String::new(), number.to_owned())
+    }
 }
 
 async fn register(
@@ -161,19 +240,40 @@ async fn register(
     Meta(meta): Meta,
     Query(query): Query<RegisterQuery>,
 ) -> Result<Response, WebError> {
-    let credentials = state
-        .ready_app()?
-        .all_credentials(&session.actor, &meta)
-        .await?
-        .into_iter()
-        .filter(|c| query.status.is_empty() || c.status.as_str() == query.status)
-        .collect();
+    let (list, rows, programs) = register_view(&state, &session.actor, &meta, &query).await?;
     page(&RegisterPage {
         ctx,
-        credentials,
+        credentials: list.page_of(rows),
+        list,
         filter: query.status,
+        program_filter: query.program,
+        programs,
         errors: FieldErrors::new(),
     })
+}
+
+/// Every credential the register's view selects, as CSV.
+async fn register_csv(
+    State(state): State<ServerState>,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<RegisterQuery>,
+) -> Result<Response, WebError> {
+    let (_, rows, _) = register_view(&state, &session.actor, &meta, &query).await?;
+    let body = csv(
+        &["Number", "Holder", "Credential", "Status", "Valid from", "Valid until"],
+        rows.into_iter().map(|c| {
+            vec![
+                c.number,
+                c.holder_name,
+                c.program_name,
+                c.status.as_str().to_owned(),
+                c.valid_from.to_string(),
+                c.valid_until.to_string(),
+            ]
+        }),
+    );
+    Ok(csv_download("credentials.csv", body))
 }
 
 #[derive(Template)]
@@ -378,15 +478,18 @@ async fn register_with_error(
     field: &str,
     message: &str,
 ) -> Result<Response, WebError> {
-    let credentials = state.ready_app()?.all_credentials(actor, meta).await?;
+    let (list, rows, programs) = register_view(state, actor, meta, &RegisterQuery::default()).await?;
     let mut errors = FieldErrors::new();
     errors.add(field, message);
     Ok(page_with_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &RegisterPage {
             ctx,
-            credentials,
+            credentials: list.page_of(rows),
+            list,
             filter: String::new(),
+            program_filter: String::new(),
+            programs,
             errors,
         },
     ))

@@ -4,7 +4,7 @@
 use app::AppError;
 use app::platform::sessions::ActiveSession;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,7 +27,10 @@ pub fn routes() -> Routes {
         .route("/account/name", post(rename))
         .route("/account/verify-email/resend", post(resend_verification))
         .route("/account/two-factor/setup", get(totp_setup).post(confirm_totp))
-        .route("/account/two-factor/recovery-codes", post(replace_recovery_codes))
+        .route(
+            "/account/two-factor/recovery-codes",
+            get(show_recovery_codes).post(replace_recovery_codes),
+        )
         .route("/account/two-factor/disable", post(disable_totp))
         .route("/account/sessions/{id}/revoke", post(revoke_session))
         .route("/account/sessions/revoke-all", post(revoke_all_sessions))
@@ -281,7 +284,7 @@ async fn security(
     ctx: PageContext,
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
-    axum::extract::Query(query): axum::extract::Query<ChangedQuery>,
+    Query(query): Query<ChangedQuery>,
 ) -> Result<Response, WebError> {
     let mut page_data = SecurityPage::load(&state, ctx, &session, &meta).await?;
     page_data.notice = match query.changed.as_deref() {
@@ -404,7 +407,36 @@ struct TotpSetupPage {
 #[template(path = "platform/recovery_codes.html")]
 struct RecoveryCodesPage {
     ctx: PageContext,
-    codes: Vec<String>,
+    /// `None` once they were shown.
+    codes: Option<Vec<String>>,
+    /// Shown right after two-factor sign-in was turned on (not after a replacement).
+    after_setup: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RecoveryCodesQuery {
+    after: String,
+}
+
+/// The codes just made, shown once: the forms that make them redirect here (post, redirect,
+/// get), so a reload shows that they were shown instead of making new ones.
+async fn show_recovery_codes(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Query(query): Query<RecoveryCodesQuery>,
+) -> Result<Response, WebError> {
+    let codes = state
+        .ready_app()?
+        .take_recovery_codes_to_show(&session.actor, &meta)
+        .await?;
+    page(&RecoveryCodesPage {
+        ctx,
+        codes,
+        after_setup: query.after == "setup",
+    })
 }
 
 async fn totp_setup(
@@ -449,15 +481,8 @@ async fn confirm_totp(
 ) -> Result<Response, WebError> {
     let app = state.ready_app()?;
     match app.confirm_totp_setup(&session.actor, &input.code, &meta).await {
-        Ok((codes, new)) => {
-            let mut ctx = ctx;
-            // The page is rendered for the new session, so its forms carry the new token.
-            ctx.csrf = new.csrf_token.clone();
-            ctx.viewer = ctx.viewer.map(|mut v| {
-                v.mfa_enabled = true;
-                v
-            });
-            let mut response = page(&RecoveryCodesPage { ctx, codes })?;
+        Ok(new) => {
+            let mut response = Redirect::to("/account/two-factor/recovery-codes?after=setup").into_response();
             if let Some(value) = session_cookie(&state, &new.cookie_token) {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
@@ -501,7 +526,7 @@ async fn replace_recovery_codes(
         .regenerate_recovery_codes(&session.actor, &input.recovery_password, &meta)
         .await
     {
-        Ok(codes) => page(&RecoveryCodesPage { ctx, codes }),
+        Ok(()) => Ok(Redirect::to("/account/two-factor/recovery-codes").into_response()),
         Err(AppError::Validation(errors)) => {
             let mut page = SecurityPage::load(&state, ctx, &session, &meta).await?;
             page.recovery_errors = renamed(errors, "password", "recovery_password");

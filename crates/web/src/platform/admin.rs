@@ -12,10 +12,11 @@ use domain::{FieldErrors, Role};
 use serde::Deserialize;
 use store::Timestamp;
 use store::platform::audit::AuditFilter;
-use store::platform::users::UserFilter;
+use store::platform::users::{UserFilter, UserSort};
 
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted};
+use crate::lists::{ListQuery, ListView, PER_PAGE, csv};
 use crate::page::{PageContext, SignedIn, page, page_with_status, when};
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
@@ -23,6 +24,7 @@ use crate::{ServerState, WebError};
 pub fn routes() -> Routes {
     Routes::new()
         .route("/admin/people", get(people))
+        .route("/admin/people.csv", get(people_csv))
         .route("/admin/invitations", post(invite))
         .route("/admin/audit", get(audit_log))
 }
@@ -48,20 +50,62 @@ struct InviteInput {
 struct PeoplePage {
     ctx: PageContext,
     people: Vec<PersonRow>,
-    total: i64,
+    list: ListView,
     invitations: Vec<(String, &'static str, String)>,
     roles: Vec<(&'static str, &'static str)>,
+    /// Every role, for the list's filter.
+    all_roles: Vec<(&'static str, &'static str)>,
+    role_filter: String,
     form: InviteInput,
     errors: FieldErrors,
-    filter_text: String,
     notice: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PeopleQuery {
-    q: String,
+    #[serde(flatten)]
+    list: ListQuery,
+    role: String,
     invited: String,
+}
+
+/// The people list's sortable columns (the first is the default, newest first).
+const PEOPLE_COLUMNS: [&str; 3] = ["joined", "name", "email"];
+
+fn people_filter(query: &PeopleQuery) -> (ListView, UserFilter) {
+    let role = Role::parse(&query.role).ok();
+    let list = ListView::new(
+        "/admin/people",
+        &query.list,
+        &PEOPLE_COLUMNS,
+        true,
+        vec![("role", role.map(|r| r.as_str().to_owned()).unwrap_or_default())],
+    );
+    let filter = UserFilter {
+        text: (!list.q.is_empty()).then(|| list.q.clone()),
+        role,
+        limit: i64::try_from(PER_PAGE).unwrap_or(50),
+        offset: i64::try_from(list.offset()).unwrap_or(0),
+        sort: match list.sort {
+            "name" => UserSort::Name,
+            "email" => UserSort::Email,
+            _ => UserSort::Joined,
+        },
+        descending: list.descending,
+    };
+    (list, filter)
+}
+
+fn person_row(u: store::platform::users::UserRecord) -> PersonRow {
+    PersonRow {
+        roles: u.roles.iter().map(|r| r.label()).collect(),
+        mfa: u.mfa_enabled(),
+        demo: u.is_demo,
+        joined: when(u.created_at),
+        name: u.display_name,
+        email: u.email.to_string(),
+    }
 }
 
 async fn load_people(
@@ -69,27 +113,19 @@ async fn load_people(
     ctx: PageContext,
     actor: &app::Actor,
     meta: &app::RequestMeta,
-    text: &str,
+    query: &PeopleQuery,
 ) -> Result<PeoplePage, WebError> {
     let app = state.ready_app()?;
-    let filter = UserFilter {
-        text: (!text.trim().is_empty()).then(|| text.trim().to_owned()),
-        role: None,
-        limit: 200,
-        offset: 0,
-    };
-    let (users, total) = app.list_people(actor, &filter, meta).await?;
-    let people = users
-        .into_iter()
-        .map(|u| PersonRow {
-            roles: u.roles.iter().map(|r| r.label()).collect(),
-            mfa: u.mfa_enabled(),
-            demo: u.is_demo,
-            joined: when(u.created_at),
-            name: u.display_name,
-            email: u.email.to_string(),
-        })
-        .collect();
+    let (list, mut filter) = people_filter(query);
+    let (mut users, total) = app.list_people(actor, &filter, meta).await?;
+    let list = list.with_total(usize::try_from(total).unwrap_or(0));
+    // A page past the end (a stale link) shows the last page instead.
+    let offset = i64::try_from(list.offset()).unwrap_or(0);
+    if offset != filter.offset {
+        filter.offset = offset;
+        users = app.list_people(actor, &filter, meta).await?.0;
+    }
+    let people = users.into_iter().map(person_row).collect();
     let invitations = app
         .open_invitations(actor, meta)
         .await?
@@ -113,12 +149,13 @@ async fn load_people(
     Ok(PeoplePage {
         ctx,
         people,
-        total,
+        list,
         invitations,
         roles,
+        all_roles: Role::ALL.into_iter().map(|r| (r.as_str(), r.label())).collect(),
+        role_filter: query.role.clone(),
         form: InviteInput::default(),
         errors: FieldErrors::new(),
-        filter_text: text.to_owned(),
         notice: None,
     })
 }
@@ -130,7 +167,7 @@ async fn people(
     SignedIn(session): SignedIn,
     Query(query): Query<PeopleQuery>,
 ) -> Result<Response, WebError> {
-    let mut page_data = load_people(&state, ctx, &session.actor, &meta, &query.q).await?;
+    let mut page_data = load_people(&state, ctx, &session.actor, &meta, &query).await?;
     page_data.notice = match query.invited.as_str() {
         "link" => Some("Invitation sent.".into()),
         "role" => {
@@ -139,6 +176,39 @@ async fn people(
         _ => None,
     };
     page(&page_data)
+}
+
+/// Everyone the people list's view selects, as CSV (every page).
+async fn people_csv(
+    State(state): State<ServerState>,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Query(query): Query<PeopleQuery>,
+) -> Result<Response, WebError> {
+    let app = state.ready_app()?;
+    let (_, mut filter) = people_filter(&query);
+    filter.limit = 500;
+    filter.offset = 0;
+    let mut rows = Vec::new();
+    loop {
+        let (users, total) = app.list_people(&session.actor, &filter, &meta).await?;
+        let read = users.len();
+        rows.extend(users.into_iter().map(person_row).map(|p| {
+            vec![
+                p.name,
+                p.email,
+                p.roles.join("; "),
+                if p.mfa { "on" } else { "off" }.to_owned(),
+                p.joined,
+            ]
+        }));
+        filter.offset += 500;
+        if read == 0 || filter.offset >= total {
+            break;
+        }
+    }
+    let body = csv(&["Name", "E-mail", "Roles", "Two-factor", "Joined"], rows);
+    Ok(crate::lists::csv_download("people.csv", body))
 }
 
 impl FormPage for InviteInput {
@@ -162,7 +232,7 @@ async fn invite(
         Ok(Invited::LinkSent) => Ok(Redirect::to("/admin/people?invited=link").into_response()),
         Ok(Invited::RoleAdded) => Ok(Redirect::to("/admin/people?invited=role").into_response()),
         Err(AppError::Validation(errors)) => {
-            let mut page_data = load_people(&state, ctx, &session.actor, &meta, "").await?;
+            let mut page_data = load_people(&state, ctx, &session.actor, &meta, &PeopleQuery::default()).await?;
             page_data.form = input;
             page_data.errors = errors;
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data))

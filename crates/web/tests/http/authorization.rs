@@ -454,7 +454,7 @@ impl Person {
                 .browser
                 .post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)])
                 .await;
-            assert_eq!(enrolled.status, 200, "{email} enrols: {}", enrolled.body);
+            assert_eq!(enrolled.status, 303, "{email} enrols: {}", enrolled.body);
             self.totp_secret = Some(secret);
         } else if signed.location().starts_with("/sign-in/two-factor") {
             let form = self.browser.get("/sign-in/two-factor").await;

@@ -52,10 +52,19 @@ both_engines! {
         assert_eq!(element_text(&wrong.body, "totp-secret"), secret, "the same secret while set-up is pending");
         let now = t.app.now().get().unix_timestamp();
         let code = totp_code(&secret, "dana@example.org", now);
-        let enrolled = browser.post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)]).await;
+        let posted = browser.post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)]).await;
+        // Post, redirect, get: the codes are shown once by the page the form leads to.
+        assert_eq!((posted.status, posted.location().as_str()), (303, "/account/two-factor/recovery-codes?after=setup"), "{}", posted.body);
+        let enrolled = browser.get("/account/two-factor/recovery-codes?after=setup").await;
         assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-        assert!(enrolled.contains("Save your recovery codes"));
+        assert_eq!(enrolled.header("cache-control"), "no-store");
+        assert!(enrolled.contains("Save your recovery codes") && enrolled.contains("Two-factor sign-in is on."));
         assert_eq!(enrolled.body.matches("<li><code>").count(), 10);
+        let reloaded = browser.get("/account/two-factor/recovery-codes?after=setup").await;
+        assert_eq!(reloaded.status, 200);
+        assert!(reloaded.contains("Your recovery codes were shown") && !reloaded.contains("<li><code>"), "shown once: {}", reloaded.body);
+        let other = t.signed_in("other@example.org", &[]).await;
+        assert!(!other.get("/account/two-factor/recovery-codes").await.contains("<li><code>"), "kept for one session only");
         let second_session = browser.session_cookie().unwrap();
         assert_ne!(first_session, second_session, "a new session id at a change of privilege");
         let recovery: String = enrolled.body.split("<li><code>").nth(1).unwrap().split('<').next().unwrap().to_owned();
@@ -245,7 +254,7 @@ both_engines! {
         assert!(setup.contains("Your role requires two-factor sign-in"));
         let secret = element_text(&setup.body, "totp-secret");
         let code = totp_code(&secret, "admin@board.example", t.app.now().get().unix_timestamp());
-        assert_eq!(admin.post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)]).await.status, 200);
+        assert_eq!(admin.post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)]).await.status, 303);
         let audit = admin.get("/admin/audit?action=signin").await;
         assert_eq!(audit.status, 200);
         assert!(audit.contains("signin.success"));
@@ -388,7 +397,8 @@ both_engines! {
 
         let people = staff.get("/admin/people").await;
         assert_eq!(people.status, 200);
-        assert!(!people.contains("value=\"board_admin\""), "staff cannot offer the admin role");
+        let offered = people.body.split("<select id=\"role\"").nth(1).unwrap().split("</select>").next().unwrap();
+        assert!(!offered.contains("value=\"board_admin\""), "staff cannot offer the admin role: {offered}");
         let bad = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "not-an-address"), ("role", "clinician")]).await;
         assert_eq!(bad.status, 422);
         assert_eq!(bad.input_value("email"), "not-an-address");

@@ -1,4 +1,5 @@
 mod accounts;
 mod api;
+mod lists;
 mod operations;
 mod passkeys;

@@ -180,7 +180,7 @@ both_engines! {
         let setup = browser.get("/account/two-factor/setup").await;
         let secret = element_text(&setup.body, "totp-secret");
         let code = totp_code(&secret, "rosa@example.org", t.app.now().get().unix_timestamp());
-        assert_eq!(browser.post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)]).await.status, 200);
+        assert_eq!(browser.post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)]).await.status, 303);
 
         // Rotate while the server runs: data keys move to the new key; the server reloads the
         // key file when it meets the new key id.

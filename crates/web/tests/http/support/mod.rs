@@ -237,7 +237,7 @@ impl TestApp {
             let enrolled = browser
                 .post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)])
                 .await;
-            assert_eq!(enrolled.status, 200, "enrolment: {}", enrolled.body);
+            assert_eq!(enrolled.status, 303, "enrolment: {}", enrolled.body);
         }
         browser
     }
