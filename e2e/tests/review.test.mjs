@@ -20,7 +20,8 @@ import { after, before } from 'node:test';
 import { navigate, newContext, visit } from '../support/browser.mjs';
 import { DEMO_PASSWORD, expectStatus, signIn } from '../support/demo.mjs';
 import { button, expectHeading, field, forEachEngine, path, useBrowser } from '../support/journey.mjs';
-import { startServer } from '../support/server.mjs';
+import { minimalPdf } from '../support/files.mjs';
+import { extractLink, startServer, waitForMail } from '../support/server.mjs';
 
 const TAYLOR = { email: 'ready@demo.sensate.test', name: 'Taylor Brooks' };
 const MARSH = 'supervisor@demo.sensate.test';
@@ -263,11 +264,29 @@ forEachEngine('review', (engine, journey) => {
     await staff.getByRole('cell', { name: 'Rosa Delgado' }).first().waitFor();
   });
 
+  journey.step('staff open the certificate behind a credit and return the renewal asking for another', async () => {
+    const staff = await pageOf('staff');
+    await visit(staff, `${server.baseUrl}/admin/renewals`);
+    const card = staff.getByRole('region', { name: /^Rosa Delgado: CSC-/ });
+    const credits = card.getByRole('region', { name: 'Credits of Rosa Delgado' });
+    await credits.getByRole('cell', { name: 'Board-approved continuing education' }).waitFor();
+    const certificate = credits.getByRole('link', { name: /^Open the certificate/ });
+    assert.match(await certificate.getAttribute('href'), /^\/documents\/[0-9a-z]+$/);
+    const download = await staff.context().request.get(`${server.baseUrl}${await certificate.getAttribute('href')}`);
+    assert.equal(download.status(), 200, 'staff open the certificate');
+    await credits.getByText('none attached').waitFor();
+    await card.getByLabel('Note to the holder (needed to return it)').fill('Please attach the certificate for your teaching workshop.');
+    await navigate(staff, () => card.getByRole('button', { name: "Return Rosa Delgado's renewal" }).click());
+    assert.equal(await card.count(), 0, 'the renewal left the queue');
+  });
+
   journey.step('a holder whose credential ends soon logs credits and sees how they count', async () => {
     const rosa = await signedIn('rosa', 'expiring@demo.sensate.test', false);
-    await visit(rosa, `${server.baseUrl}/portal/credentials`);
-    await navigate(rosa, () => rosa.getByRole('link', { name: 'Renewal' }).first().click());
+    // The return e-mail leads to the renewal itself.
+    const mail = await waitForMail(server.dataDir, { to: 'expiring@demo.sensate.test', subjectIncludes: 'Your renewal needs a correction' }, 30_000);
+    await visit(rosa, extractLink(mail.text, '/portal/credentials/'));
     await expectHeading(rosa, 'Renew your Certified Sexuality Counselor');
+    await rosa.getByText('The board returned your renewal: Please attach the certificate for your teaching workshop.').waitFor();
     await field(rosa, 'How you earned them').selectOption({ label: 'CE not approved by the board' });
     await field(rosa, 'Date').fill(new Date().toISOString().slice(0, 10));
     await field(rosa, 'Hours').fill('lots');
@@ -279,5 +298,27 @@ forEachEngine('review', (engine, journey) => {
     await navigate(rosa, () => button(rosa, 'Add').click());
     await expectStatus(rosa, 'Credits added.');
     await rosa.getByText('14 hours give 7 credits, but at most 5 count').first().waitFor();
+  });
+
+  journey.step('the holder answers the return with a certificate and staff approve the renewal', async () => {
+    const rosa = await pageOf('rosa');
+    const workshop = 'Workshop on consent and communication for nursing students';
+    await rosa.getByLabel(`Certificate for ${workshop} (PDF, PNG or JPEG)`).setInputFiles({ name: 'teaching-certificate.pdf', mimeType: 'application/pdf', buffer: minimalPdf('Teaching certificate') });
+    await navigate(rosa, () => rosa.getByRole('button', { name: `Attach the certificate for ${workshop}` }).click());
+    assert.match(rosa.url(), /\/renewal\?uploaded=1$/);
+    await rosa.getByRole('link', { name: `Certificate for ${workshop}` }).waitFor();
+    await navigate(rosa, () => button(rosa, 'Submit the renewal').click());
+    await rosa.getByText(/it answers their return/).waitFor();
+
+    const staff = await pageOf('staff');
+    await visit(staff, `${server.baseUrl}/admin/renewals`);
+    const card = staff.getByRole('region', { name: /^Rosa Delgado: CSC-/ });
+    await card.getByText('The holder answered your return').waitFor();
+    assert.equal(await card.getByRole('link', { name: /^Open the certificate/ }).count(), 2, 'both credits carry a certificate now');
+    await navigate(staff, () => card.getByRole('button', { name: "Approve Rosa Delgado's renewal" }).click());
+
+    await pageOf('rosa');
+    await visit(rosa, `${server.baseUrl}/portal/credentials/${rosa.url().split('/portal/credentials/')[1].split('/')[0]}/renewal`);
+    await rosa.getByText(/^This renewal was approved: your credential now runs until \d{4}-\d{2}-\d{2}\.$/).waitFor();
   });
 });

@@ -44,10 +44,12 @@ pub const CONTRACT_SHARED_KINDS: [&str; 6] = [
 /// The records a document can be attached to: the table, the prefix of the form value
 /// (`degrees:<id>`), and the document kind that proves that record. Attaching sets the record's
 /// `document_id`, which the rule engine reads as "documented".
-const ATTACHABLE: [(EvidenceTable, &str, &str); 3] = [
+const ATTACHABLE: [(EvidenceTable, &str, &str); 4] = [
     (EvidenceTable::Degrees, "degrees", "transcript"),
     (EvidenceTable::Licenses, "licenses", "license"),
     (EvidenceTable::Insurance, "insurance", "insurance_face_sheet"),
+    // A continuing-education credit of an open renewal takes its certificate.
+    (EvidenceTable::RenewalCredits, "credits", "certificate"),
 ];
 
 /// The longest file name kept (in characters, before an extension is added).
@@ -281,6 +283,7 @@ impl App {
                         EvidenceTable::Degrees => store.degrees(id).await?.iter().any(|r| r.id == record_id),
                         EvidenceTable::Licenses => store.licenses(id).await?.iter().any(|r| r.id == record_id),
                         EvidenceTable::Insurance => store.insurance(id).await?.iter().any(|r| r.id == record_id),
+                        EvidenceTable::RenewalCredits => store.open_credit_of(id, record_id).await?,
                         _ => false,
                     };
                     if !owned {

@@ -40,6 +40,8 @@ pub struct RenewalView {
     /// Why renewal is not possible now, if it is not.
     pub closed_because: Option<String>,
     pub renewal: Option<RenewalRow>,
+    /// The renewal of the cycle before, when it was approved (the credential runs on from it).
+    pub previous: Option<RenewalRow>,
     pub entries: Vec<RenewalEntryRow>,
     pub assessment: RenewalAssessment,
     pub membership_in_good_standing: bool,
@@ -76,6 +78,10 @@ pub struct AuditItem {
     pub number: String,
     pub entries: Vec<RenewalEntryRow>,
     pub assessment: RenewalAssessment,
+    /// (key, name) of the program's ways to earn credits, to name each entry's method.
+    pub methods: Vec<(String, String)>,
+    /// Whether the holder answered a return (the renewal came back to the queue).
+    pub answered_return: bool,
 }
 
 fn day(text: &str) -> AppResult<Date> {
@@ -94,6 +100,13 @@ fn claim_of(entries: &[RenewalEntryRow]) -> RenewalClaim {
         }
     }
     claim
+}
+
+/// (key, name) of every way to earn credits under `rule`, board-approved CE first.
+fn methods_of(rule: &RenewalRule) -> Vec<(String, String)> {
+    let mut methods = vec![(APPROVED.to_owned(), "Board-approved continuing education".to_owned())];
+    methods.extend(rule.methods.iter().map(|m| (m.key.clone(), m.name.clone())));
+    methods
 }
 
 impl App {
@@ -161,11 +174,17 @@ impl App {
         };
         let assessment = assess_renewal(&rule, &claim_of(&entries));
         let membership_in_good_standing = self.membership_in_good_standing(&credential.user_id, today).await?;
-        let mut methods = vec![(APPROVED.to_owned(), "Board-approved continuing education".to_owned())];
-        methods.extend(rule.methods.iter().map(|m| (m.key.clone(), m.name.clone())));
+        let methods = methods_of(&rule);
+        let cycle_starts = add_years(valid_until, -i32::from(program.validity_years));
+        let previous = self
+            .store()
+            .renewal_for_cycle(&credential.id, &cycle_starts.to_string())
+            .await?
+            .filter(|r| r.status == RenewalState::Approved);
         Ok(RenewalView {
             credential: self.verify_number(&credential.number).await?,
-            cycle_starts: add_years(valid_until, -i32::from(program.validity_years)),
+            cycle_starts,
+            previous,
             opens_on,
             closes_on,
             open_now: closed_because.is_none(),
@@ -288,6 +307,7 @@ impl App {
             provider: input.provider.trim().to_owned(),
             title: input.title.trim().to_owned(),
             created_at: self.now(),
+            document_id: None,
         };
         match self.store().insert_renewal_entry(&entry).await {
             Ok(()) => {}
@@ -357,6 +377,20 @@ impl App {
         }
         if renewal.status.after(RenewalAction::SubmitDrawn).is_err() {
             return Err(AppError::Refused("This renewal was already submitted.".into()));
+        }
+        // A renewal staff returned goes back to them, not to the draw.
+        if renewal.decision_note.is_some() {
+            self.store()
+                .send_renewal_to_audit(&renewal.id, self.now())
+                .await
+                .map_err(|_| AppError::Refused("This renewal was already submitted.".into()))?;
+            self.record(
+                actor,
+                AuditEvent::success("renewal.resubmitted").subject("renewal", &renewal.id),
+                meta,
+            )
+            .await?;
+            return Ok(RenewalOutcome::Audit);
         }
         let year = self.today().year();
         let seed = self.audit_seed(year).await?;
@@ -444,7 +478,7 @@ impl App {
                 &renewal.user_id,
                 "Your renewal was checked",
                 "Your renewal was checked and approved.".into(),
-                "/portal/credentials",
+                &format!("/portal/credentials/{}/renewal", credential.number),
             )
             .await?;
         }
@@ -461,16 +495,17 @@ impl App {
             };
             let program = self.program(&credential.program_code, None).await?.program;
             let entries = self.store().renewal_entries(&renewal.id).await?;
-            let assessment = match &program.renewal {
-                Some(rule) => assess_renewal(rule, &claim_of(&entries)),
-                None => continue,
+            let Some(rule) = &program.renewal else {
+                continue;
             };
             items.push(AuditItem {
                 holder_name: credential.holder_name,
                 number: credential.number,
+                answered_return: renewal.decision_note.is_some(),
+                assessment: assess_renewal(rule, &claim_of(&entries)),
+                methods: methods_of(rule),
                 renewal,
                 entries,
-                assessment,
             });
         }
         Ok(items)
@@ -518,11 +553,18 @@ impl App {
         )
         .await?;
         let holder = UserId::parse(&renewal.user_id).map_err(|_| AppError::NotFound)?;
+        let number = self
+            .store()
+            .issued_credential(&renewal.credential_id)
+            .await?
+            .map(|c| c.number)
+            .ok_or(AppError::NotFound)?;
+        // The link leads to the renewal itself, where the note is read and answered.
         self.tell_about_review(
             holder.as_str(),
             "Your renewal needs a correction",
-            "The board checked your renewal and asks for a correction.".into(),
-            "/portal/credentials",
+            "The board checked your renewal and asks for a correction. Read the note and answer it on your renewal page.".into(),
+            &format!("/portal/credentials/{number}/renewal"),
         )
         .await
     }

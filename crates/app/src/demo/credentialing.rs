@@ -113,7 +113,7 @@ impl App {
         Ok(Person { id: user.id, actor })
     }
 
-    async fn demo_document(
+    pub(crate) async fn demo_document(
         &self,
         person: &Person,
         kind: &str,

@@ -5,6 +5,7 @@
 mod certified;
 mod credentialing;
 mod directory;
+mod renewal;
 
 use domain::credentialing::credential_status::CredentialStatus;
 use domain::{EmailAddress, Role, UserId};
@@ -273,6 +274,7 @@ impl App {
         self.load_demo_credentialing(&meta).await?;
         self.load_demo_committee(&meta).await?;
         self.load_demo_certified(&meta).await?;
+        self.load_demo_renewal(&meta).await?;
         self.load_demo_directory(&meta).await?;
         self.record(
             AuditActor::default(),

@@ -100,6 +100,8 @@ pub enum EvidenceTable {
     Licenses,
     Insurance,
     Hours,
+    /// Continuing-education credits of a renewal (their certificates).
+    RenewalCredits,
 }
 
 impl EvidenceTable {
@@ -110,6 +112,7 @@ impl EvidenceTable {
             EvidenceTable::Licenses => "licenses",
             EvidenceTable::Insurance => "insurance_policies",
             EvidenceTable::Hours => "hour_entries",
+            EvidenceTable::RenewalCredits => "renewal_entries",
         }
     }
 }
@@ -431,10 +434,17 @@ impl Store {
         record_id: &str,
         document_id: &str,
     ) -> Result<()> {
-        let sql = format!(
-            "UPDATE {} SET document_id = $1 WHERE id = $2 AND user_id = $3",
-            table.name()
-        );
+        // A credit has no owner column: it is the owner's through its renewal.
+        let sql = if table == EvidenceTable::RenewalCredits {
+            "UPDATE renewal_entries SET document_id = $1 WHERE id = $2 \
+             AND renewal_id IN (SELECT id FROM renewals WHERE user_id = $3)"
+                .to_owned()
+        } else {
+            format!(
+                "UPDATE {} SET document_id = $1 WHERE id = $2 AND user_id = $3",
+                table.name()
+            )
+        };
         let changed = with_pool!(self, write, |pool| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(document_id)

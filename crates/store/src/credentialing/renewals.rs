@@ -35,6 +35,8 @@ pub struct RenewalEntryRow {
     pub provider: String,
     pub title: String,
     pub created_at: Timestamp,
+    /// The certificate attached to the credit (a document of the holder's).
+    pub document_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -188,7 +190,7 @@ impl Store {
     pub async fn renewal_entries(&self, renewal_id: &str) -> Result<Vec<RenewalEntryRow>> {
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(
-                "SELECT id, renewal_id, method, entry_date, hours_centi, provider, title, created_at \
+                "SELECT id, renewal_id, method, entry_date, hours_centi, provider, title, created_at, document_id \
                  FROM renewal_entries WHERE renewal_id = $1 ORDER BY entry_date, id",
             )
             .bind(renewal_id)
@@ -205,9 +207,26 @@ impl Store {
                         provider: row.try_get("provider")?,
                         title: row.try_get("title")?,
                         created_at: row.try_get("created_at")?,
+                        document_id: row.try_get("document_id")?,
                     })
                 })
                 .collect()
+        })
+    }
+
+    /// Whether `entry_id` is a credit of one of `user_id`'s open renewals (a certificate may be
+    /// attached to it).
+    pub async fn open_credit_of(&self, user_id: &str, entry_id: &str) -> Result<bool> {
+        with_pool!(self, read, |pool| {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM renewal_entries e JOIN renewals r ON r.id = e.renewal_id \
+                 WHERE e.id = $1 AND r.user_id = $2 AND r.status = 'open'",
+            )
+            .bind(entry_id)
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?;
+            Ok(n == 1)
         })
     }
 

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "codes_to_show",
         include_str!("../../migrations/0010_codes_to_show.sql"),
     ),
+    (
+        12,
+        "credit_certificates",
+        include_str!("../../migrations/0012_credit_certificates.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

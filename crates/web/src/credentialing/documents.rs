@@ -246,6 +246,8 @@ struct UploadForm {
     csrf: Option<String>,
     kind: String,
     attach_to: String,
+    /// A page to go back to after the upload (see `return_path`).
+    return_to: String,
 }
 
 fn unreadable() -> WebError {
@@ -288,6 +290,19 @@ async fn drain_rest(multipart: &mut Multipart, mut budget: u64) {
         if !drain_field(&mut field, &mut budget).await {
             return;
         }
+    }
+}
+
+/// Where an upload leads back to: a renewal page when the form came from one (a credit's
+/// certificate), else the documents page. Only these shapes: never an address from outside.
+fn return_path(asked: &str) -> String {
+    let renewal = asked
+        .strip_prefix("/portal/credentials/")
+        .and_then(|rest| rest.strip_suffix("/renewal"))
+        .filter(|number| !number.is_empty() && number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    match renewal {
+        Some(number) => format!("/portal/credentials/{number}/renewal"),
+        None => "/portal/documents".to_owned(),
     }
 }
 
@@ -342,6 +357,7 @@ async fn upload(
             "csrf" => form.csrf = Some(text),
             "kind" => form.kind = text,
             "attach_to" => form.attach_to = text,
+            "return_to" => form.return_to = text,
             _ => {}
         }
     }
@@ -368,7 +384,7 @@ async fn upload(
         }
     };
     match result {
-        Ok(_) => Ok(Redirect::to("/portal/documents?uploaded=1").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("{}?uploaded=1", return_path(&form.return_to))).into_response()),
         Err(AppError::Validation(errors)) => {
             let mut data = page_data(&state, ctx, actor, &meta, form.kind, form.attach_to).await?;
             data.errors = errors;

@@ -121,7 +121,7 @@ async fn renewal(
         "removed" => Some("Entry removed.".to_owned()),
         "approved" => Some(format!("Renewal approved: your credential is now valid until {}.", query.until)),
         "audit" => Some(
-            "Renewal submitted. It was drawn for the board's random audit (one renewal in ten): staff will check your documentation and you will hear from them by e-mail.".to_owned(),
+            "Renewal submitted. Staff will check your documentation (the renewal was drawn for the board's random audit of one in ten, or it answers their return) and you will hear from them by e-mail.".to_owned(),
         ),
         _ => None,
     };
@@ -212,6 +212,14 @@ struct AuditPage {
 impl AuditPage {
     fn hours(&self, centi: &i64) -> String {
         hours(*centi)
+    }
+
+    /// A way of earning credits by its name, not its key.
+    fn method_name(&self, item: &AuditItem, key: &str) -> String {
+        item.methods
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(|| key.to_owned(), |(_, name)| name.clone())
     }
 }
 

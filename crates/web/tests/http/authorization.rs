@@ -305,6 +305,19 @@ impl World {
         let case_document = store.ethics_documents(&case).await.unwrap()[0].id.clone();
         samples.insert("a document of the case about Dr. Kessler", case_document);
         let rosa = t.actor("expiring@demo.sensate.test").await;
+        // The demo's renewal waits in the audit queue: staff return it, so Rosa may log credits.
+        let audited = store.renewals_in("audit").await.unwrap().into_iter().next().unwrap();
+        let registrar = t.actor("staff@demo.sensate.test").await;
+        t.app
+            .decide_audited_renewal(
+                &registrar,
+                &audited.id,
+                false,
+                "Please attach the teaching certificate.",
+                &meta,
+            )
+            .await
+            .unwrap();
         let credit = app::credentialing::renewals::CreditInput {
             method: app::credentialing::renewals::APPROVED.to_owned(),
             date: t.app.today().to_string(),

@@ -139,11 +139,47 @@ both_engines! {
         t.app.decide_audited_renewal(&staff, &renewal.id, false, "Please attach the certificates of attendance.", &meta).await.unwrap();
         let view = t.app.renewal_view(&second_holder, &second.number, &meta).await.unwrap();
         assert_eq!(view.renewal.unwrap().decision_note.as_deref(), Some("Please attach the certificates of attendance."));
-        // The draw is reproducible: the same renewal is drawn again.
+
+        // The return e-mail leads the holder to the renewal itself, where they answer it with
+        // a certificate on the credit.
+        let renewal_page = format!("/portal/credentials/{}/renewal", second.number);
+        assert_eq!(t.last_mail("second@practice.test").await.0, "Certification: Your renewal needs a correction");
+        assert_eq!(t.link_in_mail("second@practice.test", "/portal/credentials/").await, renewal_page);
+        let browser = t.client();
+        browser.sign_in("second@practice.test", crate::support::PASSWORD).await;
+        let returned = browser.get(&renewal_page).await;
+        assert_eq!(returned.status, 200, "{}", returned.body);
+        assert!(returned.contains("Please attach the certificates of attendance.") && returned.contains("Answer it here"), "{}", returned.body);
+        let entry = view.entries[0].id.clone();
+        let attach_to = format!("credits:{entry}");
+        let attached = browser
+            .post_multipart("/portal/documents", &[("csrf", &returned.csrf()), ("kind", "certificate"), ("attach_to", &attach_to), ("return_to", &renewal_page)], &[("file", "attendance.pdf", crate::credentialing::documents::pdf("Certificate of attendance", false))])
+            .await;
+        assert_eq!((attached.status, attached.location()), (303, format!("{renewal_page}?uploaded=1")), "{}", attached.body);
+        let document = t.db.store.renewal_entries(&renewal.id).await.unwrap()[0].document_id.clone().expect("the certificate is on the credit");
+        assert!(browser.get(&renewal_page).await.contains(&format!("/documents/{document}")), "the holder sees it attached");
+        // Another person's credit cannot take a certificate.
+        let intruder = t.signed_in("intruder@practice.test", &[Role::Candidate]).await;
+        let form = intruder.get("/portal/documents").await;
+        let refused = intruder.post_multipart("/portal/documents", &[("csrf", &form.csrf()), ("kind", "certificate"), ("attach_to", &attach_to)], &[("file", "x.pdf", crate::credentialing::documents::pdf("x", false))]).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+
+        // Submitted again, it goes back to the staff who returned it (no new draw).
         assert_eq!(t.app.submit_renewal(&second_holder, &second.number, &meta).await.unwrap(), RenewalOutcome::Audit);
+        let desk = t.signed_in("auditor@board.test", &[Role::BoardStaff]).await;
+        let queue_page = desk.get("/admin/renewals").await;
+        assert!(queue_page.contains("The holder answered your return") && queue_page.contains("Board-approved continuing education"), "names, not codes: {}", queue_page.body);
+        assert!(queue_page.contains(&format!("href=\"/documents/{document}\"")), "staff open the certificate: {}", queue_page.body);
+        let (status, _, bytes) = desk.get_bytes(&format!("/documents/{document}")).await;
+        assert_eq!(status, 200);
+        assert!(bytes.starts_with(b"%PDF-"));
         t.app.decide_audited_renewal(&staff, &renewal.id, true, "", &meta).await.unwrap();
         assert_eq!(t.app.verify_number(&second.number).await.unwrap().valid_until, domain::credentialing::programs::add_years(second_until, 3));
         assert!(t.last_mail("second@practice.test").await.1.contains("checked and approved"));
+        let approved_link = t.link_in_mail("second@practice.test", "/portal/credentials/").await;
+        let approved = browser.get(&approved_link).await;
+        assert_eq!(approved.status, 200);
+        assert!(approved.contains("This renewal was approved: your credential now runs until"), "{}", approved.body);
 
         // Someone else cannot renew a holder's credential.
         assert!(matches!(t.app.renewal_view(&staff, &number, &meta).await, Err(app::AppError::Forbidden(_))));
