@@ -228,6 +228,8 @@ both_engines! {
         let holder = t.client();
         holder.sign_in(HOLDER, crate::support::PASSWORD).await;
         assert_eq!(holder.get("/admin/reminders").await.status, 403);
+        // Every reminder's link answers its addressee.
+        assert!(t.follow_mail_links(HOLDER, &holder).await > 0);
     }
 
     async fn a_membership_lapse_lapses_credentials_and_the_supervisor_one_with_them(engine) {

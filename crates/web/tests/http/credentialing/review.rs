@@ -239,5 +239,9 @@ both_engines! {
         for action in ["review.assigned", "review.conflict_declared", "review.packet_opened", "review.recommended", "review.information_requested", "review.information_given", "review.decided", "credential.issued", "credential.revoked", "access.denied"] {
             assert!(actions.iter().any(|(a, _)| a == action), "{action}");
         }
+        // Every link in every e-mail of this journey answers its addressee.
+        for (to, reader) in [(TAYLOR, &taylor), ("clerk@board.test", &staff), ("first@board.test", &first), ("third@board.test", &third)] {
+            assert!(t.follow_mail_links(to, reader).await > 0, "{to}");
+        }
     }
 }

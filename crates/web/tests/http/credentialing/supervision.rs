@@ -213,6 +213,9 @@ both_engines! {
         for action in ["supervision.contract_requested", "supervision.contract_signed", "supervision.session_countersigned", "supervision.session_rejected", "supervision.group_approved", "supervision.contract_ended"] {
             assert!(actions.iter().any(|(a, _)| a == action), "{action} audited");
         }
+        // Every link in every e-mail of this journey answers its addressee.
+        assert!(t.follow_mail_links("amara@example.org", &candidate).await > 0);
+        assert!(t.follow_mail_links("rivera@example.org", &supervisor).await > 0);
     }
 
     async fn a_supervisor_sees_only_their_supervisees(engine) {

@@ -210,6 +210,8 @@ both_engines! {
         assert!(browser.get("/dashboard").await.location().starts_with("/sign-in"), "still signed out");
         assert!(count(&app, "signin.failure", "failure").await >= 2);
         assert!(count(&app, "signin.success", "success").await >= 3);
+        // The passkey notices link to the security page, which answers its owner.
+        assert!(app.follow_mail_links("staff@example.org", &staff).await > 0);
     }
 
     async fn passkeys_of_other_accounts_removed_passkeys_and_forged_requests_are_refused(engine) {

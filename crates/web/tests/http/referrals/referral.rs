@@ -101,5 +101,8 @@ both_engines! {
         assert_eq!(resource["subject"]["display"], "Lee Park");
         assert_eq!(resource["performer"][0]["reference"], format!("Practitioner/{}", user.as_str()));
         assert_eq!(resource["reasonCode"].as_array().unwrap().len(), 2);
+        // Every link in every e-mail of this journey answers its addressee.
+        assert!(t.follow_mail_links("maria@mission-clinic.test", &professional).await > 0);
+        assert!(t.follow_mail_links("ana@fertility.test", &physician).await > 0);
     }
 }

@@ -137,6 +137,40 @@ impl TestApp {
         panic!("no mail to {to}");
     }
 
+    /// Follows every link to this site in every e-mail sent to `to`, as `reader` (the
+    /// addressee's own browser), and asserts each answers 200: no e-mail leads its reader to a
+    /// missing page or a refusal. One-time links (address confirmation, password reset,
+    /// invitation) are followed where their journeys use them, so they are skipped here.
+    /// Returns how many links were followed.
+    pub async fn follow_mail_links(&self, to: &str, reader: &Browser) -> usize {
+        const ONE_TIME: [&str; 3] = ["/verify-email/", "/password/reset/", "/invitations/"];
+        let mails = self.db.store.recent_emails(Some(to), 500).await.unwrap();
+        assert!(!mails.is_empty(), "no mail to {to}");
+        let mut followed = 0;
+        for mail in mails {
+            let text = mail.body_text.unwrap_or_default();
+            for word in text.split_whitespace() {
+                let Some(path) = word.strip_prefix(&self.base) else {
+                    continue;
+                };
+                if ONE_TIME.iter().any(|p| path.starts_with(p)) {
+                    continue;
+                }
+                let page = reader.get(path).await;
+                assert_eq!(
+                    page.status,
+                    200,
+                    "{to}: the link {path} in \"{}\" answers {}: {}",
+                    mail.subject,
+                    page.status,
+                    page.location()
+                );
+                followed += 1;
+            }
+        }
+        followed
+    }
+
     /// The text of a PDF as `pdftotext` (Debian's poppler-utils, an independent reader) extracts it.
     pub fn pdf_text(pdf: &[u8]) -> String {
         use std::io::Write;
