@@ -526,6 +526,54 @@ impl App {
         Ok(items)
     }
 
+    /// The credential's status in words with its date, the first thing a verifier reads:
+    /// "Revoked on 7 December 2026", "Lapsed since 8 November 2026", "Active: valid until …".
+    pub async fn status_headline(&self, credential: &PublicCredential) -> AppResult<String> {
+        let last = |label: &str, history: &[(Date, String, Option<String>)]| {
+            history
+                .iter()
+                .rev()
+                .find(|(_, l, _)| l == label)
+                .map(|(day, _, _)| long_date(*day))
+        };
+        Ok(match credential.status {
+            CredentialStatus::Active => format!("Active: valid until {}", long_date(credential.valid_until)),
+            CredentialStatus::Expired if self.today() < credential.valid_from => {
+                format!("Not yet valid: valid from {}", long_date(credential.valid_from))
+            }
+            CredentialStatus::Expired => format!("Expired on {}", long_date(credential.valid_until)),
+            CredentialStatus::Revoked | CredentialStatus::Suspended => {
+                let history = self.public_history(&credential.number).await?;
+                let (word, label) = if credential.status == CredentialStatus::Revoked {
+                    ("Revoked", "Revoked")
+                } else {
+                    ("Suspended", "Suspended")
+                };
+                match last(label, &history) {
+                    Some(day) => format!("{word} on {day}"),
+                    None => word.to_owned(),
+                }
+            }
+            CredentialStatus::Lapsed => {
+                // The day after the last membership that ended before today.
+                let today = self.today();
+                let mut ended = None;
+                for membership in self.store().memberships(&credential.holder_id).await? {
+                    if let Some(until) = membership.valid_until.as_deref().and_then(|d| parse_day(d).ok())
+                        && until < today
+                        && ended.is_none_or(|e| until > e)
+                    {
+                        ended = Some(until);
+                    }
+                }
+                match ended.and_then(|day| day.next_day()) {
+                    Some(since) => format!("Lapsed since {}: membership not in good standing", long_date(since)),
+                    None => "Lapsed: membership not in good standing".to_owned(),
+                }
+            }
+        })
+    }
+
     /// The holder's credentials with today's status.
     pub async fn my_credentials(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<PublicCredential>> {
         self.authorize(actor, Permission::DownloadCredential { is_holder: true }, meta)

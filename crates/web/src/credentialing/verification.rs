@@ -154,6 +154,8 @@ struct OnePage {
     ctx: PageContext,
     credential: PublicCredential,
     badge: &'static str,
+    /// The status in words with its date, before anything else.
+    headline: String,
     history: Vec<(String, String, Option<String>)>,
     kinds: Vec<(&'static str, &'static str)>,
 }
@@ -185,8 +187,10 @@ async fn one(
         .into_iter()
         .map(|(day, label, notice)| (day.to_string(), label, notice))
         .collect();
+    let headline = app.status_headline(&credential).await?;
     page(&OnePage {
         ctx,
+        headline,
         badge: crate::credentialing::credentials::status_badge(credential.status),
         credential,
         history,

@@ -231,6 +231,16 @@ both_engines! {
         assert!(after.contains("value=\"undo\"") && !after.contains("value=\"suspend\"") && !after.contains("value=\"revoke\"") && !after.contains("value=\"reinstate\""), "{}", after.body);
         let page = public.get(&format!("/verify/{number}")).await;
         assert!(page.contains(">revoked<") && page.contains("Revoked after an ethics committee finding."), "{}", page.body);
+        // The page leads with the status in words and its date, before the validity dates.
+        let headline = format!("<strong>Revoked on {}</strong>", app::credentialing::credentials::long_date(t.app.today()));
+        assert!(page.contains(&headline), "{}", page.body);
+        assert!(page.body.find(&headline).unwrap() < page.body.find("<dt>Valid</dt>").unwrap(), "the status comes first");
+        // A lapse says since when: the demo's Dr. Petrova, whose membership ended 30 days ago.
+        let petrova = public.get("/verify?q=petrova").await;
+        let petrova_number = petrova.body.split("/verify/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let lapsed = public.get(&format!("/verify/{petrova_number}")).await;
+        let since = app::credentialing::credentials::long_date(t.app.today() - time::Duration::days(29));
+        assert!(lapsed.contains(&format!("<strong>Lapsed since {since}: membership not in good standing</strong>")), "{}", lapsed.body);
         let json: serde_json::Value = serde_json::from_str(&public.get_json(&format!("/api/v1/credentials/{number}")).await.body).unwrap();
         assert_eq!(json["status"], "revoked");
         assert_eq!(json["public_notice"], "Revoked after an ethics committee finding.");
