@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub session_absolute_hours: Option<i64>,
     pub db_max_connections: Option<u32>,
     pub trust_forwarded_for: Option<bool>,
+    /// A bearer token `/metrics` then requires (set it in the environment, not here).
+    pub metrics_token: Option<String>,
     pub log_format: Option<String>,
     pub mail_from: Option<String>,
     pub smtp_host: Option<String>,
@@ -54,6 +56,7 @@ pub struct Config {
     pub session_absolute_hours: i64,
     pub db_max_connections: u32,
     pub trust_forwarded_for: bool,
+    pub metrics_token: Option<String>,
     pub json_logs: bool,
     pub mail_from: String,
     pub smtp: Option<Smtp>,
@@ -245,6 +248,7 @@ impl Config {
             trust_forwarded_for: env_parse("SENSATE_TRUST_FORWARDED_FOR")?
                 .or(file.trust_forwarded_for)
                 .unwrap_or(false),
+            metrics_token: env("SENSATE_METRICS_TOKEN").or(file.metrics_token.clone()),
             json_logs: env("SENSATE_LOG_FORMAT")
                 .or(file.log_format)
                 .is_some_and(|f| f == "json"),
@@ -402,6 +406,7 @@ mod tests {
             session_absolute_hours: 12,
             db_max_connections: 1,
             trust_forwarded_for: false,
+            metrics_token: Some("metricssecret".into()),
             json_logs: false,
             mail_from: "m".into(),
             smtp: Some(Smtp {
@@ -417,6 +422,9 @@ mod tests {
             sqlite_group_commit: true,
         };
         let shown = format!("{config:?}");
-        assert!(!shown.contains("dbsecret") && !shown.contains("smtpsecret"), "{shown}");
+        assert!(
+            !shown.contains("dbsecret") && !shown.contains("smtpsecret") && !shown.contains("metricssecret"),
+            "{shown}"
+        );
     }
 }

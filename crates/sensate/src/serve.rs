@@ -86,6 +86,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     });
     let mut server_config = ServerConfig::for_public_url(&public_url, demo);
     server_config.trust_forwarded_for = config.trust_forwarded_for;
+    server_config.metrics_token.clone_from(&config.metrics_token);
     let state = ServerState::new(store.clone(), server_config);
 
     tracing::info!(database = %store::redact_url(&config.database_url), engine = store.engine().as_str(), "starting");

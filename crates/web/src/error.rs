@@ -213,7 +213,12 @@ pub async fn fill_error_pages(request: Request, next: Next) -> Response {
     // The session layer (inside this one) leaves the page context on the response.
     let ctx = PageContext::from_extensions(response.extensions());
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || response.extensions().get::<Rendered>().is_some() {
+    // A bearer challenge (`/metrics` with a token set) is a complete answer for a machine,
+    // not a page to send a person to the sign-in form from.
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<Rendered>().is_some()
+        || response.headers().contains_key(header::WWW_AUTHENTICATE)
+    {
         return response;
     }
     let info = response

@@ -52,7 +52,25 @@ async fn readiness(state: &ServerState) -> Response {
     }
 }
 
-async fn metrics(State(state): State<ServerState>) -> Response {
+async fn metrics(State(state): State<ServerState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = &state.config().metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !app::platform::sessions::tokens_match(expected, given) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [
+                    (header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""),
+                    (header::CONTENT_TYPE, "text/plain"),
+                ],
+                "metrics need the bearer token set as metrics_token\n",
+            )
+                .into_response();
+        }
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

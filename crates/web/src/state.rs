@@ -18,6 +18,8 @@ pub struct ServerConfig {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub demo: bool,
+    /// When set, `/metrics` answers only a request bearing this token.
+    pub metrics_token: Option<String>,
 }
 
 impl ServerConfig {
@@ -31,6 +33,7 @@ impl ServerConfig {
             hsts: https,
             trust_forwarded_for: false,
             demo,
+            metrics_token: None,
         }
     }
 }

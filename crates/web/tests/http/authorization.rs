@@ -676,7 +676,7 @@ fn print_matrix(rows: &[Row]) {
 
 both_engines! {
     async fn every_route_answers_each_person_as_the_matrix_says(engine) {
-        let t = TestApp::start_with(engine, Options { demo: true, load_demo: false }).await;
+        let t = TestApp::start_with(engine, Options { demo: true, load_demo: false, ..Options::default() }).await;
         // With a gazetteer, the demo has its directory and Dr. Novak's referral.
         t.small_gazetteer().await;
         assert!(t.app.load_demo_if_empty().await.unwrap());

@@ -29,7 +29,7 @@ async fn actor(t: &TestApp, email: &str) -> app::Actor {
 
 both_engines! {
     async fn the_ready_candidate_submits_and_the_evidence_is_frozen(engine) {
-        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true }).await;
+        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true, ..Options::default() }).await;
         let taylor = t.client();
         assert_eq!(taylor.sign_in("ready@demo.sensate.test", DEMO_PASSWORD).await.status, 303);
         let progress = taylor.get("/portal/progress/CST").await;
@@ -101,7 +101,7 @@ both_engines! {
     }
 
     async fn the_half_way_candidate_is_blocked_with_exact_shortfalls(engine) {
-        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true }).await;
+        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true, ..Options::default() }).await;
         let alex = t.client();
         alex.sign_in("halfway@demo.sensate.test", DEMO_PASSWORD).await;
         let progress = alex.get("/portal/progress/CST").await;

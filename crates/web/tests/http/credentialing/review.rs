@@ -37,7 +37,7 @@ fn assignment_of(page: &str) -> String {
 
 both_engines! {
     async fn an_application_goes_from_submission_to_a_verified_credential(engine) {
-        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true }).await;
+        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true, ..Options::default() }).await;
         let id = submitted_application(&t).await;
         let staff = t.signed_in("clerk@board.test", &[Role::BoardStaff]).await;
         let first = t.signed_in("first@board.test", &[Role::CommitteeReviewer]).await;

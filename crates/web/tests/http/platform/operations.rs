@@ -129,6 +129,20 @@ both_engines! {
         assert!(browser.get("/dashboard").await.contains("Welcome, Josephine March"));
     }
 
+    async fn metrics_can_require_a_bearer_token(engine) {
+        let t = TestApp::start_with(engine, Options { metrics_token: Some("scrape-token-4f2a"), ..Options::default() }).await;
+        let browser = t.client();
+        let bare = browser.get("/metrics").await;
+        assert_eq!(bare.status, 401, "{} {}", bare.location(), bare.body);
+        assert_eq!(bare.header("www-authenticate"), "Bearer realm=\"metrics\"");
+        let wrong = browser.request(reqwest::Method::GET, "/metrics", &[("authorization", "Bearer scrape-token-4f2b")], Vec::new()).await;
+        assert_eq!(wrong.status, 401);
+        let right = browser.request(reqwest::Method::GET, "/metrics", &[("authorization", "Bearer scrape-token-4f2a")], Vec::new()).await;
+        assert_eq!(right.status, 200);
+        assert!(right.contains("sensate_http_responses_total"), "{}", right.body);
+        assert_eq!(browser.get("/healthz").await.status, 200, "health stays public");
+    }
+
     async fn operations_endpoints_and_the_api_document(engine) {
 
         let t = TestApp::start(engine).await;
@@ -150,7 +164,7 @@ both_engines! {
     }
 
     async fn demo_accounts_work_only_in_demo_mode(engine) {
-        let demo = TestApp::start_with(engine, Options { demo: true, load_demo: true }).await;
+        let demo = TestApp::start_with(engine, Options { demo: true, load_demo: true, ..Options::default() }).await;
         let browser = demo.client();
         let page = browser.get("/demo").await;
         assert_eq!(page.status, 200);

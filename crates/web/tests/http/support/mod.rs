@@ -21,21 +21,17 @@ pub struct TestApp {
     pub keys_dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub demo: bool,
     pub load_demo: bool,
+    /// The bearer token `/metrics` asks for (none: public).
+    pub metrics_token: Option<&'static str>,
 }
 
 impl TestApp {
     pub async fn start(engine: Engine) -> TestApp {
-        Self::start_with(
-            engine,
-            Options {
-                demo: false,
-                load_demo: false,
-            },
-        )
-        .await
+        Self::start_with(engine, Options::default()).await
     }
 
     pub async fn start_with(engine: Engine, options: Options) -> TestApp {
@@ -77,7 +73,9 @@ impl TestApp {
         if options.load_demo {
             app.load_demo_if_empty().await.unwrap();
         }
-        let state = ServerState::new(db.store.clone(), ServerConfig::for_public_url(&base, options.demo));
+        let mut server_config = ServerConfig::for_public_url(&base, options.demo);
+        server_config.metrics_token = options.metrics_token.map(str::to_owned);
+        let state = ServerState::new(db.store.clone(), server_config);
         state.set_ready(app.clone());
         tokio::spawn(web::serve(listener, state, std::future::pending()));
         TestApp {
