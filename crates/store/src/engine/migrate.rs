@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "codes_to_show",
         include_str!("../../migrations/0010_codes_to_show.sql"),
     ),
+    (
+        11,
+        "ethics_reply_deadline",
+        include_str!("../../migrations/0011_ethics_reply_deadline.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
