@@ -9,11 +9,16 @@
 // 2. The demo's ethics committee member (two-factor code from /demo) finds the new case in the
 //    queue beside the demo's case in progress (about Dr. Kessler), opens it, accepts it at
 //    intake and notifies the respondent.
-// 3. Dr. Haddad follows the link in the demo mailbox, reads the complaint (never who raised
-//    it) and replies in her portal.
-// 4. The committee member reads the reply and decides: revocation, with a public notice.
-// 5. The public verification page says revoked at once, with the notice; Dr. Haddad reads the
-//    decision in her portal.
+// 3. Before the reply or its deadline (30 days), the committee member tries to suspend the
+//    credential: refused (422) with the message by the sanction ("The respondent has until …
+//    to reply"); marked as an interim suspension with its reasons, it is accepted, the public
+//    verification page says "Interim suspension while an ethics complaint is considered", and
+//    Dr. Haddad is e-mailed at once.
+// 4. Dr. Haddad follows the link in the demo mailbox, reads the complaint (never who raised
+//    it), the interim suspension and her last day to reply, and replies in her portal.
+// 5. The committee member reads the reply and decides: revocation, with a public notice.
+// 6. The public verification page says revoked at once, with the notice (no longer interim);
+//    Dr. Haddad reads the decision in her portal.
 //
 // Needs SENSATE_BIN and, for PostgreSQL, SENSATE_TEST_POSTGRES_URL (`scripts/test` sets both).
 
@@ -46,6 +51,17 @@ const DESCRIPTION =
 const REPLY = 'I deny sharing anything about another client; the sessions are all recorded in the practice’s system.';
 const REASONS = 'The practice’s records and a colleague’s statement confirm the disclosure; confidentiality was breached.';
 const NOTICE = 'Revoked after an ethics committee finding of a breach of client confidentiality.';
+const INTERIM_REASONS =
+  'The reporter names a current client whose records were shared; clients are at risk until the committee decides.';
+const INTERIM_NOTICE = 'Suspended pending the outcome of an ethics complaint.';
+const INTERIM_LABEL = 'Interim suspension while an ethics complaint is considered';
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** "6 January 2027": the last day to reply for a respondent notified today (UTC), 30 days on. */
+function replyDue() {
+  const due = new Date(Date.now() + 30 * 86_400_000);
+  return `${due.getUTCDate()} ${MONTHS[due.getUTCMonth()]} ${due.getUTCFullYear()}`;
+}
 
 const getBrowser = useBrowser();
 
@@ -162,20 +178,61 @@ forEachEngine('ethics', (engine, journey) => {
     await navigate(committee, () => button(committee, 'Notify the respondent').click());
     await expectStatus(committee, 'The respondent was told by e-mail');
     await committee.getByText('The respondent was notified and has not replied yet.').waitFor();
+    await committee.getByText(`Reply by ${replyDue()}`, { exact: true }).waitFor();
+  });
+
+  journey.step('a suspension before the reply deadline is refused unless marked interim, then shown as interim', async () => {
+    const committee = await pageOf('committee');
+    await committee.getByRole('radio', { name: 'Suspension of the credential' }).check();
+    await textbox(committee, 'Reasons').fill(INTERIM_REASONS);
+    await textbox(committee, 'Public notice (only with a suspension or revocation)').fill(INTERIM_NOTICE);
+    await navigate(committee, () => button(committee, 'Record the decision').click(), { status: 422 });
+    await expectHeading(committee, 'There is a problem');
+    const message = await expectFieldError(committee, 'sanction-error');
+    assert.equal(
+      message,
+      `The respondent has until ${replyDue()} to reply; decide after their reply or after that day, or take an interim measure.`,
+    );
+    const suspension = committee.getByRole('radio', { name: 'Suspension of the credential' });
+    await assertDescribedBy(suspension, 'sanction-error');
+    assert.ok(await suspension.isChecked(), 'the sanction chosen is kept');
+    assert.equal(await textbox(committee, 'Reasons').inputValue(), INTERIM_REASONS, 'the reasons are kept');
+
+    await committee.getByRole('checkbox', { name: 'Interim suspension: suspend now, before the decision' }).check();
+    await navigate(committee, () => button(committee, 'Record the decision').click());
+    await expectStatus(committee, 'Interim suspension recorded');
+    await committee.getByText('Credential suspended as an interim measure', { exact: false }).waitFor();
+    await committee.getByRole('region', { name: 'History' }).getByText(INTERIM_REASONS).waitFor();
+    assert.equal(await button(committee, 'Record the decision').count(), 1, 'the case stays open for the decision');
+
+    const visitor = await pageOf('public');
+    await visit(visitor, `${server.baseUrl}/verify/${number}`);
+    await expectHeading(visitor, HADDAD.name);
+    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'suspended');
+    assert.match(await visitor.locator('#interim-suspension').textContent(), new RegExp(`^${INTERIM_LABEL}\\.`));
+    await visitor.getByRole('note').filter({ hasText: 'Public notice' }).getByText(INTERIM_NOTICE).waitFor();
+    await visitor.getByRole('region', { name: 'Record' }).getByText(new RegExp(`: ${INTERIM_LABEL}`)).waitFor();
   });
 
   journey.step('the respondent follows the link in the demo mailbox, reads the complaint and replies', async () => {
     const haddad = await signedIn('haddad', HADDAD.email, false);
     await visit(haddad, `${server.baseUrl}/demo/mailbox`);
     // The demo's own case: Dr. Kessler was notified the same way when the demo loaded.
-    const demoNotice = haddad.getByRole('article', { name: /^Ethics case EC-/ }).filter({ hasText: `To ${KESSLER_EMAIL}` });
-    assert.equal(await demoNotice.count(), 1, `one message about the demo case to ${KESSLER_EMAIL}`);
+    const demoNotice = haddad
+      .getByRole('article', { name: /^Ethics case EC-/ })
+      .filter({ hasText: `To ${KESSLER_EMAIL}` })
+      .filter({ hasText: 'opened a case' });
+    assert.equal(await demoNotice.count(), 1, `one notification of the demo case to ${KESSLER_EMAIL}`);
     assert.ok(
       extractLink(await demoNotice.locator('.mail-body').textContent(), '/portal/ethics-cases/'),
       'the demo respondent was sent a link to his case',
     );
-    const mail = haddad.getByRole('article', { name: `Ethics case ${reference}` }).filter({ hasText: `To ${HADDAD.email}` });
-    assert.equal(await mail.count(), 1, `one message about ${reference} to ${HADDAD.email}`);
+    const toHaddad = haddad.getByRole('article', { name: `Ethics case ${reference}` }).filter({ hasText: `To ${HADDAD.email}` });
+    const interimMail = toHaddad.filter({ hasText: 'interim measure' });
+    assert.equal(await interimMail.count(), 1, `told of the interim suspension at once (${reference})`);
+    assert.ok(!(await interimMail.locator('.mail-body').textContent()).includes('clients are at risk'), 'no reasons in the e-mail');
+    const mail = toHaddad.filter({ hasText: 'opened a case' });
+    assert.equal(await mail.count(), 1, `one notification of ${reference} to ${HADDAD.email}`);
     const body = await mail.locator('.mail-body').textContent();
     assert.ok(!body.includes('another client'), 'the e-mail says nothing of the complaint');
     const link = extractLink(body, '/portal/ethics-cases/');
@@ -188,6 +245,8 @@ forEachEngine('ethics', (engine, journey) => {
     for (const secret of [REPORTER.name, REPORTER.email]) {
       assert.ok(!main.includes(secret), `the respondent does not see who complained (${secret})`);
     }
+    assert.ok(main.includes(`Reply by${replyDue()}`) || main.includes(`Reply by ${replyDue()}`), 'her last day to reply');
+    await haddad.getByRole('region', { name: 'Interim suspension of your credential' }).getByText(INTERIM_REASONS).waitFor();
     await textbox(haddad, 'Your reply').fill(REPLY);
     await navigate(haddad, () => button(haddad, 'Send the reply').click());
     await expectStatus(haddad, 'Reply sent.');
@@ -213,6 +272,7 @@ forEachEngine('ethics', (engine, journey) => {
     await expectHeading(visitor, HADDAD.name);
     assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'revoked');
     await visitor.getByRole('note').filter({ hasText: 'Public notice' }).getByText(NOTICE).waitFor();
+    assert.equal(await visitor.locator('#interim-suspension').count(), 0, 'the revocation is final, not interim');
 
     const haddad = await pageOf('haddad');
     await visit(haddad, caseUrl.replace('/ethics/cases/', '/portal/ethics-cases/'));

@@ -100,6 +100,9 @@ pub struct PublicCredential {
     pub valid_until: Date,
     pub status: CredentialStatus,
     pub public_notice: Option<String>,
+    /// Whether the suspension in force is an interim measure while an ethics complaint is
+    /// considered (not a final decision).
+    pub interim: bool,
 }
 
 impl PublicCredential {
@@ -120,6 +123,9 @@ impl PublicCredential {
             "valid_from": self.valid_from.to_string(),
             "valid_until": self.valid_until.to_string(),
             "public_notice": self.public_notice,
+            // A suspension in force that is an interim measure while an ethics complaint is
+            // considered, not a final decision.
+            "interim_suspension": self.interim,
             "verification_url": format!("{public_url}/verify/{}", self.number),
         })
     }
@@ -446,6 +452,8 @@ impl App {
             valid_until: parse_day(&credential.valid_until)?,
             status: self.credential_status(credential).await?,
             public_notice: credential.public_notice.clone(),
+            interim: credential.status == "suspended"
+                && self.store().credential_suspended_interim(&credential.id).await?,
         })
     }
 
@@ -516,6 +524,7 @@ impl App {
                 "issued" => "Issued",
                 "renewed" => "Renewed",
                 "suspended" => "Suspended",
+                crate::ethics::cases::INTERIM_EVENT_KIND => crate::ethics::cases::INTERIM_LABEL,
                 "revoked" => "Revoked",
                 "reinstated" => "Reinstated",
                 "undone" => "Corrected: an earlier action was made in error",
@@ -546,6 +555,8 @@ impl App {
                 let history = self.public_history(&credential.number).await?;
                 let (word, label) = if credential.status == CredentialStatus::Revoked {
                     ("Revoked", "Revoked")
+                } else if credential.interim {
+                    ("Suspended as an interim measure", crate::ethics::cases::INTERIM_LABEL)
                 } else {
                     ("Suspended", "Suspended")
                 };
@@ -980,7 +991,12 @@ impl App {
         let mut items = Vec::new();
         for event in self.store().credential_events(&credential.id).await? {
             let by = self.name_of(event.actor_id.as_deref()).await?;
-            items.push((event.at, event.kind, event.reason, event.public_notice, by));
+            let kind = if event.kind == crate::ethics::cases::INTERIM_EVENT_KIND {
+                "suspended (interim measure)".to_owned()
+            } else {
+                event.kind
+            };
+            items.push((event.at, kind, event.reason, event.public_notice, by));
         }
         Ok(items)
     }

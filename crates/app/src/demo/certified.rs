@@ -2,8 +2,9 @@
 //! recommended, the other has not, so the chair cannot decide yet), certified professionals
 //! whose credentials show every public status (active, expiring soon, expired, suspended,
 //! revoked, lapsed) on `/verify` and in the status lists, and an ethics case in progress (the
-//! complaint behind Dr. Kessler's suspension: filed through the public complaint function,
-//! accepted at intake, the respondent notified and his reply awaited). Dated relative to today.
+//! complaint behind Dr. Kessler's interim suspension: filed through the public complaint
+//! function, accepted at intake, the respondent notified, his credential suspended as an
+//! interim measure by the ethics committee, and his reply awaited). Dated relative to today.
 
 use domain::credentialing::programs::add_years;
 use store::credentialing::evidence::MembershipRow;
@@ -54,6 +55,9 @@ struct DemoComplaint {
     happened: (i64, i64),
     /// Why the committee took the case up (sealed in the case's history).
     intake_reason: &'static str,
+    /// An interim suspension the committee takes once the respondent is notified: (its
+    /// reasons, sealed in the case's history; the public notice).
+    interim: Option<(&'static str, &'static str)>,
 }
 
 const CERTIFIED: &[Certified] = &[
@@ -90,17 +94,18 @@ const CERTIFIED: &[Certified] = &[
         valid_until: 900,
         membership_from: -500,
         membership_until: 900,
-        sanction: Some(Sanction {
-            action: StatusAction::Suspend,
-            reason: "Ethics case {case} accepted at intake; the ethics committee asked for an interim suspension while it awaits the professional's reply.",
-            notice: "Suspended pending the outcome of an ethics complaint.",
-        }),
+        // Suspended by the ethics committee as an interim measure in the case below.
+        sanction: None,
         complaint: Some(DemoComplaint {
             reporter_name: "Jamie Caldwell",
             reporter_email: "jamie.caldwell@mail.test",
             description: "After our fourth session Dr. Kessler suggested we meet for drinks \"as friends\" outside the practice, and he kept sending me messages from his personal phone late at night. When I told him this made me uncomfortable, he ended my treatment without referring me to anyone else.",
             happened: (-120, -75),
             intake_reason: "Conduct towards a client during treatment (boundaries, ending care without a referral): within the committee's scope.",
+            interim: Some((
+                "The messages the reporter sent us show continued late-night contact with a client whose treatment he ended; clients may be at risk until the committee decides.",
+                "Suspended pending the outcome of an ethics complaint.",
+            )),
         }),
     },
     Certified {
@@ -233,6 +238,19 @@ impl App {
         self.ethics_intake(&committee.actor, &case.id, true, complaint.intake_reason, meta)
             .await?;
         self.notify_respondent(&committee.actor, &case.id, meta).await?;
+        if let Some((reasons, notice)) = complaint.interim {
+            self.decide_ethics_case(
+                &committee.actor,
+                &case.id,
+                "suspension",
+                "",
+                reasons,
+                notice,
+                true,
+                meta,
+            )
+            .await?;
+        }
         Ok(reference)
     }
 }

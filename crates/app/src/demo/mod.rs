@@ -137,7 +137,7 @@ const PEOPLE: &[DemoPerson] = &[
         email: "suspended@demo.sensate.test",
         name: "Dr. Adrian Kessler",
         roles: &[Role::Candidate],
-        about: "Sex therapist whose credential is suspended pending an ethics complaint: the committee's case waits for his reply (its link is in the demo mailbox)",
+        about: "Sex therapist whose credential the ethics committee suspended as an interim measure while it considers a complaint: the committee's case waits for his reply (its link is in the demo mailbox)",
     },
     DemoPerson {
         email: "revoked@demo.sensate.test",

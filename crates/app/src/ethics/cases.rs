@@ -27,15 +27,21 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use domain::credentialing::credential_number::{CredentialNumber, CredentialNumberError};
-pub use domain::ethics::cases::{CaseAction, CaseState, Sanction};
+pub use domain::ethics::cases::{
+    CaseAction, CaseState, REPLY_PERIOD_DAYS, Sanction, decision_allowed_by, reply_due_on,
+};
 use domain::{EmailAddress, FieldErrors, PersonName, Role, UserId};
 use files::{FileRejection, Inspector, OpenedFile, PutError};
 use serde::{Deserialize, Serialize};
 use store::credentialing::credentials::{CredentialEventRow, IssuedCredential};
-use store::ethics::cases::{EthicsCaseRow, EthicsDecision, EthicsDocumentRow, EthicsEventRow, SanctionChange};
+use store::ethics::cases::{
+    EthicsCaseRow, EthicsDecision, EthicsDocumentRow, EthicsEventRow, EthicsInterim, SanctionChange,
+};
 use store::{StoreError, Timestamp};
+use time::Date;
 
 use crate::authz::Permission;
+use crate::credentialing::credentials::long_date;
 use crate::credentialing::evidence::parse_day;
 use crate::platform::audit::{AuditActor, AuditEvent};
 use crate::platform::mail::Mail;
@@ -55,18 +61,64 @@ const TEXT_MAX_CHARS: usize = 10_000;
 /// The longest public notice, as for the board's other sanctions.
 const NOTICE_MAX_CHARS: usize = 2_000;
 
+/// The shortest reasons for an interim suspension, in characters: it is public at once, before
+/// the respondent's reply, so the committee says why it cannot wait.
+pub const INTERIM_REASON_MIN_CHARS: usize = 30;
+/// The public notice of an interim suspension when the committee writes none.
+pub const INTERIM_NOTICE: &str =
+    "Interim suspension while an ethics complaint is considered. The ethics committee has not decided the complaint.";
+/// How an interim suspension is named on the public record (the credential's history).
+pub const INTERIM_LABEL: &str = "Interim suspension while an ethics complaint is considered";
+/// The credential event kind of an interim suspension (the credential's status is
+/// `suspended`, as with any suspension).
+pub const INTERIM_EVENT_KIND: &str = "suspended_interim";
+
 /// The key under which a problem with the whole form (not one field) is reported; the web
 /// layer shows it above the form.
 const FORM: &str = "_form";
 
-/// The credential status a sanction moves to, and the statuses it may move from (the board's
-/// words stored with the credential).
-fn credential_change(sanction: Sanction) -> Option<(&'static str, &'static [&'static str])> {
-    match sanction {
-        Sanction::Suspension => Some(("suspended", &["active"])),
-        Sanction::Revocation => Some(("revoked", &["active", "suspended"])),
-        Sanction::None | Sanction::Conditions => None,
+/// The credential status a final decision moves to, the statuses it may move from (the
+/// board's words stored with the credential) and the credential event's kind. With an interim
+/// suspension in force the decision replaces it (a suspension, a revocation) or lifts it (no
+/// sanction, conditions).
+fn credential_change(
+    sanction: Sanction,
+    interim_in_force: bool,
+) -> Option<(&'static str, &'static [&'static str], &'static str)> {
+    match (sanction, interim_in_force) {
+        (Sanction::Suspension, false) => Some(("suspended", &["active"], "suspended")),
+        (Sanction::Suspension, true) => Some(("suspended", &["suspended"], "suspended")),
+        (Sanction::Revocation, _) => Some(("revoked", &["active", "suspended"], "revoked")),
+        (Sanction::None | Sanction::Conditions, true) => Some(("active", &["suspended"], "reinstated")),
+        (Sanction::None | Sanction::Conditions, false) => None,
     }
+}
+
+/// The respondent's last day to reply: as stored when they were notified, or (for a case
+/// notified before deadlines were stored) the notified day plus the reply period.
+fn reply_due(case: &EthicsCaseRow) -> Option<Date> {
+    if let Some(day) = case.reply_due_on.as_deref().and_then(parse_day) {
+        return Some(day);
+    }
+    (case.status == CaseState::RespondentNotified)
+        .then(|| reply_due_on(case.state_since.get().date(), REPLY_PERIOD_DAYS))
+}
+
+/// Why a final decision must wait today, in the committee's words, or `None` if it may be
+/// taken.
+fn decision_wait(case: &EthicsCaseRow, today: Date) -> Option<String> {
+    if !case.status.is_decidable() {
+        return None;
+    }
+    let due = reply_due(case)?;
+    decision_allowed_by(due, case.replied_at.is_some(), today)
+        .err()
+        .map(|awaited| {
+            format!(
+                "The respondent has until {} to reply; decide after their reply or after that day, or take an interim measure.",
+                long_date(awaited.reply_due_on)
+            )
+        })
 }
 
 /// The public complaint form as sent, apart from its documents.
@@ -188,6 +240,15 @@ pub struct CaseFile {
     pub decided_at: Option<Timestamp>,
     pub history: Vec<CaseHistoryItem>,
     pub documents: Vec<CaseDocument>,
+    /// The respondent's last day to reply, in words ("6 January 2027"), once notified.
+    pub reply_due: Option<String>,
+    /// Why a final decision must wait today (no reply, deadline not passed), if it must.
+    pub decision_waits: Option<String>,
+    /// When the committee suspended the credential as an interim measure, if it did.
+    pub interim_at: Option<Timestamp>,
+    /// Whether an interim suspension may be taken now (notified, undecided, none yet, the
+    /// credential active).
+    pub may_suspend_interim: bool,
 }
 
 /// What the respondent sees of a case about them: never the reporter.
@@ -207,6 +268,10 @@ pub struct RespondentCase {
     pub decision: Option<DecisionText>,
     pub public_notice: Option<String>,
     pub may_reply: bool,
+    /// Their last day to reply, in words ("6 January 2027").
+    pub reply_due: Option<String>,
+    /// An interim suspension in this case: when, and the committee's reasons.
+    pub interim: Option<(Timestamp, String)>,
 }
 
 fn event_label(kind: &str) -> &'static str {
@@ -218,6 +283,7 @@ fn event_label(kind: &str) -> &'static str {
         "reply_received" => "Reply received",
         "evidence_note" => "Evidence note",
         "decided" => "Decision",
+        "interim_suspension" => "Interim suspension of the credential",
         _ => "Event",
     }
 }
@@ -811,6 +877,8 @@ impl App {
             public_notice: None,
             decided_by: None,
             decided_at: None,
+            reply_due_on: None,
+            interim_at: None,
         };
         let event = EthicsEventRow {
             id: random::id()?,
@@ -913,7 +981,14 @@ impl App {
             .iter()
             .map(document_view)
             .collect();
+        let may_suspend_interim = case.status.after(CaseAction::InterimSuspend).is_ok()
+            && case.interim_at.is_none()
+            && credential.status == "active";
         Ok(CaseFile {
+            reply_due: reply_due(&case).map(long_date),
+            decision_waits: decision_wait(&case, self.today()),
+            interim_at: case.interim_at,
+            may_suspend_interim,
             id: case.id,
             reference: case.reference,
             state_label: case.status.label(),
@@ -1024,6 +1099,7 @@ impl App {
                 case.status.label().to_lowercase()
             )));
         };
+        let due = reply_due_on(self.today(), REPLY_PERIOD_DAYS);
         let event = EthicsEventRow {
             id: random::id()?,
             case_id: id.to_owned(),
@@ -1032,7 +1108,19 @@ impl App {
             at: self.now(),
             body_sealed: None,
         };
-        self.move_case(&case, to, &event).await?;
+        match self
+            .store()
+            .notify_ethics_respondent(id, &due.to_string(), &event)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(AppError::Refused(
+                    "Someone changed this case meanwhile; reload it to see where it stands.".into(),
+                ));
+            }
+            Err(error) => return Err(error.into()),
+        }
         self.record(
             actor,
             AuditEvent::success("ethics.respondent_notified").subject("ethics_case", id),
@@ -1041,7 +1129,10 @@ impl App {
         .await?;
         self.tell_respondent(
             &case,
-            "The board's ethics committee has received a concern about your professional practice and opened a case. Please read it and send your reply in Sensate; the committee considers your reply before it decides.",
+            &format!(
+                "The board's ethics committee has received a concern about your professional practice and opened a case. Please read it and send your reply in Sensate by {}; the committee reads your reply before it decides.",
+                long_date(due)
+            ),
         )
         .await
     }
@@ -1093,6 +1184,11 @@ impl App {
     /// suspension or revocation needs the public notice, and changes the credential in the
     /// same transaction as the decision (so the verification page, the API and the status
     /// lists show it at once). No notice is published with no sanction or with conditions.
+    ///
+    /// A final decision waits for the respondent's reply or for their last day to reply to
+    /// pass ([`decision_allowed_by`]); before that, the only sanction is a suspension marked
+    /// `interim` (see [`App::suspend_interim`]), which leaves the case open. A final decision
+    /// replaces an interim suspension in force, or lifts it.
     #[allow(clippy::too_many_arguments)]
     pub async fn decide_ethics_case(
         &self,
@@ -1102,10 +1198,16 @@ impl App {
         conditions: &str,
         reasons: &str,
         notice: &str,
+        interim: bool,
         meta: &RequestMeta,
     ) -> AppResult<()> {
         let case = self.load_case(id).await?;
         self.authorize_handler(actor, &case, meta).await?;
+        if interim {
+            return self
+                .suspend_interim(actor, &case, sanction, conditions, reasons, notice, meta)
+                .await;
+        }
         let mut errors = FieldErrors::new();
         let sanction = Sanction::parse(sanction).ok();
         if sanction.is_none() {
@@ -1113,6 +1215,11 @@ impl App {
                 "sanction",
                 "Choose the sanction: none, conditions, suspension or revocation.",
             );
+        }
+        // No final decision before the reply or the last day to reply: said by the sanction,
+        // with the form's other problems.
+        if let Some(wait) = decision_wait(&case, self.today()) {
+            errors.add("sanction", wait);
         }
         let reasons = reasons.trim();
         text_field(
@@ -1168,8 +1275,9 @@ impl App {
             )));
         }
         let credential = self.case_credential(&case).await?;
-        let change = match credential_change(sanction) {
-            Some((to, from)) if from.contains(&credential.status.as_str()) => Some(to),
+        let interim_in_force = self.store().credential_suspended_interim(&credential.id).await?;
+        let change = match credential_change(sanction, interim_in_force) {
+            Some((to, from, kind)) if from.contains(&credential.status.as_str()) => Some((to, kind)),
             Some(_) => {
                 return Err(AppError::Refused(format!(
                     "The credential {} is already {}, so it cannot be given this sanction. Choose another, or ask board staff to correct the credential first.",
@@ -1195,13 +1303,21 @@ impl App {
         };
         let public_notice = sanction.is_public().then_some(notice);
         let credential_event = match change {
-            Some(to) => Some(CredentialEventRow {
+            Some((to, kind)) => Some(CredentialEventRow {
                 id: random::id()?,
                 credential_id: credential.id.clone(),
-                kind: to.into(),
+                kind: kind.into(),
                 // The reason kept with the credential names the case, not what it found: that
                 // stays sealed in the case file.
-                reason: format!("Ethics case {}: {}.", case.reference, sanction.label().to_lowercase()),
+                reason: if to == "active" {
+                    format!(
+                        "Ethics case {}: decided ({}); the interim suspension is lifted.",
+                        case.reference,
+                        sanction.label().to_lowercase()
+                    )
+                } else {
+                    format!("Ethics case {}: {}.", case.reference, sanction.label().to_lowercase())
+                },
                 public_notice: public_notice.map(str::to_owned),
                 actor_id: Some(actor.user_id.to_string()),
                 at: now,
@@ -1220,7 +1336,7 @@ impl App {
             at: now,
             event: &event,
             credential: match (&credential_event, change) {
-                (Some(event), Some(to)) => Some(SanctionChange {
+                (Some(event), Some((to, _))) => Some(SanctionChange {
                     credential_id: &credential.id,
                     from: &credential.status,
                     to,
@@ -1247,13 +1363,13 @@ impl App {
             meta,
         )
         .await?;
-        if let Some(to) = change {
+        if let Some((to, _)) = change {
             self.record(
                 actor,
-                AuditEvent::success(if to == "revoked" {
-                    "credential.revoked"
-                } else {
-                    "credential.suspended"
+                AuditEvent::success(match to {
+                    "revoked" => "credential.revoked",
+                    "active" => "credential.reinstated",
+                    _ => "credential.suspended",
                 })
                 .subject("credential", &credential.id)
                 .detail(&credential.number),
@@ -1269,8 +1385,144 @@ impl App {
         self.tell_reporter_closed(actor, &case, meta).await
     }
 
-    /// The respondent's view of a case about them, once they have been notified: the
-    /// complaint's text, their reply, the outcome. Never the reporter.
+    /// An interim suspension: before the respondent's reply or their last day to reply, the
+    /// committee suspends the credential with its own reasons (at least
+    /// [`INTERIM_REASON_MIN_CHARS`] characters, sealed in the case's history). The credential
+    /// is suspended at once with the public notice (or [`INTERIM_NOTICE`]) and named an interim
+    /// suspension on the public record; the respondent is told by e-mail (a link only); the
+    /// case stays open for the final decision. Once per case, on an active credential.
+    #[allow(clippy::too_many_arguments)]
+    async fn suspend_interim(
+        &self,
+        actor: &Actor,
+        case: &EthicsCaseRow,
+        sanction: &str,
+        conditions: &str,
+        reasons: &str,
+        notice: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<()> {
+        let id = case.id.as_str();
+        let mut errors = FieldErrors::new();
+        if Sanction::parse(sanction).ok() != Some(Sanction::Suspension) {
+            errors.add(
+                "sanction",
+                "Only a suspension can be taken as an interim measure: choose \u{201c}suspension of the credential\u{201d}, or untick \u{201c}interim suspension\u{201d} for a final decision.",
+            );
+        }
+        let reasons = reasons.trim();
+        text_field(
+            &mut errors,
+            "reasons",
+            reasons,
+            INTERIM_REASON_MIN_CHARS,
+            TEXT_MAX_CHARS,
+            &format!(
+                "Write why the credential cannot wait for the respondent's reply, in at least {INTERIM_REASON_MIN_CHARS} characters: an interim suspension is public at once."
+            ),
+        );
+        if !conditions.trim().is_empty() {
+            errors.add(
+                "conditions",
+                "Conditions go with the sanction \u{201c}conditions on practice\u{201d}, in a final decision: leave this empty for an interim suspension.",
+            );
+        }
+        let notice = notice.trim();
+        if notice.chars().count() > NOTICE_MAX_CHARS {
+            errors.add("notice", "Keep the public notice under 2,000 characters.");
+        }
+        errors.into_result()?;
+        if case.status.after(CaseAction::InterimSuspend).is_err() {
+            return Err(AppError::Refused(format!(
+                "An interim suspension is taken once the respondent has been notified and before the decision; this case is {}.",
+                case.status.label().to_lowercase()
+            )));
+        }
+        if case.interim_at.is_some() {
+            return Err(AppError::Refused(
+                "The credential was already suspended as an interim measure in this case; the final decision replaces or lifts that suspension.".into(),
+            ));
+        }
+        let credential = self.case_credential(case).await?;
+        if credential.status != "active" {
+            return Err(AppError::Refused(format!(
+                "The credential {} is {}, so it cannot be suspended as an interim measure.",
+                credential.number, credential.status
+            )));
+        }
+        let notice = if notice.is_empty() { INTERIM_NOTICE } else { notice };
+        let event_id = random::id()?;
+        let sealed = self
+            .seal_case(actor, id, "ethics_event", &event_id, reasons.as_bytes(), meta)
+            .await?;
+        let now = self.now();
+        let event = EthicsEventRow {
+            id: event_id,
+            case_id: id.to_owned(),
+            kind: "interim_suspension".into(),
+            actor_id: Some(actor.user_id.to_string()),
+            at: now,
+            body_sealed: Some(sealed),
+        };
+        let credential_event = CredentialEventRow {
+            id: random::id()?,
+            credential_id: credential.id.clone(),
+            kind: INTERIM_EVENT_KIND.into(),
+            reason: format!(
+                "Ethics case {}: interim suspension while the complaint is considered.",
+                case.reference
+            ),
+            public_notice: Some(notice.to_owned()),
+            actor_id: Some(actor.user_id.to_string()),
+            at: now,
+        };
+        let open: Vec<CaseState> = CaseState::ALL
+            .into_iter()
+            .filter(|s| s.after(CaseAction::InterimSuspend).is_ok())
+            .collect();
+        let record = EthicsInterim {
+            case_id: id,
+            from: &open,
+            at: now,
+            event: &event,
+            credential: SanctionChange {
+                credential_id: &credential.id,
+                from: &credential.status,
+                to: "suspended",
+                event: &credential_event,
+            },
+        };
+        match self.store().suspend_ethics_case_interim(&record).await {
+            Ok(()) => self.directory_may_have_changed(),
+            Err(StoreError::Conflict) => {
+                return Err(AppError::Refused(
+                    "This case or the credential changed meanwhile, so nothing was recorded; reload the case and decide again."
+                        .into(),
+                ));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        self.record(
+            actor,
+            AuditEvent::success("ethics.interim_suspension").subject("ethics_case", id),
+            meta,
+        )
+        .await?;
+        self.record(
+            actor,
+            AuditEvent::success("credential.suspended")
+                .subject("credential", &credential.id)
+                .detail(&credential.number),
+            meta,
+        )
+        .await?;
+        self.tell_respondent(
+            case,
+            "The board's ethics committee has taken an interim measure in the case about your practice. It has not decided the case: your reply is still read before it does. Read what was done, and why, in Sensate.",
+        )
+        .await
+    }
+
     /// The cases about the actor that they have been told of: (id, reference, state, since).
     pub async fn cases_about_me(
         &self,
@@ -1333,7 +1585,23 @@ impl App {
             .filter(|d| d.side == "respondent")
             .map(document_view)
             .collect();
+        let mut interim = None;
+        if case.interim_at.is_some() {
+            let events = self.store().ethics_events(id).await?;
+            if let Some(event) = events.iter().find(|e| e.kind == "interim_suspension") {
+                let reasons = match &event.body_sealed {
+                    Some(sealed) => {
+                        self.open_case_text(actor, id, "ethics_event", &event.id, sealed, meta)
+                            .await?
+                    }
+                    None => String::new(),
+                };
+                interim = Some((event.at, reasons));
+            }
+        }
         Ok(RespondentCase {
+            reply_due: reply_due(&case).map(long_date),
+            interim,
             id: case.id,
             reference: case.reference,
             state_label: case.status.label(),
@@ -1505,12 +1773,30 @@ mod tests {
     #[test]
     fn only_suspension_and_revocation_are_public_and_change_the_credential() {
         for sanction in Sanction::ALL {
-            assert_eq!(sanction.is_public(), credential_change(sanction).is_some());
+            assert_eq!(sanction.is_public(), credential_change(sanction, false).is_some());
         }
         assert_eq!(
-            credential_change(Sanction::Revocation),
-            Some(("revoked", &["active", "suspended"][..]))
+            credential_change(Sanction::Revocation, false),
+            Some(("revoked", &["active", "suspended"][..], "revoked"))
         );
+    }
+
+    #[test]
+    fn a_final_decision_replaces_or_lifts_an_interim_suspension() {
+        assert_eq!(
+            credential_change(Sanction::Suspension, true),
+            Some(("suspended", &["suspended"][..], "suspended"))
+        );
+        assert_eq!(
+            credential_change(Sanction::Revocation, true),
+            Some(("revoked", &["active", "suspended"][..], "revoked"))
+        );
+        for sanction in [Sanction::None, Sanction::Conditions] {
+            assert_eq!(
+                credential_change(sanction, true),
+                Some(("active", &["suspended"][..], "reinstated"))
+            );
+        }
     }
 
     #[test]

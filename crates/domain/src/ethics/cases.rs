@@ -4,6 +4,50 @@
 
 use std::fmt;
 
+use time::{Date, Duration};
+
+/// The board's reply period: the days a respondent has, from the day they are notified, to
+/// reply before the committee may take a final decision without their reply. Board policy,
+/// kept here as one named value; the deadline worked out from it is stored with the case
+/// when the respondent is notified, so a later change applies to later notifications only.
+pub const REPLY_PERIOD_DAYS: i64 = 30;
+
+/// The last day a respondent notified on `notified_on` may reply: `reply_days` days later
+/// ("Reply by 6 January 2027" for a notification on 7 December 2026 with 30 days).
+pub fn reply_due_on(notified_on: Date, reply_days: i64) -> Date {
+    notified_on.saturating_add(Duration::days(reply_days))
+}
+
+/// Why a final decision must wait: the respondent has not replied and may still do so until
+/// `reply_due_on` (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the respondent may reply until {reply_due_on}")]
+pub struct ReplyAwaited {
+    pub reply_due_on: Date,
+}
+
+/// Whether the committee may take a final decision `today` on a case whose respondent was
+/// told on `notified_on` with `reply_days` to reply: once they have replied (`replied_on`),
+/// or once the last day to reply has passed. Before that, only an interim measure may be
+/// taken.
+pub fn final_decision_allowed(
+    notified_on: Date,
+    reply_days: i64,
+    replied_on: Option<Date>,
+    today: Date,
+) -> Result<(), ReplyAwaited> {
+    decision_allowed_by(reply_due_on(notified_on, reply_days), replied_on.is_some(), today)
+}
+
+/// [`final_decision_allowed`] with the deadline already worked out (as stored with the case).
+pub fn decision_allowed_by(reply_due_on: Date, replied: bool, today: Date) -> Result<(), ReplyAwaited> {
+    if replied || today > reply_due_on {
+        Ok(())
+    } else {
+        Err(ReplyAwaited { reply_due_on })
+    }
+}
+
 /// Where an ethics case stands. Declared in the order the committee's queue lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CaseState {
@@ -36,6 +80,9 @@ pub enum CaseAction {
     AddEvidenceNote,
     /// The committee decides, with a sanction.
     Decide,
+    /// The committee suspends the credential as an interim measure, before its decision; the
+    /// case stays open and its state stays.
+    InterimSuspend,
 }
 
 /// Text that is not one of the stored case states.
@@ -126,6 +173,7 @@ impl CaseState {
             (S::RespondentNotified, A::Reply) => Ok(S::ReplyReceived),
             (S::Received | S::Accepted | S::RespondentNotified | S::ReplyReceived, A::AddEvidenceNote) => Ok(self),
             (S::RespondentNotified | S::ReplyReceived, A::Decide) => Ok(S::Decided),
+            (S::RespondentNotified | S::ReplyReceived, A::InterimSuspend) => Ok(self),
             (from, action) => Err(CaseTransitionRefused { from, action }),
         }
     }
@@ -209,17 +257,18 @@ mod tests {
     use CaseAction as A;
     use CaseState as S;
 
-    const ACTIONS: [CaseAction; 6] = [
+    const ACTIONS: [CaseAction; 7] = [
         A::Accept,
         A::Dismiss,
         A::NotifyRespondent,
         A::Reply,
         A::AddEvidenceNote,
         A::Decide,
+        A::InterimSuspend,
     ];
 
     /// Every allowed move; every (state, action) pair not listed is refused.
-    const ALLOWED: [(CaseState, CaseAction, CaseState); 10] = [
+    const ALLOWED: [(CaseState, CaseAction, CaseState); 12] = [
         (S::Received, A::Accept, S::Accepted),
         (S::Received, A::Dismiss, S::Dismissed),
         (S::Received, A::AddEvidenceNote, S::Received),
@@ -230,7 +279,71 @@ mod tests {
         (S::RespondentNotified, A::Decide, S::Decided),
         (S::ReplyReceived, A::AddEvidenceNote, S::ReplyReceived),
         (S::ReplyReceived, A::Decide, S::Decided),
+        (S::RespondentNotified, A::InterimSuspend, S::RespondentNotified),
+        (S::ReplyReceived, A::InterimSuspend, S::ReplyReceived),
     ];
+
+    fn day(text: &str) -> Date {
+        let mut parts = text.split('-').map(|part| part.parse::<i32>().unwrap());
+        let (year, month, day) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let month = time::Month::try_from(u8::try_from(month).unwrap()).unwrap();
+        Date::from_calendar_date(year, month, u8::try_from(day).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_reply_deadline_is_the_notified_day_plus_the_reply_period() {
+        assert_eq!(REPLY_PERIOD_DAYS, 30);
+        assert_eq!(reply_due_on(day("2026-12-07"), 30), day("2027-01-06"));
+        assert_eq!(reply_due_on(day("2027-02-01"), 30), day("2027-03-03"));
+        assert_eq!(reply_due_on(day("2028-02-01"), 30), day("2028-03-02"), "a leap year");
+        assert_eq!(reply_due_on(day("2026-12-07"), 0), day("2026-12-07"));
+    }
+
+    #[test]
+    fn a_final_decision_waits_for_the_reply_or_the_end_of_the_last_day_to_reply() {
+        // (notified, reply days, replied on, today, allowed)
+        let table: [(&str, i64, Option<&str>, &str, bool); 10] = [
+            ("2026-12-07", 30, None, "2026-12-07", false),
+            ("2026-12-07", 30, None, "2026-12-20", false),
+            ("2026-12-07", 30, None, "2027-01-06", false),
+            ("2026-12-07", 30, None, "2027-01-07", true),
+            ("2026-12-07", 30, None, "2027-06-01", true),
+            ("2026-12-07", 30, Some("2026-12-07"), "2026-12-07", true),
+            ("2026-12-07", 30, Some("2026-12-10"), "2026-12-10", true),
+            ("2026-12-07", 30, Some("2027-01-06"), "2027-01-06", true),
+            ("2026-12-07", 10, None, "2026-12-17", false),
+            ("2026-12-07", 10, None, "2026-12-18", true),
+        ];
+        for (notified, days, replied, today, allowed) in table {
+            let outcome = final_decision_allowed(day(notified), days, replied.map(day), day(today));
+            assert_eq!(
+                outcome.is_ok(),
+                allowed,
+                "notified {notified}, {days} days, replied {replied:?}, today {today}"
+            );
+            if !allowed {
+                assert_eq!(
+                    outcome,
+                    Err(ReplyAwaited {
+                        reply_due_on: reply_due_on(day(notified), days)
+                    })
+                );
+            }
+        }
+        assert!(decision_allowed_by(day("2027-01-06"), true, day("2026-12-08")).is_ok());
+        assert!(decision_allowed_by(day("2027-01-06"), false, day("2026-12-08")).is_err());
+    }
+
+    #[test]
+    fn an_interim_suspension_keeps_the_case_open_and_waiting() {
+        for state in [S::RespondentNotified, S::ReplyReceived] {
+            assert_eq!(state.after(A::InterimSuspend), Ok(state));
+            assert!(state.is_open() && state.is_decidable());
+        }
+        for state in [S::Received, S::Accepted, S::Decided, S::Dismissed] {
+            assert!(state.after(A::InterimSuspend).is_err(), "{state}");
+        }
+    }
 
     #[test]
     fn every_state_and_action_is_allowed_or_refused_as_listed() {

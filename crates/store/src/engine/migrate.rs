@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0010_codes_to_show.sql"),
     ),
     (
+        11,
+        "ethics_reply_deadline",
+        include_str!("../../migrations/0011_ethics_reply_deadline.sql"),
+    ),
+    (
         12,
         "credit_certificates",
         include_str!("../../migrations/0012_credit_certificates.sql"),

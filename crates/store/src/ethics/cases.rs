@@ -31,6 +31,10 @@ pub struct EthicsCaseRow {
     pub public_notice: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
+    /// The respondent's last day to reply (`YYYY-MM-DD`), set when they are notified.
+    pub reply_due_on: Option<String>,
+    /// When the committee suspended the credential as an interim measure, if it did.
+    pub interim_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +75,18 @@ pub struct SanctionChange<'a> {
     pub event: &'a CredentialEventRow,
 }
 
+/// An interim suspension, recorded by [`Store::suspend_ethics_case_interim`].
+#[derive(Debug, Clone)]
+pub struct EthicsInterim<'a> {
+    pub case_id: &'a str,
+    /// The states the case may be in (it stays in it).
+    pub from: &'a [CaseState],
+    pub at: Timestamp,
+    /// The case's `interim_suspension` event, with the reasons sealed.
+    pub event: &'a EthicsEventRow,
+    pub credential: SanctionChange<'a>,
+}
+
 /// The decision on a case, recorded by [`Store::decide_ethics_case`].
 #[derive(Debug, Clone)]
 pub struct EthicsDecision<'a> {
@@ -88,7 +104,7 @@ pub struct EthicsDecision<'a> {
 
 const CASE_COLUMNS: &str = "id, reference, credential_id, respondent_id, status, received_at, state_since, \
      complaint_sealed, reporter_sealed, reply_sealed, replied_at, sanction, decision_sealed, public_notice, \
-     decided_by, decided_at";
+     decided_by, decided_at, reply_due_on, interim_at";
 
 const DOCUMENT_COLUMNS: &str = "id, case_id, side, position, media_type, size_bytes, sha256, object_path, uploaded_at";
 
@@ -120,6 +136,8 @@ macro_rules! case_from_row {
             public_notice: row.try_get("public_notice")?,
             decided_by: row.try_get("decided_by")?,
             decided_at: row.try_get("decided_at")?,
+            reply_due_on: row.try_get("reply_due_on")?,
+            interim_at: row.try_get("interim_at")?,
         })
     }};
 }
@@ -264,6 +282,86 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Notifies the respondent: moves the case from `accepted` and sets their last day to
+    /// reply, with the event, in one transaction (a [`StoreError::Conflict`] if someone acted
+    /// first).
+    pub async fn notify_ethics_respondent(&self, id: &str, reply_due_on: &str, event: &EthicsEventRow) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE ethics_cases SET status = 'respondent_notified', state_since = $1, reply_due_on = $2 \
+                 WHERE id = $3 AND status = 'accepted'",
+            )
+            .bind(event.at)
+            .bind(reply_due_on)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                return Err(StoreError::Conflict);
+            }
+            insert_event_sql!(event, &mut *tx);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records an interim suspension (once per case, while it is in one of `from`) and
+    /// suspends the credential, in one transaction. The case's state stays. A case already
+    /// decided or suspended meanwhile, or a credential whose status moved, is a
+    /// [`StoreError::Conflict`] and nothing is written.
+    pub async fn suspend_ethics_case_interim(&self, interim: &EthicsInterim<'_>) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut changed = 0;
+            for from in interim.from {
+                changed += sqlx::query(
+                    "UPDATE ethics_cases SET interim_at = $1 WHERE id = $2 AND status = $3 AND interim_at IS NULL",
+                )
+                .bind(interim.at)
+                .bind(interim.case_id)
+                .bind(from.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            if changed != 1 {
+                return Err(StoreError::Conflict);
+            }
+            insert_event_sql!(interim.event, &mut *tx);
+            let change = &interim.credential;
+            let event = change.event;
+            crate::credentialing::credentials::change_status_sql!(
+                change.credential_id,
+                change.from,
+                change.to,
+                event.public_notice.as_deref(),
+                event,
+                &mut *tx
+            );
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Whether the credential's current suspension is an interim measure: it was suspended by
+    /// an ethics case still open (not yet decided), at the moment the case recorded it.
+    pub async fn credential_suspended_interim(&self, credential_id: &str) -> Result<bool> {
+        with_pool!(self, read, |pool| {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n FROM ethics_cases e JOIN credentials c ON c.id = e.credential_id \
+                 WHERE c.id = $1 AND c.status = 'suspended' AND e.interim_at = c.status_changed_at \
+                 AND e.status IN ('respondent_notified', 'reply_received')",
+            )
+            .bind(credential_id)
+            .fetch_one(pool)
+            .await?;
+            let count: i64 = row.try_get("n")?;
+            Ok(count > 0)
+        })
     }
 
     /// Records the respondent's reply (once, while the case waits for it) with its documents

@@ -45,6 +45,9 @@ pub struct CredentialRecord {
     valid_until: String,
     /// The board's public notice of a sanction, if any.
     public_notice: Option<String>,
+    /// Whether the suspension in force is an interim measure while an ethics complaint is
+    /// considered, not a final decision.
+    interim_suspension: bool,
     verification_url: String,
 }
 
@@ -66,6 +69,7 @@ impl CredentialRecord {
             valid_from: view.valid_from.to_string(),
             valid_until: view.valid_until.to_string(),
             public_notice: view.public_notice,
+            interim_suspension: view.interim,
         }
     }
 }

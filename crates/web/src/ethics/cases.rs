@@ -8,7 +8,9 @@
 //!   and repeats the reference.
 //! - `GET /ethics/cases`: the committee's queue by state and age.
 //! - `GET /ethics/cases/{id}`: the case file with its history, and the forms of the step it
-//!   is at: intake, notifying the respondent, evidence notes, the decision.
+//!   is at: intake, notifying the respondent, evidence notes, the decision (a final one once
+//!   the respondent replied or their last day to reply passed; before that, a suspension
+//!   marked interim).
 //! - `GET /ethics/cases/{id}/documents/{document}`: a case document, decrypted (handlers, or
 //!   the respondent for their own).
 //! - `GET /portal/ethics-cases/{id}` and `POST …/reply`: the respondent's side.
@@ -17,8 +19,8 @@
 
 use app::AppError;
 use app::ethics::cases::{
-    Attachment, CaseFile, CaseLine, CaseState, ComplaintInput, DESCRIPTION_CHARS, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS,
-    RespondentCase, Sanction,
+    Attachment, CaseFile, CaseLine, CaseState, ComplaintInput, DESCRIPTION_CHARS, INTERIM_REASON_MIN_CHARS,
+    MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, RespondentCase, Sanction,
 };
 use askama::Template;
 use axum::body::Body;
@@ -301,7 +303,8 @@ plain_form!(DecideInput {
     sanction,
     conditions,
     reasons,
-    notice
+    notice,
+    interim
 });
 plain_form!(NotifyInput {});
 
@@ -320,6 +323,7 @@ struct CasePage {
     note_form: NoteInput,
     decide_form: DecideInput,
     notice: Option<&'static str>,
+    interim_min_chars: usize,
 }
 
 impl CasePage {
@@ -372,6 +376,7 @@ async fn case_page(
         note_form: NoteInput::default(),
         decide_form: DecideInput::default(),
         notice: None,
+        interim_min_chars: INTERIM_REASON_MIN_CHARS,
     })
 }
 
@@ -396,6 +401,9 @@ async fn case_file(
         "notified" => Some("The respondent was told by e-mail and can now read the complaint and reply."),
         "noted" => Some("Evidence note added to the case file."),
         "decided" => Some("Decision recorded. The respondent and the reporter were told."),
+        "interim" => Some(
+            "Interim suspension recorded: the credential is suspended at once and its public record says it is interim. The respondent was told; the case stays open for the decision.",
+        ),
         _ => None,
     };
     page(&data)
@@ -514,11 +522,15 @@ async fn decide(
             &input.conditions,
             &input.reasons,
             &input.notice,
+            input.interim == "yes",
             &meta,
         )
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/ethics/cases/{id}?done=decided")).into_response()),
+        Ok(()) => {
+            let done = if input.interim == "yes" { "interim" } else { "decided" };
+            Ok(Redirect::to(&format!("/ethics/cases/{id}?done={done}")).into_response())
+        }
         Err(error) => {
             let errors = as_form_errors(error)?;
             case_with_errors(&state, ctx, &session.actor, &meta, &id, ("decide", errors), |page| {

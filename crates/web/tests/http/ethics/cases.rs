@@ -5,7 +5,14 @@
 //! committee takes intake, notifies the respondent, who replies in their portal; the
 //! committee records a note and revokes the credential with a public notice, and the
 //! verification page and API say so at once. Nobody else sees the case, the respondent never
-//! sees who complained, and the complaint is not stored in the clear. Both engines.
+//! sees who complained, and the complaint is not stored in the clear. A final decision waits
+//! for the respondent's reply or for their last day to reply to pass (the app's clock is moved
+//! past it); before that, only a suspension marked interim is taken, labelled interim on the
+//! public record, with the respondent told at once, and the final decision lifts or replaces
+//! it. Both engines.
+
+use app::credentialing::credentials::long_date;
+use app::ethics::cases::{REPLY_PERIOD_DAYS, reply_due_on};
 
 use crate::support::{Browser, Page, TestApp};
 use domain::Role;
@@ -315,10 +322,27 @@ both_engines! {
         assert!(t.last_mail(REPORTER).await.1.contains("finished its work"));
         assert_eq!(holder.get(&format!("/portal/ethics-cases/{}", dismissed.id)).await.status, 404, "a dismissed complaint never reaches the respondent");
 
-        // Conditions are decided without a reply; the credential stays active and nothing is published.
+        // No reply: a final decision waits for the respondent's last day to reply to pass.
         let path = format!("/ethics/cases/{}", kept.id);
         assert_eq!(staff.submit(&path, &format!("{path}/intake"), &[("decision", "accept"), ("reason", "")]).await.status, 303);
         assert_eq!(staff.submit(&path, &format!("{path}/notify"), &[]).await.status, 303);
+        let due = long_date(reply_due_on(t.app.today(), REPLY_PERIOD_DAYS));
+        let conditions = [("sanction", "conditions"), ("reasons", "Boundaries were unclear to the client."), ("conditions", "Complete a 12-hour ethics course within six months.")];
+        let early = staff.submit(&path, &format!("{path}/decide"), &conditions).await;
+        assert_eq!(early.status, 422, "{}", early.body);
+        assert!(early.contains(&format!("The respondent has until {due} to reply; decide after their reply or after that day, or take an interim measure.")), "{}", early.body);
+        assert!(early.contains("12-hour ethics course"), "what was typed is kept");
+        let mine = holder.get(&format!("/portal/ethics-cases/{}", kept.id)).await;
+        assert!(mine.contains(&format!("Reply by</dt><dd>{due}")), "{}", mine.body);
+        assert!(mine.contains("Your reply is read before anything is decided"));
+
+        // The last day to reply passes (the app's clock moves on; sessions expire meanwhile).
+        t.clock.advance(Duration::days(REPLY_PERIOD_DAYS + 1));
+        let staff = t.signed_in("clerk.two@board.test", &[Role::BoardStaff]).await;
+        let holder = t.client();
+        assert_eq!(holder.sign_in(HOLDER, crate::support::PASSWORD).await.status, 303);
+
+        // Conditions are decided without a reply; the credential stays active and nothing is published.
         let missing = staff.submit(&path, &format!("{path}/decide"), &[("sanction", "conditions"), ("reasons", "Boundaries were unclear to the client."), ("conditions", "")]).await;
         assert_eq!(missing.status, 422);
         assert!(missing.contains("Write the conditions"), "{}", missing.body);
@@ -332,5 +356,124 @@ both_engines! {
         assert!(mine.contains("12-hour ethics course") && !mine.contains("Send the reply"), "{}", mine.body);
         let queue = staff.get("/ethics/cases?state=decided").await;
         assert!(queue.contains(&kept.reference) && !queue.contains(&dismissed.reference), "{}", queue.body);
+    }
+}
+
+both_engines! {
+    async fn before_the_reply_only_an_interim_suspension_is_taken_and_the_decision_lifts_it(engine) {
+        let t = TestApp::start(engine).await;
+        let (holder, number) = professional(&t).await;
+        let committee = t.signed_in("ethics@board.test", &[Role::EthicsCommittee]).await;
+        let public = t.client();
+        assert_eq!(complain(&public, &[("credential_number", &number)], &[]).await.status, 303);
+        let case = t.db.store.ethics_cases().await.unwrap().remove(0);
+        let path = format!("/ethics/cases/{}", case.id);
+        let portal = format!("/portal/ethics-cases/{}", case.id);
+        assert_eq!(committee.submit(&path, &format!("{path}/intake"), &[("decision", "accept"), ("reason", "")]).await.status, 303);
+        assert_eq!(committee.submit(&path, &format!("{path}/notify"), &[]).await.status, 303);
+
+        // Notifying sets the last day to reply, shown to both sides and named in the e-mail.
+        let due = long_date(reply_due_on(t.app.today(), REPLY_PERIOD_DAYS));
+        let stored = t.db.store.ethics_case(&case.id).await.unwrap().unwrap();
+        assert_eq!(stored.reply_due_on, Some(reply_due_on(t.app.today(), REPLY_PERIOD_DAYS).to_string()));
+        let file = committee.get(&path).await;
+        assert!(file.contains(&format!("Reply by {due}")), "{}", file.body);
+        assert!(file.contains(&format!("They have until {due} to reply.")), "{}", file.body);
+        let (_, notified) = t.last_mail(HOLDER).await;
+        assert!(notified.contains(&due), "{notified}");
+        let mine = holder.get(&portal).await;
+        assert!(mine.contains(&format!("Reply by</dt><dd>{due}")), "{}", mine.body);
+
+        // A suspension before the reply or its deadline is refused, with the message by the
+        // sanction; the credential stays active.
+        let reasons = "Further reports of late-night messages to a current client; clients may be at risk until the committee decides.";
+        let suspend = [("sanction", "suspension"), ("reasons", reasons), ("notice", "")];
+        let refused = committee.submit(&path, &format!("{path}/decide"), &suspend).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        let message = format!("The respondent has until {due} to reply; decide after their reply or after that day, or take an interim measure.");
+        let sanction_field = refused.body.split("<legend>Sanction</legend>").nth(1).unwrap().split("</fieldset>").next().unwrap();
+        assert!(sanction_field.contains(&message), "next to the sanction: {}", refused.body);
+        assert!(refused.contains(reasons), "what was typed is kept");
+        let api: serde_json::Value = serde_json::from_str(&public.get_json(&format!("/api/v1/credentials/{number}")).await.body).unwrap();
+        assert_ne!(api["status"], "suspended", "{api}");
+        assert_eq!(api["interim_suspension"], false);
+
+        // Marked interim: only a suspension, with reasons of at least 30 characters.
+        let short = committee.submit(&path, &format!("{path}/decide"), &[("sanction", "suspension"), ("reasons", "Risk to clients."), ("interim", "yes")]).await;
+        assert_eq!(short.status, 422);
+        assert!(short.contains("in at least 30 characters"), "{}", short.body);
+        let revoke = committee.submit(&path, &format!("{path}/decide"), &[("sanction", "revocation"), ("reasons", reasons), ("notice", "Revoked."), ("interim", "yes")]).await;
+        assert_eq!(revoke.status, 422);
+        assert!(revoke.contains("Only a suspension can be taken as an interim measure"), "{}", revoke.body);
+        let interim = committee.submit(&path, &format!("{path}/decide"), &[("sanction", "suspension"), ("reasons", reasons), ("notice", ""), ("interim", "yes")]).await;
+        assert_eq!(interim.location(), format!("{path}?done=interim"), "{}", interim.body);
+
+        // At once: suspended, and labelled interim on the public record and in the API.
+        let page = public.get(&format!("/verify/{number}")).await;
+        assert!(page.contains(">suspended<"), "{}", page.body);
+        assert!(page.contains("Interim suspension while an ethics complaint is considered"), "{}", page.body);
+        let api: serde_json::Value = serde_json::from_str(&public.get_json(&format!("/api/v1/credentials/{number}")).await.body).unwrap();
+        assert_eq!(api["status"], "suspended");
+        assert_eq!(api["interim_suspension"], true);
+        assert!(api["public_notice"].as_str().unwrap().starts_with("Interim suspension"), "{api}");
+        // The respondent is told at once, by a link only, with no name in the subject.
+        let (subject, mail) = t.last_mail(HOLDER).await;
+        assert!(mail.contains("interim measure") && mail.contains(&portal), "{mail}");
+        assert!(!mail.contains(reasons) && !mail.contains("late-night"), "no content: {mail}");
+        assert!(subject.contains(&case.reference) && !subject.contains("Test Person"), "{subject}");
+        let mine = holder.get(&portal).await;
+        assert!(mine.contains("Interim suspension of your credential") && mine.contains(reasons), "{}", mine.body);
+        // The case stays open, its history names the interim measure; once only.
+        let file = committee.get(&path).await;
+        assert!(file.contains("Interim suspension of the credential") && file.contains("Record the decision"), "{}", file.body);
+        assert!(!file.contains("id=\"interim\""), "no second interim suspension offered");
+        let again = committee.submit(&path, &format!("{path}/decide"), &[("sanction", "suspension"), ("reasons", reasons), ("interim", "yes")]).await;
+        assert_eq!(again.status, 422);
+        assert!(again.contains("already suspended as an interim measure"), "{}", again.body);
+        assert!(t.db.store.ethics_case(&case.id).await.unwrap().unwrap().status == app::ethics::cases::CaseState::RespondentNotified);
+
+        // After the reply the committee decides: conditions, which lift the interim suspension.
+        let replied = holder.post_multipart(&format!("{portal}/reply"), &[("csrf", &mine.csrf()), ("reply", "The messages were about rescheduling; I have stopped using my personal phone.")], &[]).await;
+        assert_eq!(replied.status, 303, "{}", replied.body);
+        let decided = committee.submit(&path, &format!("{path}/decide"), &[("sanction", "conditions"), ("reasons", "Contact outside sessions breached the board's boundaries guidance."), ("conditions", "Use only the practice's phone; complete a boundaries course within three months.")]).await;
+        assert_eq!(decided.location(), format!("{path}?done=decided"), "{}", decided.body);
+        let page = public.get(&format!("/verify/{number}")).await;
+        assert!(!page.contains(">suspended<"), "the suspension is lifted: {}", page.body);
+        assert!(!page.contains("id=\"interim-suspension\""), "{}", page.body);
+        assert!(page.contains(": Interim suspension while an ethics complaint is considered") && page.contains(": Reinstated"), "the record keeps both: {}", page.body);
+        let actions = t.audit_actions().await;
+        for action in ["ethics.interim_suspension", "credential.suspended", "credential.reinstated", "ethics.decided"] {
+            assert!(actions.iter().any(|(a, _)| a == action), "{action}");
+        }
+    }
+
+    async fn a_final_suspension_after_the_reply_replaces_the_interim_one(engine) {
+        let t = TestApp::start(engine).await;
+        let (holder, number) = professional(&t).await;
+        let committee = t.signed_in("ethics@board.test", &[Role::EthicsCommittee]).await;
+        let public = t.client();
+        assert_eq!(complain(&public, &[("credential_number", &number)], &[]).await.status, 303);
+        let case = t.db.store.ethics_cases().await.unwrap().remove(0);
+        let path = format!("/ethics/cases/{}", case.id);
+        let portal = format!("/portal/ethics-cases/{}", case.id);
+        assert_eq!(committee.submit(&path, &format!("{path}/intake"), &[("decision", "accept"), ("reason", "")]).await.status, 303);
+        assert_eq!(committee.submit(&path, &format!("{path}/notify"), &[]).await.status, 303);
+        let reasons = "Further reports of late-night messages to a current client; clients may be at risk.";
+        let interim = committee.submit(&path, &format!("{path}/decide"), &[("sanction", "suspension"), ("reasons", reasons), ("notice", "Suspended pending the outcome of an ethics complaint."), ("interim", "yes")]).await;
+        assert_eq!(interim.status, 303, "{}", interim.body);
+        let page = public.get(&format!("/verify/{number}")).await;
+        assert!(page.contains("Suspended pending the outcome of an ethics complaint.") && page.contains("id=\"interim-suspension\""), "{}", page.body);
+        let mine = holder.get(&portal).await;
+        let replied = holder.post_multipart(&format!("{portal}/reply"), &[("csrf", &mine.csrf()), ("reply", "I accept that I should not have messaged the client.")], &[]).await;
+        assert_eq!(replied.status, 303);
+        let notice = "Suspended for six months on the finding of the ethics committee.";
+        let decided = committee.submit(&path, &format!("{path}/decide"), &[("sanction", "suspension"), ("reasons", "Repeated contact outside sessions, admitted in the reply."), ("notice", notice)]).await;
+        assert_eq!(decided.location(), format!("{path}?done=decided"), "{}", decided.body);
+        let page = public.get(&format!("/verify/{number}")).await;
+        assert!(page.contains(">suspended<") && page.contains(notice), "{}", page.body);
+        assert!(!page.contains("id=\"interim-suspension\""), "the final suspension is not interim: {}", page.body);
+        let api: serde_json::Value = serde_json::from_str(&public.get_json(&format!("/api/v1/credentials/{number}")).await.body).unwrap();
+        assert_eq!(api["interim_suspension"], false);
+        assert_eq!(api["public_notice"], notice);
     }
 }
