@@ -118,7 +118,7 @@ forEachEngine('ethics', (engine, journey) => {
 
     await visit(visitor, `${server.baseUrl}/verify/${number}`);
     await expectHeading(visitor, HADDAD.name);
-    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'active');
+    assert.equal((await visitor.locator('.status-headline .badge').textContent()).trim(), 'active');
     await navigate(visitor, () => visitor.getByRole('link', { name: 'Report a concern about this professional' }).click());
     assert.equal(path(visitor), '/ethics/complaints/new');
     await expectHeading(visitor, 'Raise a concern about a certified professional');
@@ -208,7 +208,7 @@ forEachEngine('ethics', (engine, journey) => {
     const visitor = await pageOf('public');
     await visit(visitor, `${server.baseUrl}/verify/${number}`);
     await expectHeading(visitor, HADDAD.name);
-    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'suspended');
+    assert.equal((await visitor.locator('.status-headline .badge').textContent()).trim(), 'suspended');
     assert.match(await visitor.locator('#interim-suspension').textContent(), new RegExp(`^${INTERIM_LABEL}\\.`));
     await visitor.getByRole('note').filter({ hasText: 'Public notice' }).getByText(INTERIM_NOTICE).waitFor();
     await visitor.getByRole('region', { name: 'Record' }).getByText(new RegExp(`: ${INTERIM_LABEL}`)).waitFor();
@@ -270,7 +270,7 @@ forEachEngine('ethics', (engine, journey) => {
     const visitor = await pageOf('public');
     await visit(visitor, `${server.baseUrl}/verify/${number}`);
     await expectHeading(visitor, HADDAD.name);
-    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'revoked');
+    assert.equal((await visitor.locator('.status-headline .badge').textContent()).trim(), 'revoked');
     await visitor.getByRole('note').filter({ hasText: 'Public notice' }).getByText(NOTICE).waitFor();
     assert.equal(await visitor.locator('#interim-suspension').count(), 0, 'the revocation is final, not interim');
 

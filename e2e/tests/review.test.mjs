@@ -207,7 +207,7 @@ forEachEngine('review', (engine, journey) => {
     await navigate(visitor, () => button(visitor, 'Search').click());
     await navigate(visitor, () => visitor.getByRole('link', { name: TAYLOR.name }).click());
     await expectHeading(visitor, TAYLOR.name);
-    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'active');
+    assert.equal((await visitor.locator('.status-headline .badge').textContent()).trim(), 'active');
     await visitor.getByText('A licensed mental-health or medical clinician').first().waitFor();
   });
 
@@ -248,7 +248,8 @@ forEachEngine('review', (engine, journey) => {
   journey.step('the verification page now says revoked, with the notice', async () => {
     const visitor = await pageOf('public');
     await visit(visitor, `${server.baseUrl}/verify/${number}`);
-    assert.equal((await visitor.locator('.lead .badge').textContent()).trim(), 'revoked');
+    assert.equal((await visitor.locator('.status-headline .badge').textContent()).trim(), 'revoked');
+    assert.match(await visitor.locator('.status-headline strong').textContent(), /^Revoked on \d{1,2} [A-Z][a-z]+ \d{4}$/, 'the page leads with the status in words and its date');
     await visitor.getByText('Revoked after an ethics committee finding.').first().waitFor();
   });
 
