@@ -283,6 +283,10 @@ forEachEngine('review', (engine, journey) => {
 
   journey.step('a holder whose credential ends soon logs credits and sees how they count', async () => {
     const rosa = await signedIn('rosa', 'expiring@demo.sensate.test', false);
+    // Her credential ends in 20 days and the returned renewal waits for her: the dashboard says so.
+    await visit(rosa, `${server.baseUrl}/dashboard`);
+    await rosa.getByText(/^Your Certified Sexuality Counselor ends in 20 days, on /).waitFor();
+    assert.equal(await rosa.getByRole('link', { name: /^Renew it now/ }).count(), 1);
     // The return e-mail leads to the renewal itself.
     const mail = await waitForMail(server.dataDir, { to: 'expiring@demo.sensate.test', subjectIncludes: 'Your renewal needs a correction' }, 30_000);
     await visit(rosa, extractLink(mail.text, '/portal/credentials/'));

@@ -60,6 +60,33 @@ pub enum RenewalOutcome {
     Audit,
 }
 
+/// A credential of the holder's whose renewal is open and not yet submitted: the prompt the
+/// dashboard, the credential file and the credentials page lead with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalPrompt {
+    pub number: String,
+    pub program_name: String,
+    pub valid_until: Date,
+    /// Days from today to the end of validity (negative once it has ended).
+    pub days_left: i64,
+}
+
+impl RenewalPrompt {
+    /// "Your Certified Sexuality Counselor ends in 20 days, on 27 December 2026."
+    pub fn sentence(&self) -> String {
+        let on = crate::credentialing::credentials::long_date(self.valid_until);
+        match self.days_left {
+            d if d < 0 => format!(
+                "Your {} ended on {on}; you can still renew it to reinstate it.",
+                self.program_name
+            ),
+            0 => format!("Your {} ends today.", self.program_name),
+            1 => format!("Your {} ends tomorrow, on {on}.", self.program_name),
+            d => format!("Your {} ends in {d} days, on {on}.", self.program_name),
+        }
+    }
+}
+
 /// A credit entry as typed.
 #[derive(Debug, Clone, Default)]
 pub struct CreditInput {
@@ -196,6 +223,32 @@ impl App {
             methods,
             rule,
         })
+    }
+
+    /// The holder's credentials whose renewal window is open and whose renewal is not yet
+    /// submitted, soonest end first. Empty for people who hold none.
+    pub async fn renewal_prompts(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<RenewalPrompt>> {
+        let held = self.store().issued_credentials_of(actor.user_id.as_str()).await?;
+        let mut prompts = Vec::new();
+        for credential in held {
+            let Ok(view) = self.renewal_view(actor, &credential.number, meta).await else {
+                continue;
+            };
+            let waiting = view
+                .renewal
+                .as_ref()
+                .is_none_or(|r| r.status.after(RenewalAction::ChangeCredits).is_ok());
+            if view.open_now && waiting {
+                prompts.push(RenewalPrompt {
+                    days_left: (view.credential.valid_until - self.today()).whole_days(),
+                    number: credential.number,
+                    program_name: view.credential.program_name.clone(),
+                    valid_until: view.credential.valid_until,
+                });
+            }
+        }
+        prompts.sort_by_key(|p| p.valid_until);
+        Ok(prompts)
     }
 
     pub(crate) async fn membership_in_good_standing(&self, user_id: &str, on: Date) -> AppResult<bool> {

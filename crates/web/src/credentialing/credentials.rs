@@ -50,6 +50,7 @@ struct MinePage {
     credentials: Vec<PublicCredential>,
     /// Ethics cases about the holder they have been told of: (id, reference, state, since).
     cases: Vec<(String, String, String, String)>,
+    prompts: Vec<app::credentialing::renewals::RenewalPrompt>,
 }
 
 impl MinePage {
@@ -72,8 +73,10 @@ async fn mine(
         .into_iter()
         .map(|(id, reference, state, since)| (id, reference, state, when(since)))
         .collect();
+    let prompts = app.renewal_prompts(&session.actor, &meta).await?;
     page(&MinePage {
         ctx,
+        prompts,
         credentials,
         cases,
     })

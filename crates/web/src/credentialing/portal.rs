@@ -632,6 +632,9 @@ struct PortalPage {
     sections: Vec<SectionLink>,
     attested_on: Option<String>,
     errors: FieldErrors,
+    prompts: Vec<app::credentialing::renewals::RenewalPrompt>,
+    /// The credentials the person holds, by name (a certified professional's file).
+    held: Vec<String>,
 }
 
 async fn portal_page(
@@ -680,6 +683,16 @@ async fn portal_page(
         });
     }
     let attested_on = file.attested_on.clone();
+    let prompts = app.renewal_prompts(actor, meta).await?;
+    let mut held: Vec<String> = app
+        .store()
+        .issued_credentials_of(actor.user_id.as_str())
+        .await
+        .map_err(app::AppError::from)?
+        .into_iter()
+        .map(|c| c.number)
+        .collect();
+    held.sort();
     Ok(PortalPage {
         ctx,
         pursuits,
@@ -687,6 +700,8 @@ async fn portal_page(
         sections,
         attested_on,
         errors: FieldErrors::new(),
+        prompts,
+        held,
     })
 }
 

@@ -127,15 +127,23 @@ struct DashboardPage {
     actor: app::Actor,
     cards: Vec<Card>,
     notice: Option<String>,
+    prompts: Vec<app::credentialing::renewals::RenewalPrompt>,
 }
 
-async fn dashboard(ctx: PageContext, SignedIn(session): SignedIn) -> Result<Response, WebError> {
+async fn dashboard(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+) -> Result<Response, WebError> {
     let cards = cards_for(&session.actor.roles);
+    let prompts = state.ready_app()?.renewal_prompts(&session.actor, &meta).await?;
     page(&DashboardPage {
         ctx,
         actor: session.actor,
         cards,
         notice: None,
+        prompts,
     })
 }
 
@@ -157,6 +165,7 @@ async fn resend_verification(
         actor: session.actor,
         cards,
         notice,
+        prompts: Vec::new(),
     })
 }
 

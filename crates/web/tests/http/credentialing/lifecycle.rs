@@ -280,3 +280,34 @@ both_engines! {
         assert_eq!(labels, ["Issued", "Suspended", "Corrected: an earlier action was made in error"]);
     }
 }
+
+both_engines! {
+    async fn a_holder_near_the_end_is_prompted_to_renew_everywhere_they_look(engine) {
+        let t = TestApp::start(engine).await;
+        let user = t.user(HOLDER, &[Role::Candidate]).await;
+        let today = t.app.today();
+        membership(&t, &user, today - Duration::days(2000), None).await;
+        let until = today + Duration::days(20);
+        let credential = t.app.record_existing_credential(&user, "CSC", until - Duration::days(3 * 365), until).await.unwrap();
+        let holder = t.client();
+        holder.sign_in(HOLDER, crate::support::PASSWORD).await;
+        let sentence = format!("ends in 20 days, on {}", app::credentialing::credentials::long_date(until));
+        let renew = format!("href=\"/portal/credentials/{}/renewal\"", credential.number);
+        for path in ["/dashboard", "/portal/credentials", "/portal"] {
+            let page = holder.get(path).await;
+            assert_eq!(page.status, 200, "{path}");
+            assert!(page.contains(&sentence) && page.contains(&renew), "{path} prompts the renewal: {}", page.body);
+        }
+        let file = holder.get("/portal").await;
+        assert!(!file.contains("You have not chosen a credential yet") && file.contains(&format!("You hold {}", credential.number)), "{}", file.body);
+
+        // Once submitted (and approved here), the prompt goes.
+        let meta = app::RequestMeta::default();
+        let actor = t.actor(HOLDER).await;
+        t.app.add_renewal_credit(&actor, &credential.number, &credit("approved", today - Duration::days(5), "20"), &meta).await.unwrap();
+        let renewal = t.db.store.renewal_for_cycle(&credential.id, &credential.valid_until).await.unwrap().unwrap();
+        seed_for(&t, &renewal.id, false).await;
+        t.app.submit_renewal(&actor, &credential.number, &meta).await.unwrap();
+        assert!(!holder.get("/dashboard").await.contains("Renew it now"));
+    }
+}
