@@ -84,6 +84,34 @@ forEachEngine('directory', (engine, journey) => {
     assert.ok(Number.parseInt(heading, 10) >= 2, `professionals found within 25 km: ${heading}`);
   });
 
+  journey.step('on a phone the results come first and the filters fold behind one button', async () => {
+    const context = await newContext(getBrowser(), { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    contexts.push(context);
+    const phone = await context.newPage();
+    journey.activePage = phone;
+    await visit(phone, `${server.baseUrl}/directory?place=94108&radius=25`);
+    const results = phone.getByRole('heading', { level: 2, name: /professionals? near San Francisco, CA 94108/ });
+    const top = await results.evaluate((h) => h.getBoundingClientRect().top + window.scrollY);
+    assert.ok(top < 900, `the results start ${top} px down, within about one screen`);
+    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
+    const concern = phone.getByRole('group', { name: 'Concern' });
+    assert.equal(await concern.isVisible(), false, 'the concern checkboxes are folded away');
+    await phone.getByText('Filters', { exact: true }).click();
+    await concern.getByLabel('Low desire').check();
+    await navigate(phone, () => button(phone, 'Apply filters').click());
+    await phone.getByText('Filters (1 chosen)').waitFor();
+    assert.equal(await phone.getByRole('group', { name: 'Concern' }).isVisible(), true, 'a chosen filter stays in view');
+    // The signed-in menu folds too: a phone shows one "Menu" button, not a screen of links.
+    await signIn(phone, server.baseUrl, STAFF, DEMO_PASSWORD, { withCode: true });
+    const header = await phone.locator('.site-header').evaluate((h) => h.getBoundingClientRect().height);
+    assert.ok(header < 120, `the staff header is ${header} px tall on a phone`);
+    const menuLink = phone.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Credentials', exact: true });
+    assert.equal(await menuLink.isVisible(), false, 'the menu starts folded');
+    await phone.getByText('Menu', { exact: true }).click();
+    await menuLink.waitFor();
+  });
+
   journey.step('the professional fills her profile; a postal code not found gets suggestions', async () => {
     const haddad = await signedIn('haddad', HADDAD.email, false);
     await visit(haddad, `${server.baseUrl}/portal/credentials`);

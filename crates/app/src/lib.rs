@@ -88,6 +88,9 @@ struct Inner {
     places: directory::gazetteer::PlaceCache,
     /// The WebAuthn relying party, or why passkeys are not offered.
     passkeys: Result<platform::passkeys::RelyingParty, String>,
+    /// Demo mode only: the demo accounts' authenticator secrets, opened (and audited) once
+    /// per process so each visit to `/demo` does not fill the audit log.
+    demo_secrets: demo::DemoSecrets,
 }
 
 impl App {
@@ -108,12 +111,17 @@ impl App {
                 directory: directory::profiles::DirectoryState::default(),
                 places: directory::gazetteer::PlaceCache::default(),
                 passkeys,
+                demo_secrets: demo::DemoSecrets::default(),
             }),
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub(crate) fn demo_secrets(&self) -> &demo::DemoSecrets {
+        &self.inner.demo_secrets
     }
 
     /// The signed status lists last served (see `credential::App::status_list`).

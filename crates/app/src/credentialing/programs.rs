@@ -84,6 +84,18 @@ pub struct ProgramView {
     pub versions: Vec<ProgramVersionInfo>,
 }
 
+/// The first few reasons of a refused import, bounded so one bad file cannot bloat the log.
+fn refusal_detail(reasons: impl Iterator<Item = String>) -> String {
+    const MAX_REASONS: usize = 5;
+    const MAX_CHARS: usize = 1_000;
+    let reasons: Vec<String> = reasons.collect();
+    let mut detail = reasons.iter().take(MAX_REASONS).cloned().collect::<Vec<_>>().join("; ");
+    if reasons.len() > MAX_REASONS {
+        detail.push_str(&format!("; and {} more", reasons.len() - MAX_REASONS));
+    }
+    detail.chars().take(MAX_CHARS).collect()
+}
+
 fn decode<T: serde::de::DeserializeOwned>(json: &str) -> AppResult<T> {
     serde_json::from_str(json)
         .map_err(|error| AppError::internal(anyhow::anyhow!("stored definition unreadable: {error}")))
@@ -160,7 +172,14 @@ impl App {
                 ..
             }) => AuditEvent::success("program.imported").subject("program", format!("{code}@{version}")),
             Ok(_) => return Ok(()),
-            Err(AppError::Validation(_) | AppError::Refused(_)) => AuditEvent::failure("program.import_refused"),
+            // Why it was refused, so the log answers "what was wrong with that file?". The
+            // messages name fields and rules of the program text, never personal data.
+            Err(AppError::Validation(errors)) => AuditEvent::failure("program.import_refused").detail(refusal_detail(
+                errors.iter().map(|(field, message)| format!("{field}: {message}")),
+            )),
+            Err(AppError::Refused(reason)) => {
+                AuditEvent::failure("program.import_refused").detail(refusal_detail(std::iter::once(reason.clone())))
+            }
             Err(_) => return Ok(()),
         };
         self.record(who, event, meta).await

@@ -230,7 +230,12 @@ impl App {
     pub async fn renewal_prompts(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<RenewalPrompt>> {
         let held = self.store().issued_credentials_of(actor.user_id.as_str()).await?;
         let mut prompts = Vec::new();
+        let today = self.today();
         for credential in held {
+            // Most holders are far from their window: skip them before building the full view.
+            if !self.renewal_window_contains(&credential, today).await {
+                continue;
+            }
             let Ok(view) = self.renewal_view(actor, &credential.number, meta).await else {
                 continue;
             };
@@ -249,6 +254,31 @@ impl App {
         }
         prompts.sort_by_key(|p| p.valid_until);
         Ok(prompts)
+    }
+
+    /// Whether `on` falls between the day renewal opens and the end of reinstatement.
+    async fn renewal_window_contains(&self, credential: &IssuedCredential, on: Date) -> bool {
+        let Ok(valid_until) = day(&credential.valid_until) else {
+            return false;
+        };
+        let record = match self
+            .store()
+            .program_version(&credential.program_code, &credential.rule_version)
+            .await
+        {
+            Ok(Some(record)) => record,
+            // The full view falls back to the version in force; let it decide.
+            _ => return true,
+        };
+        let Ok(program) = serde_json::from_str::<Program>(&record.parsed) else {
+            return true;
+        };
+        let Ok(rule) = Self::rule_of(&program) else {
+            return false;
+        };
+        let opens_on = add_months(valid_until, -i32::from(rule.opens_months_before));
+        let closes_on = add_months(valid_until, i32::from(rule.reinstate_within_months));
+        opens_on <= on && on <= closes_on
     }
 
     pub(crate) async fn membership_in_good_standing(&self, user_id: &str, on: Date) -> AppResult<bool> {

@@ -15,6 +15,7 @@ use time::Date;
 use crate::platform::audit::{AuditActor, AuditEvent};
 use crate::platform::protected::{Field, Subject};
 use crate::{App, AppError, AppResult, RequestMeta};
+use vault::Zeroizing;
 
 /// Every demo account's password (printed at start-up and shown on the demo page).
 pub const DEMO_PASSWORD: &str = "demo-sensate-2026";
@@ -286,7 +287,8 @@ impl App {
     }
 
     /// The demo accounts with their current codes. Only in demo mode, and only for accounts
-    /// marked as demo accounts; reading each secret is audited like any protected read.
+    /// marked as demo accounts; the first reading of each secret is audited like any
+    /// protected read, later visits use the copy this process keeps.
     pub async fn demo_accounts(&self) -> AppResult<Vec<DemoAccount>> {
         if !self.config().demo {
             return Err(AppError::NotFound);
@@ -305,15 +307,23 @@ impl App {
             };
             let current_code = match (&user.totp_secret_sealed, user.totp_enabled()) {
                 (Some(sealed), true) => {
-                    let who = AuditActor {
-                        user_id: Some(user.id.to_string()),
-                        role: None,
+                    let cached = self.demo_secrets().get(&user.id);
+                    let secret = match cached {
+                        Some(secret) => secret,
+                        None => {
+                            let who = AuditActor {
+                                user_id: Some(user.id.to_string()),
+                                role: None,
+                            };
+                            let field = Field {
+                                name: "users.totp_secret",
+                                record_id: user.id.as_str(),
+                            };
+                            let secret = self.open(who, &Subject::user(&user.id), field, sealed, &meta).await?;
+                            self.demo_secrets().put(&user.id, &secret);
+                            secret
+                        }
                     };
-                    let field = Field {
-                        name: "users.totp_secret",
-                        record_id: user.id.as_str(),
-                    };
-                    let secret = self.open(who, &Subject::user(&user.id), field, sealed, &meta).await?;
                     Some(crate::platform::mfa::current_code(&secret, &user.email, self.now())?)
                 }
                 _ => None,
@@ -371,5 +381,24 @@ impl App {
             }
         }
         Ok(credentials)
+    }
+}
+
+/// The demo accounts' authenticator secrets this process has opened (demo mode only).
+#[derive(Default)]
+pub(crate) struct DemoSecrets {
+    by_user: std::sync::Mutex<std::collections::HashMap<String, Zeroizing<Vec<u8>>>>,
+}
+
+impl DemoSecrets {
+    fn get(&self, user: &UserId) -> Option<Zeroizing<Vec<u8>>> {
+        let map = self.by_user.lock().ok()?;
+        map.get(user.as_str()).cloned()
+    }
+
+    fn put(&self, user: &UserId, secret: &[u8]) {
+        if let Ok(mut map) = self.by_user.lock() {
+            map.insert(user.as_str().to_owned(), Zeroizing::new(secret.to_vec()));
+        }
     }
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
+use crate::lists::{ListQuery, ListView, csv, csv_download, matches};
 use crate::page::{PageContext, SignedIn, page, page_with_status, when};
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
@@ -20,6 +21,7 @@ pub fn routes() -> Routes {
         .route("/portal/applications/{id}/submit", post(submit))
         .route("/supervision/applications/{id}/endorse", post(endorse))
         .route("/admin/applications", get(queue))
+        .route("/admin/applications.csv", get(queue_csv))
         .route("/admin/applications/{id}/fee", post(record_fee))
 }
 
@@ -82,6 +84,9 @@ struct QueueLine {
     endorsed: bool,
     started: String,
     submitted: String,
+    /// Sort keys.
+    started_at: time::OffsetDateTime,
+    submitted_at: Option<time::OffsetDateTime>,
 }
 
 #[derive(Template)]
@@ -89,24 +94,51 @@ struct QueueLine {
 struct QueuePage {
     ctx: PageContext,
     lines: Vec<QueueLine>,
+    list: ListView,
+    state_filter: String,
+    fee_filter: String,
+    states: Vec<(&'static str, &'static str)>,
     notice: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct QueueQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    state: String,
+    fee: String,
     done: String,
 }
 
-async fn queue(
-    State(state): State<ServerState>,
-    ctx: PageContext,
-    SignedIn(session): SignedIn,
-    Meta(meta): Meta,
-    Query(query): Query<QueueQuery>,
-) -> Result<Response, WebError> {
-    let applications = state.ready_app()?.draft_applications(&session.actor, &meta).await?;
-    let lines = applications
+/// The applications list's sortable columns; by default the newest first.
+const QUEUE_COLUMNS: [&str; 5] = ["started", "candidate", "credential", "state", "submitted"];
+
+const QUEUE_STATES: [ApplicationState; 5] = [
+    ApplicationState::Draft,
+    ApplicationState::Submitted,
+    ApplicationState::InReview,
+    ApplicationState::InformationRequested,
+    ApplicationState::Decided,
+];
+
+/// The applications a view selects, sorted (not yet paged).
+async fn queue_view(
+    state: &ServerState,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    query: &QueueQuery,
+) -> Result<(ListView, Vec<QueueLine>), WebError> {
+    let applications = state.ready_app()?.draft_applications(actor, meta).await?;
+    let list = ListView::new(
+        "/admin/applications",
+        &query.list,
+        &QUEUE_COLUMNS,
+        true,
+        vec![("state", query.state.clone()), ("fee", query.fee.clone())],
+    );
+    let needle = list.q.to_lowercase();
+    let mut lines: Vec<QueueLine> = applications
         .into_iter()
         .map(|(row, candidate)| QueueLine {
             id: row.id,
@@ -118,10 +150,79 @@ async fn queue(
             endorsed: row.endorsed_at.is_some(),
             started: when(row.created_at),
             submitted: row.submitted_at.map(when).unwrap_or_default(),
+            started_at: row.created_at.get(),
+            submitted_at: row.submitted_at.map(|t| t.get()),
         })
+        .filter(|l| query.state.is_empty() || l.status.as_str() == query.state)
+        .filter(|l| query.fee.is_empty() || l.fee == query.fee)
+        .filter(|l| matches(&needle, &[&l.candidate, &l.program]))
         .collect();
+    lines.sort_by(|a, b| {
+        let order = match list.sort {
+            "candidate" => a.candidate.to_lowercase().cmp(&b.candidate.to_lowercase()),
+            "credential" => a.program.cmp(&b.program),
+            "state" => a.status.label().cmp(b.status.label()),
+            "submitted" => a.submitted_at.cmp(&b.submitted_at),
+            _ => a.started_at.cmp(&b.started_at),
+        }
+        .then_with(|| a.id.cmp(&b.id));
+        if list.descending { order.reverse() } else { order }
+    });
+    Ok((list.with_total(lines.len()), lines))
+}
+
+async fn queue(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    let (list, lines) = queue_view(&state, &session.actor, &meta, &query).await?;
     let notice = (query.done == "fee").then(|| "Fee recorded.".to_owned());
-    page(&QueuePage { ctx, lines, notice })
+    page(&QueuePage {
+        ctx,
+        lines: list.page_of(lines),
+        list,
+        state_filter: query.state,
+        fee_filter: query.fee,
+        states: QUEUE_STATES.iter().map(|s| (s.as_str(), s.label())).collect(),
+        notice,
+    })
+}
+
+async fn queue_csv(
+    State(state): State<ServerState>,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    let (_, lines) = queue_view(&state, &session.actor, &meta, &query).await?;
+    let body = csv(
+        &[
+            "Candidate",
+            "Credential",
+            "Rule version",
+            "State",
+            "Endorsed",
+            "Fee",
+            "Started",
+            "Submitted",
+        ],
+        lines.into_iter().map(|l| {
+            vec![
+                l.candidate,
+                l.program,
+                l.version,
+                l.status.label().to_owned(),
+                if l.endorsed { "yes" } else { "no" }.to_owned(),
+                l.fee,
+                l.started,
+                l.submitted,
+            ]
+        }),
+    );
+    Ok(csv_download("applications.csv", body))
 }
 
 #[derive(Deserialize, Default)]

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::context::Meta;
 use crate::forms::{Posted, TokenOnly, plain_form};
+use crate::lists::{ListQuery, ListView, matches};
 use crate::page::{PageContext, SignedIn, page, page_with_status, when};
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
@@ -286,30 +287,56 @@ async fn decide(
 #[template(path = "credentialing/admin_reminders.html")]
 struct RemindersPage {
     ctx: PageContext,
-    lines: Vec<(String, String, String, String)>,
+    lines: Vec<ReminderLine>,
+    list: ListView,
+    kind_filter: String,
     last_round: String,
     every_minutes: u64,
     notice: Option<String>,
 }
 
+struct ReminderLine {
+    sent: String,
+    sent_at: time::OffsetDateTime,
+    to: String,
+    about: String,
+    key: String,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct SentQuery {
-    sent: Option<usize>,
+struct RemindersQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    kind: String,
+    /// Set after "Run a round now": how many were sent (text, as flattened queries are).
+    sent: String,
 }
+
+/// The reminder log's sortable columns; by default the latest first.
+const REMINDER_COLUMNS: [&str; 2] = ["sent", "to"];
 
 async fn reminders(
     State(state): State<ServerState>,
     ctx: PageContext,
     SignedIn(session): SignedIn,
     Meta(meta): Meta,
-    Query(query): Query<SentQuery>,
+    Query(query): Query<RemindersQuery>,
 ) -> Result<Response, WebError> {
     let (rows, last) = state.ready_app()?.reminder_log(&session.actor, &meta).await?;
-    let lines = rows
+    let list = ListView::new(
+        "/admin/reminders",
+        &query.list,
+        &REMINDER_COLUMNS,
+        true,
+        vec![("kind", query.kind.clone())],
+    );
+    let needle = list.q.to_lowercase();
+    let mut lines: Vec<ReminderLine> = rows
         .into_iter()
+        .filter(|line| query.kind.is_empty() || line.row.kind == query.kind)
         .map(|line| {
-            let what = match line.row.kind.as_str() {
+            let about = match line.row.kind.as_str() {
                 "expiry" => format!(
                     "Credential ends in {} days or fewer",
                     line.row
@@ -322,15 +349,37 @@ async fn reminders(
                 "membership" => "Membership ended".to_owned(),
                 other => other.to_owned(),
             };
-            (when(line.row.sent_at), line.recipient, what, line.row.reminder_key)
+            ReminderLine {
+                sent: when(line.row.sent_at),
+                sent_at: line.row.sent_at.get(),
+                to: line.recipient,
+                about,
+                key: line.row.reminder_key,
+            }
         })
+        .filter(|l| matches(&needle, &[&l.to, &l.about, &l.key]))
         .collect();
+    lines.sort_by(|a, b| {
+        let order = match list.sort {
+            "to" => a.to.to_lowercase().cmp(&b.to.to_lowercase()),
+            _ => a.sent_at.cmp(&b.sent_at),
+        }
+        .then_with(|| a.key.cmp(&b.key));
+        if list.descending { order.reverse() } else { order }
+    });
+    let list = list.with_total(lines.len());
     page(&RemindersPage {
         ctx,
-        lines,
+        lines: list.page_of(lines),
+        list,
+        kind_filter: query.kind,
         last_round: last.unwrap_or_else(|| "not yet".to_owned()),
         every_minutes: app::credentialing::lifecycle::ROUND_EVERY.as_secs() / 60,
-        notice: query.sent.map(|n| format!("Round run now: {n} reminder(s) sent.")),
+        notice: query
+            .sent
+            .parse::<usize>()
+            .ok()
+            .map(|n| format!("Round run now: {n} reminder(s) sent.")),
     })
 }
 

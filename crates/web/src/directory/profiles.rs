@@ -207,6 +207,23 @@ struct SearchPage {
 }
 
 impl SearchPage {
+    /// How many filters below the place are chosen, shown on the collapsed "Filters" button.
+    fn filters_chosen(&self) -> usize {
+        let boxes: usize = self
+            .filters
+            .iter()
+            .map(|f| f.choices.iter().filter(|c| c.checked).count())
+            .sum();
+        boxes + usize::from(self.typed.accepting) + usize::from(!self.typed.max_fee.trim().is_empty())
+    }
+
+    /// A filter with an error stays open so its message is seen.
+    fn filters_open(&self) -> bool {
+        self.filters_chosen() > 0
+            || self.errors.get("max_fee").is_some()
+            || self.filters.iter().any(|f| self.errors.get(f.param).is_some())
+    }
+
     fn radius_selected(&self, km: &u16) -> bool {
         let typed = self.typed.radius.trim();
         if typed.is_empty() {

@@ -33,6 +33,7 @@ use serde::Deserialize;
 
 use crate::context::Meta;
 use crate::forms::{FORM_LEVEL, FormPage, Posted, PostedWithFiles, UploadedFile, as_form_errors, plain_form};
+use crate::lists::{ListQuery, ListView, matches};
 use crate::page::{PageContext, SignedIn, page, page_with_status, when};
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
@@ -247,6 +248,7 @@ async fn received(ctx: PageContext, Query(query): Query<ReferenceQuery>) -> Resu
 struct QueuePage {
     ctx: PageContext,
     lines: Vec<CaseLine>,
+    list: ListView,
     states: Vec<(&'static str, &'static str, usize)>,
     state: String,
 }
@@ -260,8 +262,13 @@ impl QueuePage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct StateQuery {
+    #[serde(flatten)]
+    list: ListQuery,
     state: String,
 }
+
+/// The queue's sortable columns; by default by state, oldest in its state first.
+const QUEUE_COLUMNS: [&str; 5] = ["state", "case", "respondent", "days", "received"];
 
 async fn queue(
     State(state): State<ServerState>,
@@ -281,15 +288,45 @@ async fn queue(
             )
         })
         .collect();
+    let list = ListView::new(
+        "/ethics/cases",
+        &query.list,
+        &QUEUE_COLUMNS,
+        false,
+        vec![("state", query.state.clone())],
+    );
+    let needle = list.q.to_lowercase();
     // An unknown state in the address matches no case.
     let wanted = CaseState::parse(&query.state).ok();
-    let lines = all
+    // The app's order is the default one (by state, oldest first); keep it as the tie-break.
+    let mut lines: Vec<(usize, CaseLine)> = all
         .into_iter()
         .filter(|line| query.state.is_empty() || Some(line.status) == wanted)
+        .filter(|line| {
+            matches(
+                &needle,
+                &[&line.reference, &line.respondent_name, &line.credential_number],
+            )
+        })
+        .enumerate()
         .collect();
+    lines.sort_by(|(i, a), (j, b)| {
+        let order = match list.sort {
+            "case" => a.reference.cmp(&b.reference),
+            "respondent" => a.respondent_name.to_lowercase().cmp(&b.respondent_name.to_lowercase()),
+            "days" => a.days_in_state.cmp(&b.days_in_state),
+            "received" => a.received_at.cmp(&b.received_at),
+            _ => i.cmp(j),
+        }
+        .then_with(|| i.cmp(j));
+        if list.descending { order.reverse() } else { order }
+    });
+    let list = list.with_total(lines.len());
+    let lines = list.page_of(lines.into_iter().map(|(_, line)| line).collect());
     page(&QueuePage {
         ctx,
         lines,
+        list,
         states,
         state: query.state,
     })

@@ -39,85 +39,173 @@ pub fn routes() -> Routes {
 // ---- dashboard -----------------------------------------------------------------------------
 
 struct Card {
-    title: &'static str,
-    text: &'static str,
+    title: String,
+    text: String,
     links: Vec<(&'static str, &'static str)>,
 }
 
-/// One card per role the person holds; later issues fill these with live work queues.
-fn cards_for(roles: &[Role]) -> Vec<Card> {
+impl Card {
+    fn new(title: &str, text: impl Into<String>, links: Vec<(&'static str, &'static str)>) -> Card {
+        Card {
+            title: title.to_owned(),
+            text: text.into(),
+            links,
+        }
+    }
+}
+
+/// What the dashboard knows about the person's own work, read once per visit.
+struct DashboardFacts {
+    /// Credentials held, by name, for the candidate's card.
+    held: Vec<String>,
+    sent: app::referrals::counts::ReferralCounts,
+    received: app::referrals::counts::ReferralCounts,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// "3 referrals, 1 waiting for an answer." (empty when there are none).
+fn referral_line(counts: app::referrals::counts::ReferralCounts, waiting_for: &str) -> String {
+    if counts.total == 0 {
+        return String::new();
+    }
+    let mut line = plural(counts.total, "referral", "referrals");
+    if counts.unanswered > 0 {
+        line.push_str(&format!(", {} waiting for {waiting_for}", counts.unanswered));
+    }
+    line.push('.');
+    line
+}
+
+/// One card per role the person holds, each saying only what the product does today.
+fn cards_for(roles: &[Role], facts: &DashboardFacts) -> Vec<Card> {
     let mut cards = Vec::new();
     for role in roles {
         let card = match role {
-            Role::Candidate => Card {
-                title: "Your credential",
-                text: "Log courses, training, clinical hours and supervision, keep your licenses and insurance on file, and see your progress against the program's rules. Once certified, download your certificate and digital badge.",
-                links: vec![
+            Role::Candidate if !facts.held.is_empty() => Card::new(
+                "Your credentials",
+                format!(
+                    "Your credentials: {}. Download your certificate, wallet card and digital badge, log continuing-education credits and renew when the time comes.",
+                    facts.held.join(", ")
+                ),
+                vec![
+                    ("Your credentials", "/portal/credentials"),
+                    ("Your directory profile", "/portal/profile"),
+                    ("Open your credential file", "/portal"),
+                ],
+            ),
+            Role::Candidate => Card::new(
+                "Your credential",
+                "Log courses, training, clinical hours and supervision, keep your licenses and insurance on file, and see your progress against the program's rules.",
+                vec![
                     ("Open your credential file", "/portal"),
                     ("Your credentials", "/portal/credentials"),
                 ],
-            },
-            Role::Supervisor => Card {
-                title: "Supervision",
-                text: "Your supervisees, supervision contracts and the hours waiting for your countersignature. You see only the people you supervise.",
-                links: vec![("Open your supervisees", "/supervision")],
-            },
-            Role::CommitteeReviewer => Card {
-                title: "Committee review",
-                text: "Applications assigned to you for peer review, and the conflicts of interest you declared.",
-                links: vec![("Your reviews", "/review")],
-            },
-            Role::CommitteeChair => Card {
-                title: "Committee chair",
-                text: "Applications with their recommendations, ready for your decision.",
-                links: vec![("Review queue", "/admin/review")],
-            },
-            Role::EthicsCommittee => Card {
-                title: "Ethics committee",
-                text: "Complaints about certified professionals: intake, the respondent's reply, evidence notes and the committee's decision.",
-                links: vec![("Ethics cases", "/ethics/cases")],
-            },
-            Role::BoardStaff => Card {
-                title: "Board workbench",
-                text: "Review applications, manage credentials and their status, and invite reviewers, supervisors and referring providers.",
-                links: vec![
+            ),
+            Role::Supervisor => Card::new(
+                "Supervision",
+                "Your supervisees, supervision contracts and the hours waiting for your countersignature. You see only the people you supervise.",
+                vec![("Open your supervisees", "/supervision")],
+            ),
+            Role::CommitteeReviewer => Card::new(
+                "Committee review",
+                "Applications assigned to you for peer review, and the conflicts of interest you declared.",
+                vec![("Your reviews", "/review")],
+            ),
+            Role::CommitteeChair => Card::new(
+                "Committee chair",
+                "Applications with their recommendations, ready for your decision.",
+                vec![("Review queue", "/admin/review")],
+            ),
+            Role::EthicsCommittee => Card::new(
+                "Ethics committee",
+                "Complaints about certified professionals: intake, the respondent's reply, evidence notes and the committee's decision.",
+                vec![("Ethics cases", "/ethics/cases")],
+            ),
+            Role::BoardStaff => Card::new(
+                "Board workbench",
+                "Review applications, manage credentials and their status, and invite reviewers, supervisors and referring providers.",
+                vec![
                     ("Review queue", "/admin/review"),
                     ("Credentials", "/admin/credentials"),
                     ("People and invitations", "/admin/people"),
                 ],
-            },
-            Role::BoardAdmin => Card {
-                title: "Administration",
-                text: "Invite board staff and reviewers, and read the tamper-evident audit log of every sign-in, refusal and access to protected data.",
-                links: vec![
+            ),
+            Role::BoardAdmin => Card::new(
+                "Administration",
+                "Invite board staff and reviewers, and read the tamper-evident audit log of every sign-in, refusal and access to protected data.",
+                vec![
                     ("People and invitations", "/admin/people"),
                     ("Audit log", "/admin/audit"),
                 ],
-            },
-            Role::Clinician => Card {
-                title: "Your practice",
-                text: "Your clients, referrals, intake forms, consents and treatment plans will appear here. You see only your own clients.",
-                links: vec![],
-            },
-            Role::Client => Card {
-                title: "Your care",
-                text: "Your intake forms, consents, treatment plan and homework from your therapist will appear here.",
-                links: vec![],
-            },
-            Role::ReferringProvider => Card {
-                title: "Referrals",
-                text: "Referrals you send to certified professionals, and their status, will appear here.",
-                links: vec![],
-            },
+            ),
+            // Client records are not built yet: the card offers only what exists, the
+            // referrals sent to this clinician.
+            Role::Clinician => Card::new(
+                "Referrals to you",
+                match referral_line(facts.received, "your answer") {
+                    line if line.is_empty() => "No referrals have been sent to you yet.".to_owned(),
+                    line => line,
+                },
+                vec![("Referrals", "/referrals")],
+            ),
+            // The client portal is not built yet: a client account shows no card of its own.
+            Role::Client => continue,
+            Role::ReferringProvider => Card::new(
+                "Referrals",
+                match referral_line(facts.sent, "an answer") {
+                    line if line.is_empty() => {
+                        "Find a certified professional by place and concern, then refer a client from their profile."
+                            .to_owned()
+                    }
+                    line => format!("You have sent {line}"),
+                },
+                vec![("Find a professional", "/directory"), ("Your referrals", "/referrals")],
+            ),
         };
         cards.push(card);
     }
-    cards.push(Card {
-        title: "Account and security",
-        text: "Change your password, manage two-factor sign-in and see where you are signed in.",
-        links: vec![("Account and security", "/account/security")],
-    });
+    // A certified professional who is not a clinician still receives referrals.
+    if facts.received.total > 0 && !roles.contains(&Role::Clinician) {
+        cards.push(Card::new(
+            "Referrals to you",
+            referral_line(facts.received, "your answer"),
+            vec![("Referrals", "/referrals")],
+        ));
+    }
+    cards.push(Card::new(
+        "Account and security",
+        "Change your password, manage two-factor sign-in and see where you are signed in.",
+        vec![("Account and security", "/account/security")],
+    ));
     cards
+}
+
+async fn dashboard_facts(
+    app: &app::App,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+) -> Result<DashboardFacts, WebError> {
+    let held = if actor.roles.contains(&Role::Candidate) {
+        app.my_credentials(actor, meta)
+            .await?
+            .into_iter()
+            .map(|c| match c.status {
+                domain::credentialing::credential_status::CredentialStatus::Active => c.program_name,
+                other => format!("{} ({})", c.program_name, other.as_str()),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (sent, received) = app.referral_counts(actor).await?;
+    Ok(DashboardFacts { held, sent, received })
 }
 
 #[derive(Template)]
@@ -136,8 +224,12 @@ async fn dashboard(
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
 ) -> Result<Response, WebError> {
-    let cards = cards_for(&session.actor.roles);
-    let prompts = state.ready_app()?.renewal_prompts(&session.actor, &meta).await?;
+    let app = state.ready_app()?;
+    let cards = cards_for(
+        &session.actor.roles,
+        &dashboard_facts(app, &session.actor, &meta).await?,
+    );
+    let prompts = app.renewal_prompts(&session.actor, &meta).await?;
     page(&DashboardPage {
         ctx,
         actor: session.actor,
@@ -154,8 +246,12 @@ async fn resend_verification(
     SignedIn(session): SignedIn,
     Posted(_): Posted<TokenOnly>,
 ) -> Result<Response, WebError> {
-    state.ready_app()?.resend_verification(&session.actor, &meta).await?;
-    let cards = cards_for(&session.actor.roles);
+    let app = state.ready_app()?;
+    app.resend_verification(&session.actor, &meta).await?;
+    let cards = cards_for(
+        &session.actor.roles,
+        &dashboard_facts(app, &session.actor, &meta).await?,
+    );
     let notice = Some(format!(
         "A new confirmation link is on its way to {}.",
         session.actor.email

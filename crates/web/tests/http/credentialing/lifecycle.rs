@@ -225,6 +225,15 @@ both_engines! {
         let log = staff.get("/admin/reminders").await;
         assert_eq!(log.status, 200);
         assert!(log.contains("Credential ends in 90 days or fewer") && log.contains("Last round: 2"), "{}", log.body);
+        // A staff list: counted, searched, filtered and sorted.
+        assert!(log.contains("Showing 1\u{2013}3 of 3"), "{}", log.body);
+        let seven = staff.get("/admin/reminders?q=expiry-7").await;
+        assert!(seven.contains("Showing 1\u{2013}1 of 1") && seven.contains("Credential ends in 7 days or fewer"), "{}", seven.body);
+        let none = staff.get("/admin/reminders?kind=membership").await;
+        assert!(none.contains("No reminders match."), "{}", none.body);
+        let oldest_first = staff.get("/admin/reminders?sort=sent&dir=asc").await;
+        let at = |needle: &str| oldest_first.body.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("ends in 90 days") < at("ends in 7 days"), "oldest first when asked");
         let holder = t.client();
         holder.sign_in(HOLDER, crate::support::PASSWORD).await;
         assert_eq!(holder.get("/admin/reminders").await.status, 403);

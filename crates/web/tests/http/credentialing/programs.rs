@@ -72,6 +72,12 @@ both_engines! {
         let actions = t.audit_actions().await;
         assert!(actions.iter().any(|(a, s)| a == "program.imported" && s == "success"), "{actions:?}");
         assert!(actions.iter().any(|(a, _)| a == "program.import_refused"));
+        // The refusal is logged with its reason, so the log says what was wrong.
+        let refusals: Vec<String> = t.db.store.audit_events_after(0, 10_000).await.unwrap().into_iter()
+            .filter(|r| r.entry.action == "program.import_refused")
+            .filter_map(|r| r.entry.detail)
+            .collect();
+        assert!(refusals.iter().any(|d| d.contains("the cap (95 hours) is above the requirement's total (90 hours)")), "{refusals:?}");
     }
 
     async fn only_board_admins_import_programs(engine) {

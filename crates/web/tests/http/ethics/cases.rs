@@ -293,6 +293,17 @@ both_engines! {
         let (_, closed) = t.last_mail(REPORTER).await;
         assert!(closed.contains(&reference) && closed.contains("finished its work"), "{closed}");
         assert!(!closed.contains("revoked") && !closed.contains("boundaries"), "{closed}");
+        // The committee's list finds the case by its reference and by the professional.
+        let listed = committee.get(&format!("/ethics/cases?q={reference}")).await;
+        assert!(listed.contains("Showing 1\u{2013}1 of 1") && listed.contains(&reference), "{}", listed.body);
+        let nobody = committee.get("/ethics/cases?q=nobody-by-that-name").await;
+        assert!(nobody.contains("No cases match."), "{}", nobody.body);
+        // Every link in every mail of the case answers its addressee.
+        assert!(t.follow_mail_links(HOLDER, &holder).await > 0);
+        t.follow_mail_links(REPORTER, &public).await;
+        if !t.db.store.recent_emails(Some("ethics@board.test"), 10).await.unwrap().is_empty() {
+            assert!(t.follow_mail_links("ethics@board.test", &committee).await > 0);
+        }
 
         let actions = t.audit_actions().await;
         for action in ["ethics.complaint_filed", "ethics.complaint_refused", "ethics.complaint_throttled", "ethics.case_opened", "ethics.accepted", "ethics.respondent_notified", "ethics.reply_received", "ethics.evidence_noted", "ethics.decided", "ethics.document_downloaded", "credential.revoked", "protected.read", "access.denied"] {

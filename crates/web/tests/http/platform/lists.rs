@@ -1,5 +1,5 @@
 //! Staff lists, on both engines: search, filters, sort, pages with counts and the CSV of a
-//! view, on the people list and the credentials register.
+//! view, on the people list, the credentials register and the applications.
 
 use crate::support::TestApp;
 use domain::Role;
@@ -80,5 +80,43 @@ both_engines! {
         let csv = String::from_utf8(csv).unwrap();
         assert!(csv.starts_with("Number,Holder,Credential,Status,Valid from,Valid until\r\n") && csv.contains(&numbers[1]), "{csv}");
         assert_eq!(csv.lines().count(), 2, "{csv}");
+    }
+
+    async fn the_applications_list_searches_filters_sorts_and_exports(engine) {
+        let t = TestApp::start(engine).await;
+        let staff = t.signed_in("registrar@board.test", &[Role::BoardStaff]).await;
+        let meta = app::RequestMeta::default();
+        let mut ids = Vec::new();
+        for (email, name, code) in [("ana@example.org", "Ana Alvarez", "CST"), ("ben@example.org", "Ben Brook", "CSE"), ("cleo@example.org", "Cleo Cruz", "CST")] {
+            let user = t.user(email, &[Role::Candidate]).await;
+            t.db.store.set_display_name(&user, name, t.app.now()).await.unwrap();
+            let row = t.app.start_application(&t.actor(email).await, code, &meta).await.unwrap();
+            ids.push(row.id);
+        }
+        t.app.record_fee(&t.actor("registrar@board.test").await, &ids[1], false, &meta).await.unwrap();
+
+        let all = staff.get("/admin/applications").await;
+        assert_eq!(all.status, 200);
+        assert!(all.contains("Showing 1\u{2013}3 of 3") && all.contains("aria-sort=\"descending\""), "{}", all.body);
+        let found = staff.get("/admin/applications?q=cleo").await;
+        assert!(found.contains("Showing 1\u{2013}1 of 1") && found.contains("Cleo Cruz") && !found.contains("Ana Alvarez"), "{}", found.body);
+        let paid = staff.get("/admin/applications?fee=paid").await;
+        assert!(paid.contains("Showing 1\u{2013}1 of 1") && paid.contains("Ben Brook"), "{}", paid.body);
+        let therapists = staff.get("/admin/applications?q=CST&sort=candidate&dir=desc").await;
+        let at = |needle: &str| therapists.body.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("Cleo Cruz") < at("Ana Alvarez"), "by name, last first");
+        let nothing = staff.get("/admin/applications?state=decided").await;
+        assert!(nothing.contains("No applications match."), "{}", nothing.body);
+
+        let (status, headers, csv) = staff.get_bytes("/admin/applications.csv?fee=unpaid").await;
+        assert_eq!((status, headers["cache-control"].to_str().unwrap()), (200, "no-store"));
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.starts_with("Candidate,Credential,Rule version,State,Endorsed,Fee,Started,Submitted\r\n"), "{csv}");
+        assert_eq!(csv.lines().count(), 3, "the two unpaid applications: {csv}");
+        assert!(csv.contains("Being prepared") && !csv.contains("Ben Brook"), "{csv}");
+
+        let candidate = t.client();
+        candidate.sign_in("ana@example.org", crate::support::PASSWORD).await;
+        assert_eq!(candidate.get_bytes("/admin/applications.csv").await.0, 403);
     }
 }

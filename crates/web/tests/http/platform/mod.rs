@@ -1,5 +1,6 @@
 mod accounts;
 mod api;
+mod dashboard;
 mod lists;
 mod operations;
 mod passkeys;

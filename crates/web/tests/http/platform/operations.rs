@@ -169,6 +169,11 @@ both_engines! {
         let page = browser.get("/demo").await;
         assert_eq!(page.status, 200);
         assert!(page.contains("admin@demo.sensate.test") && page.contains("demo-sensate-2026"));
+        // Each secret is opened (and audited) once; later visits add nothing to the audit log.
+        let events = demo.audit_actions().await.len();
+        assert_eq!(browser.get("/demo").await.status, 200);
+        assert_eq!(browser.get("/demo").await.status, 200);
+        assert_eq!(demo.audit_actions().await.len(), events, "reloading /demo writes no audit event");
         let code = page.body.split("<td><code>").filter(|c| c.len() > 6 && c.as_bytes()[..6].iter().all(u8::is_ascii_digit)).count();
         assert!(code >= 4, "current codes for the four roles with mandatory two-factor");
         let signed = browser.sign_in("candidate@demo.sensate.test", "demo-sensate-2026").await;
