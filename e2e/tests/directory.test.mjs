@@ -21,6 +21,7 @@ import { after, before } from 'node:test';
 import { navigate, newContext, visit } from '../support/browser.mjs';
 import { DEMO_PASSWORD, expectStatus, signIn } from '../support/demo.mjs';
 import { button, expectHeading, field, forEachEngine, path, useBrowser } from '../support/journey.mjs';
+import { assertValidFhir } from '../support/fhir.mjs';
 import { startServer } from '../support/server.mjs';
 
 const HADDAD = { email: 'certified@demo.sensate.test', name: 'Dr. Noor Haddad' };
@@ -190,6 +191,25 @@ forEachEngine('directory', (engine, journey) => {
     await visit(novak, referralUrl);
     assert.equal((await novak.locator('#referral-status').textContent()).trim(), 'accepted');
     await novak.getByText('I will call this week.').waitFor();
+  });
+
+  journey.step('the FHIR Practitioner and ServiceRequest pass an independent R4 validator', async () => {
+    const novak = await pageOf('novak');
+    const referral = await novak.request.get(`${referralUrl.replace('/referrals/', '/fhir/ServiceRequest/')}`);
+    assert.equal(referral.status(), 200);
+    const request = await referral.json();
+    assertValidFhir(request, 'ServiceRequest');
+    assert.equal(request.status, 'active');
+    const practitionerRef = request.performer?.[0]?.reference ?? '';
+    assert.match(practitionerRef, /Practitioner\/[0-9a-f]{32}$/, 'the referral names the professional');
+    const practitioner = await novak.request.get(`${server.baseUrl}/fhir/${practitionerRef.split('/').slice(-2).join('/')}`);
+    assert.equal(practitioner.status(), 200);
+    const resource = await practitioner.json();
+    assertValidFhir(resource, 'Practitioner');
+    assert.ok(resource.qualification?.length >= 1, 'the credential is a qualification');
+    const missing = await novak.request.get(`${server.baseUrl}/fhir/Practitioner/00000000000000000000000000000000`);
+    assert.equal(missing.status(), 404);
+    assertValidFhir(await missing.json(), 'OperationOutcome');
   });
 
   journey.step('after staff suspend her credential, the same search no longer finds her', async () => {

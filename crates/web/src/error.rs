@@ -242,6 +242,9 @@ pub async fn fill_error_pages(request: Request, next: Next) -> Response {
         tracing::error!(request_id = %request_id, status = status.as_u16(), error = ?cause, "request failed");
     }
     let json = wants_json(&path, accept.as_deref());
+    if path.starts_with("/fhir/") {
+        return operation_outcome(status, &info.message, &request_id);
+    }
     if status == StatusCode::UNAUTHORIZED && !json {
         let next_path = match query {
             Some(q) => format!("{path}?{q}"),
@@ -287,6 +290,32 @@ pub async fn fill_error_pages(request: Request, next: Next) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     rendered
+}
+
+/// A FHIR client reads errors as an R4 `OperationOutcome`, never as a page or a redirect.
+fn operation_outcome(status: StatusCode, message: &str, request_id: &str) -> Response {
+    let code = match status.as_u16() {
+        401 => "login",
+        403 => "forbidden",
+        404 | 410 => "not-found",
+        400 | 413 | 415 | 422 => "invalid",
+        429 => "throttled",
+        500..=599 => "exception",
+        _ => "processing",
+    };
+    let body = serde_json::json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{
+            "severity": "error",
+            "code": code,
+            "diagnostics": format!("{message} (request {request_id})"),
+        }],
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"));
+    response
 }
 
 /// Percent-encodes a path for a query parameter.

@@ -76,7 +76,7 @@ const PARTIES: &[(&str, &[&str])] = &[
 ];
 
 /// Routes that need no account. Independent of the table: anything else must send someone
-/// signed out to sign in (pages) or answer 401 (API), whatever the table says.
+/// signed out to sign in (pages) or answer 401 (API and FHIR), whatever the table says.
 const PUBLIC: &[&str] = &[
     "/",
     // Only a redirect to /account/security, which needs an account.
@@ -758,7 +758,7 @@ both_engines! {
         for row in &rows {
             let anonymous = &row.expected[0].1;
             let public = PUBLIC.contains(&row.path.as_str());
-            let wanted = if row.path.starts_with("/api/") { "401" } else { "sign-in" };
+            let wanted = if row.path.starts_with("/api/") || row.path.starts_with("/fhir/") { "401" } else { "sign-in" };
             if public && anonymous == "sign-in" {
                 mismatches.push(format!("{} {} is public, yet the table sends visitors to sign in", row.method, row.path));
             } else if !public && anonymous != wanted {

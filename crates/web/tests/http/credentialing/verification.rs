@@ -79,7 +79,12 @@ both_engines! {
         assert!(resource.get("telecom").is_none(), "no contact details");
         assert_eq!(resource["qualification"][0]["issuer"]["display"], "Test Board of Sexuality Professionals", "the configured board");
         let nobody = t.user("nobody@practice.test", &[Role::Candidate]).await;
-        assert_eq!(visitor.get(&format!("/fhir/Practitioner/{}", nobody.as_str())).await.status, 404, "not a holder");
+        let not_a_holder = visitor.get(&format!("/fhir/Practitioner/{}", nobody.as_str())).await;
+        assert_eq!(not_a_holder.status, 404, "not a holder");
+        // FHIR clients get errors as an OperationOutcome, never an HTML page.
+        assert_eq!(not_a_holder.header("content-type"), "application/fhir+json");
+        let outcome: serde_json::Value = serde_json::from_str(&not_a_holder.body).unwrap();
+        assert_eq!((outcome["resourceType"].as_str(), outcome["issue"][0]["code"].as_str()), (Some("OperationOutcome"), Some("not-found")));
 
         // Status lists: a list that does not exist is 404; the suspension list exists too.
         assert_eq!(visitor.get("/status/revocation/2").await.status, 404);
