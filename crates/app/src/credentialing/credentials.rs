@@ -537,7 +537,12 @@ impl App {
 
     /// The credential's status in words with its date, the first thing a verifier reads:
     /// "Revoked on 7 December 2026", "Lapsed since 8 November 2026", "Active: valid until …".
-    pub async fn status_headline(&self, credential: &PublicCredential) -> AppResult<String> {
+    /// `history` is the credential's public history, which the caller has already read.
+    pub async fn status_headline(
+        &self,
+        credential: &PublicCredential,
+        history: &[(Date, String, Option<String>)],
+    ) -> AppResult<String> {
         let last = |label: &str, history: &[(Date, String, Option<String>)]| {
             history
                 .iter()
@@ -552,7 +557,6 @@ impl App {
             }
             CredentialStatus::Expired => format!("Expired on {}", long_date(credential.valid_until)),
             CredentialStatus::Revoked | CredentialStatus::Suspended => {
-                let history = self.public_history(&credential.number).await?;
                 let (word, label) = if credential.status == CredentialStatus::Revoked {
                     ("Revoked", "Revoked")
                 } else if credential.interim {
@@ -560,7 +564,7 @@ impl App {
                 } else {
                     ("Suspended", "Suspended")
                 };
-                match last(label, &history) {
+                match last(label, history) {
                     Some(day) => format!("{word} on {day}"),
                     None => word.to_owned(),
                 }

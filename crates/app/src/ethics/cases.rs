@@ -1347,12 +1347,7 @@ impl App {
         };
         match self.store().decide_ethics_case(&record).await {
             Ok(()) => self.directory_may_have_changed(),
-            Err(StoreError::Conflict) => {
-                return Err(AppError::Refused(
-                    "This case or the credential changed meanwhile, so nothing was recorded; reload the case and decide again."
-                        .into(),
-                ));
-            }
+            Err(StoreError::Conflict) => return Err(changed_meanwhile()),
             Err(error) => return Err(error.into()),
         }
         self.record(
@@ -1494,12 +1489,7 @@ impl App {
         };
         match self.store().suspend_ethics_case_interim(&record).await {
             Ok(()) => self.directory_may_have_changed(),
-            Err(StoreError::Conflict) => {
-                return Err(AppError::Refused(
-                    "This case or the credential changed meanwhile, so nothing was recorded; reload the case and decide again."
-                        .into(),
-                ));
-            }
+            Err(StoreError::Conflict) => return Err(changed_meanwhile()),
             Err(error) => return Err(error.into()),
         }
         self.record(
@@ -1753,6 +1743,14 @@ fn attachment_name(file_name: &str, index: usize) -> String {
     } else {
         format!("\u{201c}{clean}\u{201d}")
     }
+}
+
+/// A decision raced another change to the case or the credential: nothing was stored.
+fn changed_meanwhile() -> AppError {
+    AppError::Refused(
+        "This case or the credential changed meanwhile, so nothing was recorded; reload the case and decide again."
+            .into(),
+    )
 }
 
 #[cfg(test)]

@@ -181,13 +181,12 @@ async fn one(
         }
         Err(error) => return Err(error.into()),
     };
-    let history = app
-        .public_history(&credential.number)
-        .await?
+    let history = app.public_history(&credential.number).await?;
+    let headline = app.status_headline(&credential, &history).await?;
+    let history = history
         .into_iter()
         .map(|(day, label, notice)| (day.to_string(), label, notice))
         .collect();
-    let headline = app.status_headline(&credential).await?;
     page(&OnePage {
         ctx,
         headline,
