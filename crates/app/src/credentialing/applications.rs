@@ -206,15 +206,15 @@ impl App {
         .await
     }
 
-    /// Draft applications for board staff (to record fees).
-    pub async fn draft_applications(
+    /// Every application, in every state, for board staff (the applications list).
+    pub async fn all_applications(
         &self,
         actor: &Actor,
         meta: &RequestMeta,
     ) -> AppResult<Vec<(ApplicationRow, String)>> {
         self.authorize(actor, Permission::ManageApplications, meta).await?;
         let mut drafts = Vec::new();
-        for status in [ApplicationState::Draft, ApplicationState::Submitted] {
+        for status in ApplicationState::ALL {
             for application in self.store().applications_in(status).await? {
                 let name = self.name_of(Some(&application.candidate_id)).await?;
                 drafts.push((application, name));

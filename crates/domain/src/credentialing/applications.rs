@@ -100,6 +100,15 @@ impl ApplicationState {
         }
     }
 
+    /// The state as named to people, with the outcome once decided: "Decided: approved".
+    pub fn label_with(self, decision: Option<Decision>) -> &'static str {
+        match decision {
+            Some(Decision::Approved) => "Decided: approved",
+            Some(Decision::Denied) => "Decided: not approved",
+            None => self.label(),
+        }
+    }
+
     /// Whether the application was submitted (and so has a frozen snapshot and a history).
     pub fn is_submitted(self) -> bool {
         self != ApplicationState::Draft

@@ -80,6 +80,8 @@ struct QueueLine {
     program: String,
     version: String,
     status: ApplicationState,
+    /// The state in words, with the outcome once decided.
+    state_label: &'static str,
     fee: String,
     endorsed: bool,
     started: String,
@@ -114,14 +116,6 @@ struct QueueQuery {
 /// The applications list's sortable columns; by default the newest first.
 const QUEUE_COLUMNS: [&str; 5] = ["started", "candidate", "credential", "state", "submitted"];
 
-const QUEUE_STATES: [ApplicationState; 5] = [
-    ApplicationState::Draft,
-    ApplicationState::Submitted,
-    ApplicationState::InReview,
-    ApplicationState::InformationRequested,
-    ApplicationState::Decided,
-];
-
 /// The applications a view selects, sorted (not yet paged).
 async fn queue_view(
     state: &ServerState,
@@ -129,7 +123,7 @@ async fn queue_view(
     meta: &app::RequestMeta,
     query: &QueueQuery,
 ) -> Result<(ListView, Vec<QueueLine>), WebError> {
-    let applications = state.ready_app()?.draft_applications(actor, meta).await?;
+    let applications = state.ready_app()?.all_applications(actor, meta).await?;
     let list = ListView::new(
         "/admin/applications",
         &query.list,
@@ -146,6 +140,7 @@ async fn queue_view(
             program: row.program_code,
             version: row.program_version,
             status: row.status,
+            state_label: row.status.label_with(row.decision),
             fee: row.fee_status,
             endorsed: row.endorsed_at.is_some(),
             started: when(row.created_at),
@@ -161,7 +156,7 @@ async fn queue_view(
         let order = match list.sort {
             "candidate" => a.candidate.to_lowercase().cmp(&b.candidate.to_lowercase()),
             "credential" => a.program.cmp(&b.program),
-            "state" => a.status.label().cmp(b.status.label()),
+            "state" => a.state_label.cmp(b.state_label),
             "submitted" => a.submitted_at.cmp(&b.submitted_at),
             _ => a.started_at.cmp(&b.started_at),
         }
@@ -186,7 +181,7 @@ async fn queue(
         list,
         state_filter: query.state,
         fee_filter: query.fee,
-        states: QUEUE_STATES.iter().map(|s| (s.as_str(), s.label())).collect(),
+        states: ApplicationState::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         notice,
     })
 }
@@ -214,7 +209,7 @@ async fn queue_csv(
                 l.candidate,
                 l.program,
                 l.version,
-                l.status.label().to_owned(),
+                l.state_label.to_owned(),
                 if l.endorsed { "yes" } else { "no" }.to_owned(),
                 l.fee,
                 l.started,

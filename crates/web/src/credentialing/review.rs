@@ -574,11 +574,7 @@ async fn candidate_page(
         .map(|d| (d.id, d.kind, d.file_name))
         .collect();
     // A decided application says how it was decided, not only that it was.
-    let state_label = match view.row.decision {
-        Some(domain::credentialing::applications::Decision::Approved) => "Decided: approved",
-        Some(domain::credentialing::applications::Decision::Denied) => "Decided: not approved",
-        None => view.row.status.label(),
-    };
+    let state_label = view.row.status.label_with(view.row.decision);
     Ok(CandidatePage {
         ctx,
         state_label,
