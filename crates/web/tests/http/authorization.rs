@@ -790,7 +790,15 @@ both_engines! {
 /// Path parameters that name no object with an owner: a program, a section of the portal, a
 /// status list, a role, and one-time tokens (a capability, not an object; their own tests follow
 /// real ones).
-const NOT_OBJECTS: [&str; 7] = ["{code}", "{version}", "{section}", "{purpose}", "{list}", "{role}", "{token}"];
+const NOT_OBJECTS: [&str; 7] = [
+    "{code}",
+    "{version}",
+    "{section}",
+    "{purpose}",
+    "{list}",
+    "{role}",
+    "{token}",
+];
 
 /// What the tables themselves must hold, before any request: every cell one of the outcomes; a
 /// rule on every row with a refusal; every object parameter a real object of the world; and
