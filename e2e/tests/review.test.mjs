@@ -2,10 +2,13 @@
 // the server started with `--demo`, once on each database engine; every page checked with axe.
 //
 // 1. Taylor Brooks (the demo candidate who meets every CST requirement) prepares and submits
-//    the application: Dr. Marsh endorses it, board staff record the fee.
-// 2. Staff assign two committee reviewers from the review queue. One of them declares a
-//    conflict of interest from their desk and is replaced by a third; the conflicted one can
-//    no longer be chosen, and the reason is shown.
+//    the application: Dr. Marsh reads it from her desk and endorses it, board staff record the
+//    fee. Dr. Marsh rejects one of Alex Moreno's sessions; Alex corrects it and sends it again,
+//    and Dr. Marsh countersigns the correction.
+// 2. Staff find the application in the review queue (its next step: assign reviewers) and
+//    assign two committee reviewers; the history names them. Each met requirement links to its
+//    evidence. One reviewer declares a conflict of interest from their desk and is replaced by a
+//    third; the conflicted one can no longer be chosen, and the reason is shown.
 // 3. The reviewers recommend approval; staff ask Taylor for more information; Taylor answers
 //    in the portal with a document from the file; the committee chair approves.
 // 4. Taylor reads the decision letter, downloads the certificate (PDF) and the signed badge
@@ -76,7 +79,11 @@ forEachEngine('review', (engine, journey) => {
 
     const marsh = await signedIn('marsh', MARSH, false);
     await visit(marsh, `${server.baseUrl}/supervision`);
+    await navigate(marsh, () => marsh.getByRole('link', { name: `Read the application of ${TAYLOR.name}` }).click());
+    await expectHeading(marsh, `${TAYLOR.name}: Certified Sex Therapist`);
+    await marsh.getByRole('region', { name: 'Requirements judged today' }).getByRole('cell', { name: 'Met' }).first().waitFor();
     await navigate(marsh, () => button(marsh, `Endorse ${TAYLOR.name}'s application`).click());
+    await expectStatus(marsh, 'Application endorsed.');
 
     const staff = await signedIn('staff', STAFF, true);
     await visit(staff, `${server.baseUrl}/admin/applications`);
@@ -91,12 +98,45 @@ forEachEngine('review', (engine, journey) => {
     assert.match(path(taylor), /^\/portal\/applications\/[0-9a-z-]+$/);
   });
 
-  journey.step('staff assign two reviewers from the review queue', async () => {
+  journey.step('Dr. Marsh rejects a session of Alex\'s; Alex corrects it and sends it again; she countersigns it', async () => {
+    const marsh = await pageOf('marsh');
+    await visit(marsh, `${server.baseUrl}/supervision`);
+    const card = marsh.getByRole('listitem').filter({ hasText: 'Alex Moreno: ' }).first();
+    const heading = (await card.getByRole('heading').textContent()).trim();
+    const date = /^Alex Moreno: (\d{4}-\d{2}-\d{2}),/.exec(heading)?.[1];
+    assert.ok(date, heading);
+    await card.getByLabel('Reason to reject').fill('We met for one hour that day, not two.');
+    await navigate(marsh, () => card.getByRole('button', { name: `Reject Alex Moreno's session of ${date}` }).click());
+    await expectStatus(marsh, 'Session rejected');
+
+    const alex = await signedIn('alex', 'halfway@demo.sensate.test', false);
+    await visit(alex, `${server.baseUrl}/portal/supervision`);
+    await alex.getByText('We met for one hour that day, not two.').first().waitFor();
+    await navigate(alex, () => alex.getByRole('link', { name: `Correct and send again the session of ${date}` }).click());
+    await expectHeading(alex, `Correct the session of ${date}`);
+    await field(alex, 'Hours').fill('1');
+    await navigate(alex, () => button(alex, 'Send the corrected session').click());
+    await expectStatus(alex, 'Session corrected and sent to your supervisor again.');
+    await alex.getByText(`Corrects the session of ${date}, rejected: We met for one hour that day, not two.`).waitFor();
+
+    await pageOf('marsh');
+    await visit(marsh, `${server.baseUrl}/supervision`);
+    const corrected = marsh.getByRole('listitem').filter({ hasText: 'Corrected and sent again' });
+    await corrected.getByText(`you rejected the session of ${date}`).waitFor();
+    await navigate(marsh, () => corrected.getByRole('button', { name: `Countersign Alex Moreno's session of ${date}` }).click());
+    await expectStatus(marsh, 'Session countersigned.');
+  });
+
+  journey.step('staff find the application in the review queue and assign two reviewers', async () => {
     const staff = await pageOf('staff');
     await visit(staff, `${server.baseUrl}/admin/review`);
     await expectHeading(staff, 'Review queue');
+    await field(staff, 'Name, e-mail or number').fill(TAYLOR.email);
+    await field(staff, 'Next step').selectOption({ value: 'assign' });
+    await navigate(staff, () => button(staff, 'Filter').click());
+    await staff.getByText('Showing 1–1 of 1').waitFor();
     const row = staff.getByRole('row').filter({ hasText: TAYLOR.name });
-    assert.match(await row.textContent(), /Assign reviewers/);
+    assert.match(await row.textContent(), /Assign 2 reviewers/);
     await navigate(staff, () => row.getByRole('link', { name: TAYLOR.name }).click());
     packetUrl = staff.url();
     for (const reviewer of [FIRST, CONFLICTED]) {
@@ -106,6 +146,20 @@ forEachEngine('review', (engine, journey) => {
     }
     const reviewers = staff.getByRole('region', { name: 'Reviewers' });
     for (const reviewer of [FIRST, CONFLICTED]) await reviewers.getByRole('heading', { name: reviewer.name }).waitFor();
+    const history = staff.getByRole('region', { name: 'History' });
+    for (const reviewer of [FIRST, CONFLICTED]) await history.getByText(`Reviewer assigned: ${reviewer.name}`).waitFor();
+    // Each met requirement leads to its evidence: the licenses, and the license itself.
+    const requirements = staff.getByRole('region', { name: 'Requirements at submission' });
+    const licenses = requirements.getByRole('link', { name: /^Licenses: / }).first();
+    await licenses.click();
+    assert.equal(new URL(staff.url()).hash, '#evidence-licenses');
+    await staff.getByRole('region', { name: 'Licenses' }).getByText(/copy attached/).first().waitFor();
+    const copy = requirements.getByRole('link', { name: /^License: / }).first();
+    const download = await staff.context().request.get(`${server.baseUrl}${await copy.getAttribute('href')}`);
+    assert.equal(download.status(), 200, 'the license behind "Met" opens');
+    await visit(staff, `${server.baseUrl}/admin/review`);
+    const waiting = staff.getByRole('row').filter({ hasText: TAYLOR.name });
+    assert.match(await waiting.textContent(), new RegExp(`Waiting for ${FIRST.name} and ${CONFLICTED.name}`));
   });
 
   journey.step('one reviewer declares a conflict of interest and can no longer open the application', async () => {

@@ -33,6 +33,8 @@ pub enum Permission<'a> {
     ViewPeople,
     /// Invite someone to take `role` (`None`: to any role, asked before the form's role is read).
     InvitePerson { role: Option<Role> },
+    /// Take `role` away from a person (`None`: any role, asked before the role is read).
+    RemoveRole { role: Option<Role> },
     /// Read the audit log.
     ViewAuditLog,
     /// Reach the role-specific parts of the dashboard (anything beyond one's own account).
@@ -123,6 +125,7 @@ impl Permission<'_> {
             Permission::EndSession { .. } => "end_session",
             Permission::ViewPeople => "view_people",
             Permission::InvitePerson { .. } => "invite_person",
+            Permission::RemoveRole { .. } => "remove_role",
             Permission::ViewAuditLog => "view_audit_log",
             Permission::UseWorkspace => "use_workspace",
             Permission::ManagePrograms => "manage_programs",
@@ -176,6 +179,7 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
         Permission::EndSession { owner } => platform::end_session(actor, owner),
         Permission::ViewPeople => platform::view_people(actor),
         Permission::InvitePerson { role } => platform::invite_person(actor, role),
+        Permission::RemoveRole { role } => platform::remove_role(actor, role),
         Permission::ViewAuditLog => platform::view_audit_log(actor),
 
         Permission::ManagePrograms => credentialing::manage_programs(actor),

@@ -52,6 +52,18 @@ pub(super) fn invite_person(actor: &Actor, role: Option<Role>) -> Decision {
     }
 }
 
+/// Taking a role away follows inviting to it: administrators any role, staff any but staff and
+/// administrator (nobody lowers a colleague of their own rank either). That the board keeps
+/// one administrator is the use case's check, not a rule about the actor.
+pub(super) fn remove_role(actor: &Actor, role: Option<Role>) -> Decision {
+    let staff_may = actor.has_role(Role::BoardStaff) && !matches!(role, Some(Role::BoardAdmin | Role::BoardStaff));
+    if actor.has_role(Role::BoardAdmin) || staff_may {
+        Allow
+    } else {
+        Deny("You cannot remove that role.")
+    }
+}
+
 pub(super) fn view_audit_log(actor: &Actor) -> Decision {
     if actor.has_role(Role::BoardAdmin) {
         Allow
@@ -113,6 +125,31 @@ mod tests {
                     Decision::Deny(_)
                 ),
                 "{role} invites nobody"
+            );
+        }
+    }
+
+    #[test]
+    fn staff_cannot_lower_colleagues() {
+        let remove = |role| Permission::RemoveRole { role };
+        let staff = actor(&[Role::BoardStaff], true);
+        assert_eq!(decide(&staff, &remove(Some(Role::CommitteeReviewer))), Decision::Allow);
+        assert_eq!(decide(&staff, &remove(None)), Decision::Allow);
+        for rank in [Role::BoardStaff, Role::BoardAdmin] {
+            assert!(
+                matches!(decide(&staff, &remove(Some(rank))), Decision::Deny(_)),
+                "{rank}"
+            );
+        }
+        let admin = actor(&[Role::BoardAdmin], true);
+        assert_eq!(decide(&admin, &remove(Some(Role::BoardAdmin))), Decision::Allow);
+        for role in Role::ALL
+            .into_iter()
+            .filter(|r| !matches!(r, Role::BoardAdmin | Role::BoardStaff))
+        {
+            assert!(
+                matches!(decide(&actor(&[role], true), &remove(None)), Decision::Deny(_)),
+                "{role} removes no role"
             );
         }
     }

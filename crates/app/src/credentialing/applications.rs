@@ -35,7 +35,45 @@ pub struct ApplicationView {
     pub primary_supervisor: Option<String>,
 }
 
+/// A supervisee's application as their primary supervisor reads it before endorsing: the
+/// draft, and the candidate's file judged today against the program.
+#[derive(Debug, Clone)]
+pub struct EndorsementView {
+    pub row: ApplicationRow,
+    pub candidate_name: String,
+    pub program_name: String,
+    pub endorsed_by_name: Option<String>,
+    pub assessment: Assessment,
+    /// A draft not endorsed yet: the endorsement form applies.
+    pub may_endorse: bool,
+}
+
 impl App {
+    /// An application of a supervisee, for their primary supervisor (before and after endorsing).
+    pub async fn application_for_endorsement(
+        &self,
+        actor: &Actor,
+        id: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<EndorsementView> {
+        let row = self.store().application(id).await?.ok_or(AppError::NotFound)?;
+        let primary = self.primary_supervisor(&row.candidate_id, &row.program_code).await?;
+        let is_primary_supervisor = primary.is_some_and(|(supervisor, _)| supervisor == actor.user_id.as_str());
+        self.authorize(actor, Permission::EndorseApplication { is_primary_supervisor }, meta)
+            .await?;
+        let owner = UserId::parse(&row.candidate_id).map_err(|_| AppError::NotFound)?;
+        let report = self.progress(actor, &owner, &row.program_code, meta).await?;
+        let view = self.application_view(row).await?;
+        Ok(EndorsementView {
+            may_endorse: view.row.status == ApplicationState::Draft && view.row.endorsed_at.is_none(),
+            candidate_name: self.name_of(Some(&view.row.candidate_id)).await?,
+            program_name: report.program.name.clone(),
+            endorsed_by_name: view.endorsed_by_name,
+            assessment: report.assessment,
+            row: view.row,
+        })
+    }
+
     /// The primary supervisor (id, name) of `candidate` for `program`: the supervisor of a
     /// signed, primary contract towards it.
     async fn primary_supervisor(&self, candidate: &str, program: &str) -> AppResult<Option<(String, String)>> {
@@ -134,7 +172,8 @@ impl App {
                 "{} is preparing an application for {} and asks for your endorsement.",
                 actor.display_name, report.program.name
             );
-            self.tell_party(&supervisor, "A request to endorse an application", what, "/supervision")
+            let path = format!("/supervision/applications/{}", row.id);
+            self.tell_party(&supervisor, "A request to endorse an application", what, &path)
                 .await?;
         }
         Ok(row)

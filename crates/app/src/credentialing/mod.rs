@@ -14,4 +14,5 @@ pub mod programs;
 pub mod progress;
 pub mod renewals;
 pub mod review;
+pub mod review_evidence;
 pub mod supervision;

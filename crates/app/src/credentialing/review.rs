@@ -79,12 +79,94 @@ fn conflict_reason_label(key: &str) -> &'static str {
 pub struct QueueItem {
     pub row: ApplicationRow,
     pub candidate_name: String,
+    pub candidate_email: String,
     pub program_name: String,
     /// Whole days in the current state.
     pub days_in_state: i64,
     /// Live reviewers with their recommendation, if any.
     pub reviewers: Vec<(String, Option<Recommendation>)>,
     pub reviewers_needed: usize,
+    /// The number of the credential an approval issued.
+    pub credential_number: Option<String>,
+}
+
+/// What happens next to an application in the queue, and who acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Staff assign reviewers (this many more are needed).
+    AssignReviewers(usize),
+    /// Assigned reviewers have still to recommend.
+    WaitForReviewers,
+    /// Enough recommendations: the chair or staff decide.
+    Decide,
+    /// The candidate was asked for more information.
+    WaitForCandidate,
+    /// Decided; nothing more to do.
+    Done,
+}
+
+impl NextStep {
+    /// The key used in the queue's filter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NextStep::AssignReviewers(_) => "assign",
+            NextStep::WaitForReviewers => "reviewers",
+            NextStep::Decide => "decide",
+            NextStep::WaitForCandidate => "candidate",
+            NextStep::Done => "done",
+        }
+    }
+
+    /// The filter's choices: (key, label).
+    pub const CHOICES: [(&'static str, &'static str); 5] = [
+        ("assign", "Assign reviewers"),
+        ("reviewers", "Waiting for reviewers"),
+        ("decide", "Ready for the committee's decision"),
+        ("candidate", "Waiting for the candidate"),
+        ("done", "Decided"),
+    ];
+}
+
+impl QueueItem {
+    /// The next step, from the state, the live reviewers and their recommendations.
+    pub fn next_step(&self) -> NextStep {
+        let recommended = self.reviewers.iter().filter(|(_, r)| r.is_some()).count();
+        match self.row.status {
+            ApplicationState::Decided => NextStep::Done,
+            ApplicationState::InformationRequested => NextStep::WaitForCandidate,
+            _ if self.reviewers.len() < self.reviewers_needed => {
+                NextStep::AssignReviewers(self.reviewers_needed - self.reviewers.len())
+            }
+            _ if recommended >= self.reviewers_needed => NextStep::Decide,
+            _ => NextStep::WaitForReviewers,
+        }
+    }
+
+    /// The next step in words: who acts, by name where a reviewer is awaited.
+    pub fn next_step_text(&self) -> String {
+        match self.next_step() {
+            NextStep::AssignReviewers(1) if self.reviewers.is_empty() => "Assign a reviewer".to_owned(),
+            NextStep::AssignReviewers(n) if self.reviewers.is_empty() => format!("Assign {n} reviewers"),
+            NextStep::AssignReviewers(1) => "Assign 1 more reviewer".to_owned(),
+            NextStep::AssignReviewers(n) => format!("Assign {n} more reviewers"),
+            NextStep::WaitForReviewers => {
+                let waiting: Vec<&str> = self
+                    .reviewers
+                    .iter()
+                    .filter(|(_, r)| r.is_none())
+                    .map(|(name, _)| name.as_str())
+                    .collect();
+                format!("Waiting for {}", waiting.join(" and "))
+            }
+            NextStep::Decide => "Ready for the committee's decision".to_owned(),
+            NextStep::WaitForCandidate => "Waiting for the candidate's answer".to_owned(),
+            NextStep::Done => match (self.row.decision, &self.credential_number) {
+                (Some(Decision::Approved), Some(number)) => format!("None: approved, credential {number}"),
+                (Some(Decision::Approved), None) => "None: approved".to_owned(),
+                _ => "None: not approved".to_owned(),
+            },
+        }
+    }
 }
 
 /// What the queue is filtered by.
@@ -115,6 +197,8 @@ pub struct HistoryItem {
     pub kind: String,
     pub label: &'static str,
     pub actor_name: String,
+    /// Whom the event is about (the reviewer assigned or withdrawn), when not the actor.
+    pub about_name: String,
     pub at: Timestamp,
     pub text: Option<String>,
     /// Attached documents: (id, file name).
@@ -144,7 +228,10 @@ pub struct ReviewPacket {
     pub recommendations: usize,
     /// The viewer's own live assignment, if they are a reviewer of it.
     pub my_assignment: Option<AssignmentView>,
+    /// The candidate's documents on file now: (id, kind by name, file name).
     pub documents: Vec<(String, String, String)>,
+    /// The frozen evidence, grouped, with each requirement's links to it.
+    pub evidence: crate::credentialing::review_evidence::PacketEvidence,
 }
 
 /// What the candidate sees of their application after submission.
@@ -343,12 +430,28 @@ impl App {
                 }
             }
             let since = row.state_since.unwrap_or(row.created_at);
+            let candidate = match UserId::parse(&row.candidate_id) {
+                Ok(id) => self.store().user_by_id(&id).await?,
+                Err(_) => None,
+            };
+            let credential_number = if row.decision == Some(Decision::Approved) {
+                self.store()
+                    .issued_credentials_of(&row.candidate_id)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.application_id.as_deref() == Some(row.id.as_str()))
+                    .map(|c| c.number)
+            } else {
+                None
+            };
             items.push(QueueItem {
-                candidate_name: self.name_of(Some(&row.candidate_id)).await?,
+                candidate_name: candidate.as_ref().map(|c| c.display_name.clone()).unwrap_or_default(),
+                candidate_email: candidate.map(|c| c.email.to_string()).unwrap_or_default(),
                 program_name: self.program_name(&row.program_code).await,
                 days_in_state: (now.get() - since.get()).whole_days(),
                 reviewers_needed: self.reviewers_needed(&row).await,
                 reviewers,
+                credential_number,
                 row,
             });
         }
@@ -449,7 +552,8 @@ impl App {
                 Err(error) => return Err(error.into()),
             }
         }
-        self.add_history(id, "assigned", Some(actor), None, &[]).await?;
+        self.add_history(id, "assigned", actor, Some(reviewer_id.as_str()))
+            .await?;
         self.record(
             actor,
             AuditEvent::success("review.assigned")
@@ -467,13 +571,14 @@ impl App {
         .await
     }
 
+    /// Adds a step to an application's history: who acted and, when another person is
+    /// concerned (the reviewer assigned or withdrawn), whom it is about.
     async fn add_history(
         &self,
         application_id: &str,
         kind: &str,
-        actor: Option<&Actor>,
-        body_sealed: Option<Vec<u8>>,
-        documents: &[String],
+        actor: &Actor,
+        about: Option<&str>,
     ) -> AppResult<String> {
         let id = random::id()?;
         self.store()
@@ -481,10 +586,11 @@ impl App {
                 id: id.clone(),
                 application_id: application_id.to_owned(),
                 kind: kind.to_owned(),
-                actor_id: actor.map(|a| a.user_id.to_string()),
+                actor_id: Some(actor.user_id.to_string()),
                 at: self.now(),
-                body_sealed,
-                document_ids: document_ids_text(documents),
+                body_sealed: None,
+                document_ids: String::new(),
+                about_id: about.map(str::to_owned),
             })
             .await?;
         Ok(id)
@@ -598,8 +704,13 @@ impl App {
             }
             Err(error) => return Err(error.into()),
         }
-        self.add_history(&assignment.application_id, "released", Some(actor), None, &[])
-            .await?;
+        self.add_history(
+            &assignment.application_id,
+            "released",
+            actor,
+            Some(&assignment.reviewer_id),
+        )
+        .await?;
         self.record(
             actor,
             AuditEvent::success("review.released")
@@ -773,6 +884,7 @@ impl App {
             items.push(HistoryItem {
                 label: event_label(&event.kind),
                 actor_name: self.name_of(event.actor_id.as_deref()).await?,
+                about_name: self.name_of(event.about_id.as_deref()).await?,
                 kind: event.kind,
                 at: event.at,
                 text,
@@ -821,14 +933,21 @@ impl App {
             .cloned();
         let recommendations = self.recommendation_count(id).await?;
         let history = self.history(actor, &row, false, meta).await?;
-        let documents = self
-            .store()
-            .documents_of(&row.candidate_id)
-            .await?
+        let stored = self.store().documents_of(&row.candidate_id).await?;
+        let lists = self.board_lists().await?;
+        let program = self
+            .program(&row.program_code, Some(&row.program_version))
+            .await
+            .ok()
+            .map(|view| view.program);
+        let evidence =
+            crate::credentialing::review_evidence::packet_evidence(&snapshot, program.as_ref(), &lists, &stored);
+        let documents = stored
             .into_iter()
-            .map(|d| (d.id, d.kind, d.file_name))
+            .map(|d| (d.id, lists.document_kind_name(&d.kind).to_owned(), d.file_name))
             .collect();
         Ok(ReviewPacket {
+            evidence,
             candidate_name: candidate.display_name,
             candidate_email: candidate.email.to_string(),
             program_name: self.program_name(&row.program_code).await,
@@ -928,7 +1047,7 @@ impl App {
             }
             Err(error) => return Err(error.into()),
         }
-        self.add_history(id, "recommended", Some(actor), None, &[]).await?;
+        self.add_history(id, "recommended", actor, None).await?;
         self.record(
             actor,
             AuditEvent::success("review.recommended")
@@ -987,6 +1106,7 @@ impl App {
                 at: self.now(),
                 body_sealed: Some(sealed),
                 document_ids: String::new(),
+                about_id: None,
             })
             .await?;
         self.record(
@@ -1056,6 +1176,7 @@ impl App {
                 at: self.now(),
                 body_sealed: Some(sealed),
                 document_ids: document_ids_text(document_ids),
+                about_id: None,
             })
             .await?;
         self.record(
@@ -1192,6 +1313,7 @@ impl App {
             at: self.now(),
             body_sealed: None,
             document_ids: String::new(),
+            about_id: None,
         };
         let credential = if approve {
             Some(self.new_credential_for(&row).await?)

@@ -22,6 +22,15 @@ use crate::{Actor, App, AppError, AppResult, RequestMeta, platform::random};
 /// Days of notice either party gives to end a contract.
 pub const NOTICE_DAYS: i64 = 30;
 
+/// When supervision under a contract counts: the one rule, in the words the contract page, the
+/// forms' hints and the refusal all use. The rule engine applies the same rule
+/// (`ContractRecord::running_on`): a board counts no supervision before the contract is signed.
+pub const COUNTS_FROM_RULE: &str =
+    "Sessions count from the start date of the contract or the day both parties signed it, whichever is later.";
+
+/// The shortest reason a supervisor may give for declining a contract.
+pub const DECLINE_REASON_MIN: usize = 10;
+
 /// The contract's terms, as both parties sign them.
 pub fn contract_terms(candidate: &str, program: &str) -> String {
     format!(
@@ -72,6 +81,13 @@ pub struct ContractView {
 }
 
 impl ContractView {
+    /// The first day sessions count: the later of the start date and the day both signed;
+    /// `None` while unsigned.
+    pub fn counts_from(&self) -> Option<Date> {
+        let signed = self.row.signed_at()?.get().date();
+        Some(parse_day(&self.row.starts_on).map_or(signed, |start| start.max(signed)))
+    }
+
     /// Where the contract stands, in a word or two.
     pub fn state(&self, today: Date) -> &'static str {
         let row = &self.row;
@@ -101,6 +117,10 @@ pub struct SessionView {
     pub candidate_name: String,
     pub supervisor_name: String,
     pub group_name: Option<String>,
+    /// A rejected session the candidate has since corrected (the correction is another session).
+    pub corrected: bool,
+    /// For a correction: the rejected session's date and the supervisor's reason.
+    pub corrects: Option<(String, String)>,
 }
 
 /// What a supervisor sees on their supervision page.
@@ -358,26 +378,39 @@ impl App {
             meta,
         )
         .await?;
+        let counts_from = parse_day(&row.starts_on).map_or(self.today(), |start| start.max(self.today()));
         self.tell_party(
             &row.candidate_id,
             "Your supervision contract was signed",
             format!(
-                "{} signed your supervision contract. Sessions from {} can now be logged.",
-                actor.display_name, row.starts_on
+                "{} signed your supervision contract. Sessions from {counts_from} can now be logged. {COUNTS_FROM_RULE}",
+                actor.display_name
             ),
             "/portal/supervision",
         )
         .await
     }
 
-    pub async fn decline_contract(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<()> {
+    /// The supervisor declines an unsigned contract, saying why: the candidate reads the reason
+    /// on their supervision page (the e-mail only points there).
+    pub async fn decline_contract(&self, actor: &Actor, id: &str, reason: &str, meta: &RequestMeta) -> AppResult<()> {
         let row = self.load_contract(id).await?;
         let is_contract_supervisor = row.supervisor_id.as_deref() == Some(actor.user_id.as_str());
         self.authorize(actor, Permission::SuperviseContract { is_contract_supervisor }, meta)
             .await?;
+        let reason = reason.trim();
+        let length = reason.chars().count();
+        if !(DECLINE_REASON_MIN..=500).contains(&length) {
+            return Err(AppError::field(
+                "decline_reason",
+                format!(
+                    "Say why you decline, in at least {DECLINE_REASON_MIN} characters (at most 500): your supervisee reads it."
+                ),
+            ));
+        }
         match self
             .store()
-            .decline_contract(id, actor.user_id.as_str(), actor.email.as_str(), self.now())
+            .decline_contract(id, actor.user_id.as_str(), actor.email.as_str(), reason, self.now())
             .await
         {
             Ok(()) => {}
@@ -397,7 +430,10 @@ impl App {
         self.tell_party(
             &row.candidate_id,
             "Your supervision contract was declined",
-            format!("{} declined your supervision contract.", actor.display_name),
+            format!(
+                "{} declined your supervision contract. Read why on your supervision page.",
+                actor.display_name
+            ),
             "/portal/supervision",
         )
         .await
@@ -495,6 +531,125 @@ impl App {
         let is_contract_candidate = contract.candidate_id == actor.user_id.as_str();
         self.authorize(actor, Permission::LogSupervision { is_contract_candidate }, meta)
             .await?;
+        let session = self.checked_session(&contract, input, None).await?;
+        self.store().insert_supervision_session(&session).await?;
+        self.record(
+            actor,
+            AuditEvent::success("supervision.session_logged").subject("session", &session.id),
+            meta,
+        )
+        .await?;
+        if let Some(supervisor) = &contract.supervisor_id {
+            self.tell_party(
+                supervisor,
+                "A supervision session to countersign",
+                format!(
+                    "{} logged a supervision session on {} for you to countersign.",
+                    actor.display_name, session.session_date
+                ),
+                "/supervision",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A rejected session of the candidate's, with its contract, to correct (the candidate only;
+    /// refused once it has been corrected, or when it was not rejected).
+    pub async fn session_to_correct(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<(SessionView, ContractView)> {
+        self.authorize(actor, Permission::ManageOwnEvidence, meta).await?;
+        let session = self
+            .store()
+            .supervision_session(session_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let contract = self.load_contract(&session.contract_id).await?;
+        let is_contract_candidate = contract.candidate_id == actor.user_id.as_str();
+        self.authorize(actor, Permission::LogSupervision { is_contract_candidate }, meta)
+            .await?;
+        let siblings = self
+            .store()
+            .supervision_sessions(std::slice::from_ref(&contract.id))
+            .await?;
+        if session.status != "rejected" {
+            return Err(AppError::Refused(
+                "Only a session your supervisor rejected can be corrected; this one is not rejected.".into(),
+            ));
+        }
+        if siblings.iter().any(|s| s.corrects_id.as_deref() == Some(session_id)) {
+            return Err(AppError::Refused(
+                "This session was already corrected and sent again; its correction is in your list of sessions.".into(),
+            ));
+        }
+        let contract = self.contract_view(contract).await?;
+        let mut views = self
+            .session_views(vec![session], std::slice::from_ref(&contract))
+            .await?;
+        let view = views.pop().ok_or(AppError::NotFound)?;
+        Ok((view, contract))
+    }
+
+    /// The candidate corrects a rejected session and sends it to the supervisor again. The
+    /// rejected session stays in the log as it was (with the reason); the correction is a new
+    /// session that points at it and waits for the countersignature.
+    pub async fn correct_session(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        input: &SessionInput,
+        meta: &RequestMeta,
+    ) -> AppResult<()> {
+        let (rejected, contract) = self.session_to_correct(actor, session_id, meta).await?;
+        let mut input = input.clone();
+        input.contract_id = contract.row.id.clone();
+        let session = self
+            .checked_session(&contract.row, &input, Some(&rejected.row.id))
+            .await?;
+        match self.store().insert_supervision_session(&session).await {
+            Ok(()) => {}
+            Err(store::StoreError::Conflict) => {
+                return Err(AppError::Refused(
+                    "This session was already corrected and sent again.".into(),
+                ));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        self.record(
+            actor,
+            AuditEvent::success("supervision.session_corrected")
+                .subject("session", &session.id)
+                .detail(&rejected.row.id),
+            meta,
+        )
+        .await?;
+        if let Some(supervisor) = &contract.row.supervisor_id {
+            self.tell_party(
+                supervisor,
+                "A corrected supervision session to countersign",
+                format!(
+                    "{} corrected a supervision session you rejected and sent it again for you to countersign.",
+                    actor.display_name
+                ),
+                "/supervision",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Checks a session as typed against its contract and gives the row to store (pending).
+    /// `corrects`: the rejected session it replaces, which does not count as logged that day.
+    async fn checked_session(
+        &self,
+        contract: &ContractRow,
+        input: &SessionInput,
+        corrects: Option<&str>,
+    ) -> AppResult<SupervisionSessionRow> {
         let mut errors = FieldErrors::new();
         let today = self.today();
         let date = parse_day(&input.date);
@@ -508,25 +663,26 @@ impl App {
                 let signed = contract.signed_at().map(|at| at.get().date());
                 let starts = parse_day(&contract.starts_on);
                 let ends = contract.ends_on.as_deref().and_then(parse_day);
-                if signed.is_none() {
+                if let Some(signed) = signed {
+                    let from = starts.map_or(signed, |start| start.max(signed));
+                    if date < from {
+                        errors.add(
+                            "date",
+                            format!(
+                                "There was no valid contract on that day. {COUNTS_FROM_RULE} For this contract that is {from}."
+                            ),
+                        );
+                    } else if ends.is_some_and(|end| date > end) {
+                        errors.add(
+                            "date",
+                            format!(
+                                "There was no valid contract on that day: this contract ended on {}.",
+                                contract.ends_on.clone().unwrap_or_default()
+                            ),
+                        );
+                    }
+                } else {
                     errors.add("date", "Your supervisor has not signed this contract yet; sessions count only under a signed contract.");
-                } else if signed.is_some_and(|signed| date < signed) || starts.is_some_and(|start| date < start) {
-                    let from = match (signed, starts) {
-                        (Some(a), Some(b)) => a.max(b),
-                        (a, b) => a.or(b).unwrap_or(date),
-                    };
-                    errors.add(
-                        "date",
-                        format!("There was no valid contract on that day: this contract covers sessions from {from}."),
-                    );
-                } else if ends.is_some_and(|end| date > end) {
-                    errors.add(
-                        "date",
-                        format!(
-                            "There was no valid contract on that day: this contract ended on {}.",
-                            contract.ends_on.clone().unwrap_or_default()
-                        ),
-                    );
                 }
             }
         }
@@ -586,10 +742,9 @@ impl App {
                 .store()
                 .supervision_sessions(std::slice::from_ref(&contract.id))
                 .await?;
-            if logged
-                .iter()
-                .any(|session| session.session_date == day && session.status != "rejected")
-            {
+            if logged.iter().any(|session| {
+                session.session_date == day && session.status != "rejected" && Some(session.id.as_str()) != corrects
+            }) {
                 errors.add("date", "You already logged a session with this supervisor on that day. Overlapping sessions are not counted twice.");
             }
         }
@@ -612,27 +767,9 @@ impl App {
             decided_at: None,
             reject_reason: None,
             created_at: self.now(),
+            corrects_id: corrects.map(str::to_owned),
         };
-        self.store().insert_supervision_session(&session).await?;
-        self.record(
-            actor,
-            AuditEvent::success("supervision.session_logged").subject("session", &session.id),
-            meta,
-        )
-        .await?;
-        if let Some(supervisor) = &contract.supervisor_id {
-            self.tell_party(
-                supervisor,
-                "A supervision session to countersign",
-                format!(
-                    "{} logged a supervision session on {date} for you to countersign.",
-                    actor.display_name
-                ),
-                "/supervision",
-            )
-            .await?;
-        }
-        Ok(())
+        Ok(session)
     }
 
     /// The supervisor countersigns a session, or rejects it with a reason.
@@ -687,8 +824,9 @@ impl App {
             self.tell_party(
                 &contract.candidate_id,
                 "A supervision session was sent back",
+                // The reason stays in Sensate: e-mail carries what happened and a link.
                 format!(
-                    "{} rejected the supervision session of {}: {reason}",
+                    "{} rejected the supervision session of {}. Read why, and correct it, on your supervision page.",
                     actor.display_name, session.session_date
                 ),
                 "/portal/supervision",
@@ -705,6 +843,15 @@ impl App {
     ) -> AppResult<Vec<SessionView>> {
         let mut views = Vec::new();
         for row in sessions {
+            let corrected = self.store().session_correction(&row.id).await?.is_some();
+            let corrects = match &row.corrects_id {
+                Some(id) => self
+                    .store()
+                    .supervision_session(id)
+                    .await?
+                    .map(|old| (old.session_date, old.reject_reason.unwrap_or_default())),
+                None => None,
+            };
             let contract = contracts.iter().find(|contract| contract.row.id == row.contract_id);
             let group_name = match &row.group_id {
                 Some(id) => self.store().group(id).await?.map(|group| group.name),
@@ -714,6 +861,8 @@ impl App {
                 candidate_name: contract.map(|c| c.candidate_name.clone()).unwrap_or_default(),
                 supervisor_name: contract.map(|c| c.supervisor_name.clone()).unwrap_or_default(),
                 group_name,
+                corrected,
+                corrects,
                 row,
             });
         }

@@ -258,6 +258,7 @@ impl App {
                 decided_at: None,
                 reject_reason: None,
                 created_at: ts(day),
+                corrects_id: None,
             };
             self.store().insert_supervision_session(&row).await?;
             if status != "pending" {

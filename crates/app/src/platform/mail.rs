@@ -91,7 +91,16 @@ pub enum Mail<'a> {
         inviter: &'a str,
         link: String,
     },
-    RoleGranted {
+    /// An existing account is offered a role: its owner signs in and confirms it.
+    RoleOffered {
+        name: &'a str,
+        role: &'a str,
+        board: &'a str,
+        inviter: &'a str,
+        link: String,
+    },
+    /// Staff took a role away from the account.
+    RoleRemoved {
         name: &'a str,
         role: &'a str,
         sign_in: String,
@@ -199,10 +208,22 @@ impl Mail<'_> {
                     "Hello,\n\n{inviter} invited you to join {board} on Sensate as {role}.\n\nTo accept, choose your password here:\n\n{link}\n\nThe invitation expires in 7 days."
                 ),
             ),
-            Mail::RoleGranted { name, role, sign_in } => (
-                format!("You now have the {role} role on Sensate"),
+            Mail::RoleOffered {
+                name,
+                role,
+                board,
+                inviter,
+                link,
+            } => (
+                format!("You are invited to take the {role} role on Sensate"),
                 format!(
-                    "Hello {name},\n\nYour Sensate account now has the {role} role. Please sign in again to use it:\n\n{sign_in}"
+                    "Hello {name},\n\n{inviter} invited you to take the {role} role with {board} on Sensate. Your account does not change until you accept.\n\nTo accept, open this link, sign in, and confirm:\n\n{link}\n\nThe invitation expires in 7 days. If you do not want this role, ignore this message."
+                ),
+            ),
+            Mail::RoleRemoved { name, role, sign_in } => (
+                format!("The {role} role was removed from your Sensate account"),
+                format!(
+                    "Hello {name},\n\nThe board removed the {role} role from your Sensate account, and your sessions were signed out. Sign in again to go on with your other roles:\n\n{sign_in}"
                 ),
             ),
             Mail::TwoFactorChanged {

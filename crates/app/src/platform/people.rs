@@ -19,8 +19,33 @@ const INVITATION_LIFETIME: Duration = Duration::days(7);
 pub enum Invited {
     /// A new person was sent a link to create their account.
     LinkSent,
-    /// The address already had an account; the role was added to it.
-    RoleAdded,
+    /// The address already had an account: its owner was sent a link to confirm the new role,
+    /// which is added only once they do.
+    RoleOffered,
+}
+
+/// An open invitation as staff see it.
+#[derive(Debug, Clone)]
+pub struct InvitationView {
+    /// The invitation's id in links: the hash of its token (never the token itself).
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    pub sent_at: store::Timestamp,
+    pub expires_at: store::Timestamp,
+    /// The address already has an account: the invitation adds a role to it.
+    pub existing_account: bool,
+}
+
+/// Who an invitation link is for, as its page needs it.
+#[derive(Debug, Clone)]
+pub struct InvitationLink {
+    pub email: String,
+    pub role: Role,
+    /// A confirmed account has this address: its owner signs in and confirms the new role
+    /// instead of creating an account.
+    pub existing_account: bool,
 }
 
 impl App {
@@ -35,9 +60,119 @@ impl App {
         Ok(self.store().list_users(filter).await?)
     }
 
-    pub async fn open_invitations(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<TokenRecord>> {
+    pub async fn open_invitations(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<InvitationView>> {
         self.authorize(actor, Permission::ViewPeople, meta).await?;
-        Ok(self.store().open_invitations(self.now()).await?)
+        let mut views = Vec::new();
+        for token in self.store().open_invitations(self.now()).await? {
+            if let Some(view) = self.invitation_view(token).await? {
+                views.push(view);
+            }
+        }
+        Ok(views)
+    }
+
+    async fn invitation_view(&self, token: TokenRecord) -> AppResult<Option<InvitationView>> {
+        let (Some(email), Some(role)) = (token.email, token.role) else {
+            return Ok(None);
+        };
+        let existing_account = match EmailAddress::parse(&email) {
+            Ok(address) => self.confirmed_account(&address).await?.is_some(),
+            Err(_) => false,
+        };
+        Ok(Some(InvitationView {
+            id: token.token_hash,
+            invited_by: self.name_of(token.created_by.as_deref()).await?,
+            email,
+            role,
+            sent_at: token.created_at,
+            expires_at: token.expires_at,
+            existing_account,
+        }))
+    }
+
+    /// One open invitation, by its id (for staff: to look at it or withdraw it).
+    pub async fn open_invitation(&self, actor: &Actor, id: &str, meta: &RequestMeta) -> AppResult<InvitationView> {
+        self.authorize(actor, Permission::ViewPeople, meta).await?;
+        let token = self.open_invitation_row(id).await?;
+        self.invitation_view(token).await?.ok_or(AppError::NotFound)
+    }
+
+    async fn open_invitation_row(&self, id: &str) -> AppResult<TokenRecord> {
+        // Ids are SHA-256 hashes in hex; anything else names nothing.
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::NotFound);
+        }
+        self.store()
+            .peek_token(id, TokenPurpose::Invitation, self.now())
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// The open invitation to `email`, if there is one (to link it when a second is refused).
+    pub async fn open_invitation_to(
+        &self,
+        actor: &Actor,
+        email: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<Option<InvitationView>> {
+        let Ok(email) = EmailAddress::parse(email) else {
+            return Ok(None);
+        };
+        Ok(self
+            .open_invitations(actor, meta)
+            .await?
+            .into_iter()
+            .find(|invitation| invitation.email == email.as_str()))
+    }
+
+    /// Staff withdraw an open invitation (one they could have sent): its link then says it was
+    /// withdrawn. Asks for an explicit confirmation (`confirmed`).
+    pub async fn withdraw_invitation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        confirmed: bool,
+        meta: &RequestMeta,
+    ) -> AppResult<InvitationView> {
+        self.authorize(actor, Permission::InvitePerson { role: None }, meta)
+            .await?;
+        let token = self.open_invitation_row(id).await?;
+        self.authorize(actor, Permission::InvitePerson { role: token.role }, meta)
+            .await?;
+        let view = self.invitation_view(token).await?.ok_or(AppError::NotFound)?;
+        if !confirmed {
+            return Err(AppError::field(
+                "confirm",
+                format!(
+                    "Tick to confirm that the invitation to {} should be withdrawn.",
+                    view.email
+                ),
+            ));
+        }
+        match self.store().withdraw_invitation(id, &actor.user_id, self.now()).await {
+            Ok(()) => {}
+            Err(store::StoreError::Conflict) => {
+                return Err(AppError::Refused(
+                    "This invitation was accepted, withdrawn or expired meanwhile.".into(),
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        let event = AuditEvent::success("admin.invitation_withdrawn")
+            .subject("invitation", &view.email)
+            .detail(view.role.as_str());
+        self.record(actor, event, meta).await?;
+        Ok(view)
+    }
+
+    /// A confirmed account at `email`. An unconfirmed one may have been registered by someone
+    /// else to catch an invitation, so it never counts as the invitee's.
+    async fn confirmed_account(&self, email: &EmailAddress) -> AppResult<Option<UserRecord>> {
+        Ok(self
+            .store()
+            .user_by_email(email)
+            .await?
+            .filter(|u| u.email_verified_at.is_some()))
     }
 
     /// Invites `email` to take `role`.
@@ -70,41 +205,34 @@ impl App {
             return Err(AppError::internal(anyhow::anyhow!("validated invitation lost a field")));
         };
 
-        // Only a confirmed account gets the role straight away. An unconfirmed one may have
-        // been registered by someone else to catch this invitation, so its owner gets a link
-        // instead, which proves they read the inbox.
-        let existing = self
+        let existing = self.confirmed_account(&email).await?;
+        if let Some(existing) = &existing
+            && existing.has_role(role)
+        {
+            return Err(AppError::field("email", format!("{email} already has this role.")));
+        }
+        // One open invitation per address: a second would leave two live links and no way to
+        // tell which one staff meant.
+        if let Some(open) = self
             .store()
-            .user_by_email(&email)
+            .open_invitations(self.now())
             .await?
-            .filter(|u| u.email_verified_at.is_some());
-        if let Some(existing) = existing {
-            if existing.has_role(role) {
-                return Err(AppError::field("email", format!("{email} already has this role.")));
-            }
-            self.store()
-                .grant_role(&existing.id, role, Some(&actor.user_id), self.now())
-                .await?;
-            // A change of privilege ends the person's sessions: they sign in again and get a
-            // new session id with the new role.
-            self.store().delete_sessions_of_user(&existing.id, None).await?;
-            let event = AuditEvent::success("admin.role_granted")
-                .subject("user", &existing.id)
-                .detail(role.as_str());
-            self.record(actor, event, meta).await?;
-            let mail = Mail::RoleGranted {
-                name: &existing.display_name,
-                role: role.label(),
-                sign_in: self.link("/sign-in"),
-            };
-            self.send_mail(existing.email.as_str(), mail).await?;
-            return Ok(Invited::RoleAdded);
+            .into_iter()
+            .find(|t| t.email.as_deref() == Some(email.as_str()))
+        {
+            let role = open.role.map_or("a role", Role::label);
+            return Err(AppError::field(
+                "email",
+                format!("{email} already has an open invitation (as {role}). Withdraw it before sending another."),
+            ));
         }
 
+        // An existing account gets the role only once its owner confirms it: they follow the
+        // link, sign in, and accept. Nothing changes on their account until then.
         let token = self
             .issue_token(
                 TokenPurpose::Invitation,
-                None,
+                existing.as_ref().map(|u| &u.id),
                 Some((&email, role)),
                 Some(&actor.user_id),
                 INVITATION_LIFETIME,
@@ -115,14 +243,28 @@ impl App {
             .detail(role.as_str());
         self.record(actor, event, meta).await?;
         let board = self.config().board.name.clone();
-        let mail = Mail::Invitation {
-            role: role.label(),
-            board: &board,
-            inviter: &actor.display_name,
-            link: self.link(&format!("/invitations/{token}")),
+        let link = self.link(&format!("/invitations/{token}"));
+        let mail = match &existing {
+            Some(person) => Mail::RoleOffered {
+                name: &person.display_name,
+                role: role.label(),
+                board: &board,
+                inviter: &actor.display_name,
+                link,
+            },
+            None => Mail::Invitation {
+                role: role.label(),
+                board: &board,
+                inviter: &actor.display_name,
+                link,
+            },
         };
         self.send_mail(email.as_str(), mail).await?;
-        Ok(Invited::LinkSent)
+        Ok(if existing.is_some() {
+            Invited::RoleOffered
+        } else {
+            Invited::LinkSent
+        })
     }
 
     /// The invitation a link names, if still open (to show the acceptance form).
@@ -132,6 +274,141 @@ impl App {
             .peek_token(&hash, TokenPurpose::Invitation, self.now())
             .await?
             .ok_or(AppError::InvalidLink)
+    }
+
+    /// Whom an open invitation link is for, and whether it adds a role to an existing account.
+    pub async fn invitation_link(&self, token: &str) -> AppResult<InvitationLink> {
+        let invitation = self.invitation(token).await?;
+        let email = invitation
+            .email
+            .as_deref()
+            .and_then(|e| EmailAddress::parse(e).ok())
+            .ok_or(AppError::InvalidLink)?;
+        let role = invitation.role.ok_or(AppError::InvalidLink)?;
+        Ok(InvitationLink {
+            existing_account: self.confirmed_account(&email).await?.is_some(),
+            email: email.to_string(),
+            role,
+        })
+    }
+
+    /// Whether staff withdrew the invitation this link carries.
+    pub async fn invitation_withdrawn(&self, token: &str) -> AppResult<bool> {
+        let hash = crate::platform::random::token_hash(token);
+        Ok(self.store().invitation_withdrawn(&hash).await?)
+    }
+
+    /// The owner of an existing account confirms the role an invitation offers them. The link
+    /// alone is not enough: they must be signed in as the invited address. Their sessions end
+    /// (a change of privilege), so they sign in again with the new role.
+    pub async fn accept_role_invitation(&self, actor: &Actor, token: &str, meta: &RequestMeta) -> AppResult<Role> {
+        self.authorize(actor, Permission::ManageOwnAccount, meta).await?;
+        let link = self.invitation_link(token).await?;
+        if link.email != actor.email.as_str() {
+            return Err(AppError::Refused(format!(
+                "This invitation is for {}, and you are signed in as {}. Sign out, then sign in as {} to accept it.",
+                link.email, actor.email, link.email
+            )));
+        }
+        let hash = crate::platform::random::token_hash(token);
+        let Some(consumed) = self
+            .store()
+            .consume_token(&hash, TokenPurpose::Invitation, self.now())
+            .await?
+        else {
+            return Err(AppError::InvalidLink);
+        };
+        let inviter = consumed.created_by.as_deref().and_then(|i| UserId::parse(i).ok());
+        self.store()
+            .grant_role(&actor.user_id, link.role, inviter.as_ref(), self.now())
+            .await?;
+        self.store().delete_sessions_of_user(&actor.user_id, None).await?;
+        let event = AuditEvent::success("account.role_accepted")
+            .subject("user", &actor.user_id)
+            .detail(link.role.as_str());
+        self.record(actor, event, meta).await?;
+        Ok(link.role)
+    }
+
+    /// Staff take a role away from a person, after confirming (`confirmed`). The board's last
+    /// administrator keeps theirs. The person's sessions end and they are told by e-mail.
+    pub async fn remove_role(
+        &self,
+        actor: &Actor,
+        person: &str,
+        role: &str,
+        confirmed: bool,
+        meta: &RequestMeta,
+    ) -> AppResult<(UserRecord, Role)> {
+        self.authorize(actor, Permission::RemoveRole { role: None }, meta)
+            .await?;
+        let (user, role) = self.role_to_remove(person, role).await?;
+        self.authorize(actor, Permission::RemoveRole { role: Some(role) }, meta)
+            .await?;
+        if !confirmed {
+            return Err(AppError::field(
+                "confirm",
+                format!(
+                    "Tick to confirm that {} should lose the role {}.",
+                    user.display_name,
+                    role.label()
+                ),
+            ));
+        }
+        match self.store().remove_role(&user.id, role).await {
+            Ok(()) => {}
+            Err(store::StoreError::Conflict) => {
+                let event = AuditEvent::failure("admin.role_removal_refused")
+                    .subject("user", &user.id)
+                    .detail(role.as_str());
+                self.record(actor, event, meta).await?;
+                return Err(AppError::Refused(format!(
+                    "{} is the board's last administrator: invite another administrator before removing this role.",
+                    user.display_name
+                )));
+            }
+            Err(store::StoreError::NotFound) => return Err(AppError::NotFound),
+            Err(other) => return Err(other.into()),
+        }
+        // A change of privilege ends the person's sessions: they sign in again without the role.
+        self.store().delete_sessions_of_user(&user.id, None).await?;
+        let event = AuditEvent::success("admin.role_removed")
+            .subject("user", &user.id)
+            .detail(role.as_str());
+        self.record(actor, event, meta).await?;
+        let mail = Mail::RoleRemoved {
+            name: &user.display_name,
+            role: role.label(),
+            sign_in: self.link("/sign-in"),
+        };
+        self.send_mail(user.email.as_str(), mail).await?;
+        Ok((user, role))
+    }
+
+    /// The person and role a removal names, for its confirmation page (staff only).
+    pub async fn role_removal(
+        &self,
+        actor: &Actor,
+        person: &str,
+        role: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<(UserRecord, Role)> {
+        self.authorize(actor, Permission::RemoveRole { role: None }, meta)
+            .await?;
+        let (user, role) = self.role_to_remove(person, role).await?;
+        self.authorize(actor, Permission::RemoveRole { role: Some(role) }, meta)
+            .await?;
+        Ok((user, role))
+    }
+
+    async fn role_to_remove(&self, person: &str, role: &str) -> AppResult<(UserRecord, Role)> {
+        let id = UserId::parse(person).map_err(|_| AppError::NotFound)?;
+        let role = Role::parse(role).map_err(|_| AppError::NotFound)?;
+        let user = self.store().user_by_id(&id).await?.ok_or(AppError::NotFound)?;
+        if !user.has_role(role) {
+            return Err(AppError::NotFound);
+        }
+        Ok((user, role))
     }
 
     /// Accepts an invitation by choosing a name and password. The address is confirmed by

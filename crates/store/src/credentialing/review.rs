@@ -54,6 +54,8 @@ pub struct ApplicationEventRow {
     pub body_sealed: Option<Vec<u8>>,
     /// Documents attached (ids, comma-separated; empty for none).
     pub document_ids: String,
+    /// Whom the event is about, when not the actor: the reviewer assigned or withdrawn.
+    pub about_id: Option<String>,
 }
 
 const ASSIGNMENT_COLUMNS: &str = "id, application_id, reviewer_id, assigned_by, assigned_at, released_at, \
@@ -294,8 +296,8 @@ impl Store {
     pub async fn insert_application_event(&self, event: &ApplicationEventRow) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::query(
-                "INSERT INTO application_events (id, application_id, kind, actor_id, at, body_sealed, document_ids) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO application_events (id, application_id, kind, actor_id, at, body_sealed, document_ids, about_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&event.id)
             .bind(&event.application_id)
@@ -304,6 +306,7 @@ impl Store {
             .bind(event.at)
             .bind(&event.body_sealed)
             .bind(&event.document_ids)
+            .bind(&event.about_id)
             .execute(pool)
             .await?;
         });
@@ -314,7 +317,7 @@ impl Store {
     pub async fn application_events(&self, application_id: &str) -> Result<Vec<ApplicationEventRow>> {
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(
-                "SELECT id, application_id, kind, actor_id, at, body_sealed, document_ids FROM application_events \
+                "SELECT id, application_id, kind, actor_id, at, body_sealed, document_ids, about_id FROM application_events \
                  WHERE application_id = $1 ORDER BY at, id",
             )
             .bind(application_id)
@@ -330,6 +333,7 @@ impl Store {
                         at: row.try_get("at")?,
                         body_sealed: row.try_get("body_sealed")?,
                         document_ids: row.try_get("document_ids")?,
+                        about_id: row.try_get("about_id")?,
                     })
                 })
                 .collect()

@@ -22,6 +22,7 @@ pub struct ContractRow {
     pub ended_by: Option<String>,
     pub end_noticed_at: Option<Timestamp>,
     pub ends_on: Option<String>,
+    /// Why the contract ends, or why the supervisor declined it.
     pub end_reason: Option<String>,
     pub created_at: Timestamp,
 }
@@ -57,6 +58,8 @@ pub struct SupervisionSessionRow {
     pub decided_at: Option<Timestamp>,
     pub reject_reason: Option<String>,
     pub created_at: Timestamp,
+    /// The rejected session this one corrects, resubmitted by the candidate.
+    pub corrects_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +79,7 @@ const CONTRACT_COLUMNS: &str = "id, candidate_id, supervisor_id, supervisor_emai
      end_reason, created_at";
 
 const SESSION_COLUMNS: &str = "id, contract_id, session_date, hours_centi, format, group_id, counts_as_training, topic, \
-     status, decided_at, reject_reason, created_at";
+     status, decided_at, reject_reason, created_at, corrects_id";
 
 const GROUP_COLUMNS: &str = "id, supervisor_id, name, size, requested_at, decided_at, approved, decision_note";
 
@@ -121,6 +124,7 @@ macro_rules! session_from_row {
             decided_at: row.try_get("decided_at")?,
             reject_reason: row.try_get("reject_reason")?,
             created_at: row.try_get("created_at")?,
+            corrects_id: row.try_get("corrects_id")?,
         })
     }};
 }
@@ -241,10 +245,18 @@ impl Store {
         }
     }
 
-    pub async fn decline_contract(&self, id: &str, supervisor_id: &str, email: &str, at: Timestamp) -> Result<()> {
+    /// The supervisor declines an unsigned contract, saying why (kept as `end_reason`).
+    pub async fn decline_contract(
+        &self,
+        id: &str,
+        supervisor_id: &str,
+        email: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<()> {
         let changed = with_pool!(self, write, |pool| {
             sqlx::query(
-                "UPDATE supervision_contracts SET supervisor_id = $1, declined_at = $2 \
+                "UPDATE supervision_contracts SET supervisor_id = $1, declined_at = $2, end_reason = $5 \
                  WHERE id = $3 AND supervisor_signed_at IS NULL AND declined_at IS NULL \
                  AND (supervisor_id = $1 OR (supervisor_id IS NULL AND supervisor_email = $4))",
             )
@@ -252,6 +264,7 @@ impl Store {
             .bind(at)
             .bind(id)
             .bind(email)
+            .bind(reason)
             .execute(pool)
             .await?
             .rows_affected()
@@ -293,11 +306,18 @@ impl Store {
         }
     }
 
+    /// Inserts a session. A correction (`corrects_id`) goes in only while the session it
+    /// corrects is rejected and not corrected yet; otherwise [`StoreError::Conflict`].
     pub async fn insert_supervision_session(&self, session: &SupervisionSessionRow) -> Result<()> {
-        with_pool!(self, write, |pool| {
+        let inserted = with_pool!(self, write, |pool| {
+            // A plain session has no `corrects_id`, and the condition holds; a correction needs
+            // its rejected session (the unique index refuses a second correction).
             sqlx::query(
                 "INSERT INTO supervision_sessions (id, contract_id, session_date, hours_centi, format, group_id, \
-                 counts_as_training, topic, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 counts_as_training, topic, status, created_at, corrects_id) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+                 WHERE $11 IS NULL OR EXISTS (SELECT 1 FROM supervision_sessions \
+                 WHERE id = $11 AND contract_id = $2 AND status = 'rejected')",
             )
             .bind(&session.id)
             .bind(&session.contract_id)
@@ -309,10 +329,16 @@ impl Store {
             .bind(&session.topic)
             .bind(&session.status)
             .bind(session.created_at)
+            .bind(&session.corrects_id)
             .execute(pool)
-            .await?;
+            .await?
+            .rows_affected()
         });
-        Ok(())
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 
     pub async fn supervision_session(&self, id: &str) -> Result<Option<SupervisionSessionRow>> {
@@ -326,6 +352,18 @@ impl Store {
                 Some(row) => Ok(Some(session_from_row!(row)?)),
                 None => Ok(None),
             }
+        })
+    }
+
+    /// The id of the session that corrects `id`, if the candidate corrected it.
+    pub async fn session_correction(&self, id: &str) -> Result<Option<String>> {
+        with_pool!(self, read, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT id FROM supervision_sessions WHERE corrects_id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?,
+            )
         })
     }
 

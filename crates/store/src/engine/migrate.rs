@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "credit_certificates",
         include_str!("../../migrations/0012_credit_certificates.sql"),
     ),
+    (
+        13,
+        "review_supervision_invitations",
+        include_str!("../../migrations/0013_review_supervision_invitations.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

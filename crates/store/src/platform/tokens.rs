@@ -151,6 +151,42 @@ impl Store {
         Ok(())
     }
 
+    /// Withdraws an open invitation: its link stops working and says it was withdrawn.
+    /// [`StoreError::Conflict`] if it is not open any more (accepted, expired or withdrawn).
+    pub async fn withdraw_invitation(&self, token_hash: &str, by: &UserId, now: Timestamp) -> Result<()> {
+        let changed = with_pool!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $2, revoked_at = $2, revoked_by = $3 \
+                 WHERE token_hash = $1 AND purpose = 'invitation' AND used_at IS NULL AND expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .bind(by.as_str())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// Whether this invitation was withdrawn by staff (rather than used or expired).
+    pub async fn invitation_withdrawn(&self, token_hash: &str) -> Result<bool> {
+        with_pool!(self, read, |pool| {
+            let row = sqlx::query(
+                "SELECT 1 AS found FROM one_time_tokens \
+                 WHERE token_hash = $1 AND purpose = 'invitation' AND revoked_at IS NOT NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.is_some())
+        })
+    }
+
     /// Open invitations, newest first (for the people page).
     pub async fn open_invitations(&self, now: Timestamp) -> Result<Vec<TokenRecord>> {
         with_pool!(self, read, |pool| {

@@ -3,7 +3,7 @@
 use domain::{EmailAddress, Role, UserId};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, Timestamp};
+use crate::{Engine, Result, Store, StoreError, Timestamp};
 
 /// An account as stored. `Debug` leaves out the password hash and the sealed TOTP secret.
 #[derive(Clone)]
@@ -463,6 +463,42 @@ impl Store {
             .bind(granted_by.map(UserId::as_str))
             .execute(pool)
             .await?;
+        });
+        Ok(())
+    }
+
+    /// Takes `role` from a person. [`StoreError::NotFound`] if they do not hold it;
+    /// [`StoreError::Conflict`] if it is the administrator role of the board's last
+    /// administrator (with an account that is not disabled): the board would lose its keys.
+    pub async fn remove_role(&self, id: &UserId, role: Role) -> Result<()> {
+        // Two administrators removing each other at once must not both succeed: PostgreSQL
+        // locks the administrators' rows first; SQLite's single writer already runs one at a time.
+        let lock = match self.engine() {
+            Engine::Postgres => " FOR UPDATE OF r",
+            Engine::Sqlite => "",
+        };
+        let admins_sql = format!(
+            "SELECT r.user_id FROM user_roles r JOIN users u ON u.id = r.user_id \
+             WHERE r.role = 'board_admin' AND u.disabled_at IS NULL{lock}"
+        );
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let admins: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(admins_sql))
+                .fetch_all(&mut *tx)
+                .await?;
+            if role == Role::BoardAdmin && admins.len() <= 1 && admins.iter().any(|a| a == id.as_str()) {
+                return Err(StoreError::Conflict);
+            }
+            let removed = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+                .bind(id.as_str())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if removed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.commit().await?;
         });
         Ok(())
     }

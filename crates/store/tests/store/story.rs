@@ -111,6 +111,16 @@ both_engines! {
         let (found, total) = db.store.list_users(&UserFilter { text: Some("EXAMPLE.ORG".into()), limit: 10, ..Default::default() }).await.unwrap();
         assert_eq!((found.len(), total), (1, 1));
         assert_eq!(db.store.count_users().await.unwrap(), 2);
+
+        // Roles come off one at a time; the last administrator keeps theirs.
+        db.store.remove_role(&user, Role::Supervisor).await.unwrap();
+        assert!(matches!(db.store.remove_role(&user, Role::Supervisor).await, Err(StoreError::NotFound)));
+        assert_eq!(db.store.user_by_id(&user).await.unwrap().unwrap().roles, vec![Role::Candidate]);
+        let first = add_user(&db, 4, "first.admin@board.example", &[Role::BoardAdmin]).await;
+        assert!(matches!(db.store.remove_role(&first, Role::BoardAdmin).await, Err(StoreError::Conflict)));
+        let second = add_user(&db, 5, "second.admin@board.example", &[Role::BoardAdmin]).await;
+        db.store.remove_role(&first, Role::BoardAdmin).await.unwrap();
+        assert!(matches!(db.store.remove_role(&second, Role::BoardAdmin).await, Err(StoreError::Conflict)));
     }
 
     async fn sessions_rotate_and_end(engine) {
@@ -173,6 +183,13 @@ both_engines! {
         let open = db.store.open_invitations(at(1)).await.unwrap();
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].role, Some(Role::Clinician));
+        // Withdrawn once: the link is dead and says why; a second withdrawal finds nothing open.
+        assert!(!db.store.invitation_withdrawn("i1").await.unwrap());
+        db.store.withdraw_invitation("i1", &user, at(2)).await.unwrap();
+        assert!(db.store.invitation_withdrawn("i1").await.unwrap());
+        assert!(db.store.peek_token("i1", TokenPurpose::Invitation, at(3)).await.unwrap().is_none());
+        assert!(db.store.open_invitations(at(3)).await.unwrap().is_empty());
+        assert!(matches!(db.store.withdraw_invitation("i1", &user, at(4)).await, Err(StoreError::Conflict)));
         db.store.insert_token(&TokenRecord { token_hash: "t2".into(), ..token.clone() }).await.unwrap();
         db.store.revoke_tokens(&user, TokenPurpose::ResetPassword, at(4)).await.unwrap();
         assert!(db.store.peek_token("t2", TokenPurpose::ResetPassword, at(5)).await.unwrap().is_none());
@@ -455,11 +472,21 @@ both_engines! {
         let session = SupervisionSessionRow {
             id: "s1".into(), contract_id: "c1".into(), session_date: "2026-02-03".into(), hours_centi: 150, format: "group".into(),
             group_id: Some("g1".into()), counts_as_training: false, topic: "case formulation".into(), status: "pending".into(),
-            decided_at: None, reject_reason: None, created_at: at(3),
+            decided_at: None, reject_reason: None, created_at: at(3), corrects_id: None,
         };
         store.insert_supervision_session(&session).await.unwrap();
+        // Only a rejected session can be corrected, and only once; the rejected one stays.
+        let correction = SupervisionSessionRow { id: "s2".into(), corrects_id: Some("s1".into()), created_at: at(5), ..session.clone() };
+        assert!(matches!(store.insert_supervision_session(&correction).await, Err(StoreError::Conflict)), "s1 is pending");
         store.decide_supervision_session("s1", "rejected", Some("wrong date"), at(4)).await.unwrap();
         assert!(matches!(store.decide_supervision_session("s1", "countersigned", None, at(5)).await, Err(StoreError::Conflict)));
+        store.insert_supervision_session(&correction).await.unwrap();
+        let again = SupervisionSessionRow { id: "s3".into(), ..correction.clone() };
+        assert!(matches!(store.insert_supervision_session(&again).await, Err(StoreError::Conflict)), "corrected once");
+        assert_eq!(store.supervision_session("s2").await.unwrap().unwrap().corrects_id.as_deref(), Some("s1"));
+        assert_eq!(store.session_correction("s1").await.unwrap().as_deref(), Some("s2"));
+        assert_eq!(store.session_correction("s2").await.unwrap(), None);
+        assert_eq!(store.supervision_session("s1").await.unwrap().unwrap().status, "rejected");
         let sessions = store.supervision_sessions(&["c1".to_owned()]).await.unwrap();
         assert_eq!(sessions[0].reject_reason.as_deref(), Some("wrong date"));
 

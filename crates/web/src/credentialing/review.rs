@@ -5,7 +5,9 @@
 
 use app::AppError;
 use app::credentialing::applications::ApplicationState;
-use app::credentialing::review::{CandidateApplication, Recommendation, ReviewPacket, ReviewerChoice};
+use app::credentialing::review::{
+    CandidateApplication, NextStep, QueueItem, Recommendation, ReviewPacket, ReviewerChoice,
+};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -16,6 +18,7 @@ use serde::Deserialize;
 
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, as_form_errors, plain_form};
+use crate::lists::{ListQuery, ListView, matches};
 use crate::page::{PageContext, SignedIn, page, page_with_status, when};
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
@@ -49,12 +52,12 @@ pub fn routes() -> Routes {
 struct QueueLine {
     id: String,
     candidate: String,
+    email: String,
     program: String,
     state: &'static str,
     days: i64,
     reviewers: String,
-    needs_reviewers: bool,
-    ready: bool,
+    next_step: String,
 }
 
 #[derive(Template)]
@@ -62,17 +65,40 @@ struct QueueLine {
 struct QueuePage {
     ctx: PageContext,
     lines: Vec<QueueLine>,
+    list: ListView,
     states: Vec<(&'static str, &'static str, usize)>,
+    steps: Vec<(&'static str, &'static str, usize)>,
     programs: Vec<(String, String)>,
     state: String,
+    step: String,
     program: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct QueueQuery {
+    #[serde(flatten)]
+    list: ListQuery,
     state: String,
+    step: String,
     program: String,
+}
+
+/// The queue's sortable columns; by default the longest waiting first.
+const QUEUE_COLUMNS: [&str; 5] = ["days", "candidate", "program", "state", "step"];
+
+fn reviewers_text(item: &QueueItem) -> String {
+    if item.reviewers.is_empty() {
+        return "none yet".to_owned();
+    }
+    item.reviewers
+        .iter()
+        .map(|(name, r)| match r {
+            Some(r) => format!("{name} ({})", r.label().to_lowercase()),
+            None => name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn queue(
@@ -90,6 +116,17 @@ async fn queue(
             &meta,
         )
         .await?;
+    let list = ListView::new(
+        "/admin/review",
+        &query.list,
+        &QUEUE_COLUMNS,
+        true,
+        vec![
+            ("state", query.state.clone()),
+            ("step", query.step.clone()),
+            ("program", query.program.clone()),
+        ],
+    );
     let states = ApplicationState::QUEUE
         .into_iter()
         .map(|key| {
@@ -100,6 +137,10 @@ async fn queue(
             )
         })
         .collect();
+    let steps = NextStep::CHOICES
+        .into_iter()
+        .map(|(key, label)| (key, label, all.iter().filter(|i| i.next_step().as_str() == key).count()))
+        .collect();
     // An unknown state in the address matches no application.
     let wanted = ApplicationState::parse(&query.state).ok();
     let programs = app
@@ -108,42 +149,59 @@ async fn queue(
         .into_iter()
         .map(|p| (p.code.to_string(), p.name))
         .collect();
-    let lines = all
+    let needle = list.q.to_lowercase();
+    let mut rows: Vec<QueueItem> = all
         .into_iter()
         .filter(|item| query.state.is_empty() || Some(item.row.status) == wanted)
+        .filter(|item| query.step.is_empty() || item.next_step().as_str() == query.step)
         .filter(|item| query.program.is_empty() || item.row.program_code == query.program)
-        .map(|item| {
-            let recommended = item.reviewers.iter().filter(|(_, r)| r.is_some()).count();
-            QueueLine {
-                reviewers: if item.reviewers.is_empty() {
-                    "none yet".to_owned()
-                } else {
-                    item.reviewers
-                        .iter()
-                        .map(|(name, r)| match r {
-                            Some(r) => format!("{name} ({})", r.label().to_lowercase()),
-                            None => name.clone(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-                needs_reviewers: item.row.status != ApplicationState::Decided
-                    && item.reviewers.len() < item.reviewers_needed,
-                ready: item.row.status == ApplicationState::InReview && recommended >= item.reviewers_needed,
-                id: item.row.id,
-                candidate: item.candidate_name,
-                program: item.program_name,
-                state: item.row.status.label(),
-                days: item.days_in_state,
-            }
+        .filter(|item| {
+            matches(
+                &needle,
+                &[
+                    &item.candidate_name,
+                    &item.candidate_email,
+                    item.credential_number.as_deref().unwrap_or(""),
+                    &item.row.id,
+                ],
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let order = match list.sort {
+            "candidate" => a.candidate_name.to_lowercase().cmp(&b.candidate_name.to_lowercase()),
+            "program" => a.program_name.cmp(&b.program_name),
+            "state" => a.row.status.label().cmp(b.row.status.label()),
+            "step" => a.next_step_text().cmp(&b.next_step_text()),
+            _ => a.days_in_state.cmp(&b.days_in_state),
+        };
+        let order = order.then_with(|| a.row.id.cmp(&b.row.id));
+        if list.descending { order.reverse() } else { order }
+    });
+    let list = list.with_total(rows.len());
+    let lines = list
+        .page_of(rows)
+        .into_iter()
+        .map(|item| QueueLine {
+            reviewers: reviewers_text(&item),
+            next_step: item.next_step_text(),
+            id: item.row.id,
+            candidate: item.candidate_name,
+            email: item.candidate_email,
+            program: item.program_name,
+            state: item.row.status.label(),
+            days: item.days_in_state,
         })
         .collect();
     page(&QueuePage {
         ctx,
         lines,
+        list,
         states,
+        steps,
         programs,
         state: query.state,
+        step: query.step,
         program: query.program,
     })
 }
@@ -567,11 +625,12 @@ async fn candidate_page(
 ) -> Result<CandidatePage, WebError> {
     let app = state.ready_app()?;
     let view = app.candidate_application(actor, id, meta).await?;
+    let lists = app.board_lists().await?;
     let documents = app
         .documents(actor, &actor.user_id, meta)
         .await?
         .into_iter()
-        .map(|d| (d.id, d.kind, d.file_name))
+        .map(|d| (d.id, lists.document_kind_name(&d.kind).to_owned(), d.file_name))
         .collect();
     // A decided application says how it was decided, not only that it was.
     let state_label = view.row.status.label_with(view.row.decision);

@@ -5,7 +5,8 @@
 
 use app::AppError;
 use app::credentialing::supervision::{
-    CandidateSupervision, ContractInput, ContractView, SessionInput, SessionView, SupervisorDesk,
+    COUNTS_FROM_RULE, CandidateSupervision, ContractInput, ContractView, DECLINE_REASON_MIN, SessionInput, SessionView,
+    SupervisorDesk,
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -27,11 +28,16 @@ pub fn routes() -> Routes {
         .route("/portal/supervision", get(candidate_page))
         .route("/portal/supervision/contracts", post(request_contract))
         .route("/portal/supervision/sessions", post(log_session))
+        .route(
+            "/portal/supervision/sessions/{id}/correct",
+            get(correction_page).post(correct_session),
+        )
         .route("/supervision", get(desk))
         .route("/supervision/groups", post(request_group))
         .route("/supervision/sessions/{id}/countersign", post(countersign))
         .route("/supervision/sessions/{id}/reject", post(reject))
         .route("/supervision/contracts/{id}", get(contract_page))
+        .route("/supervision/applications/{id}", get(endorsement_page))
         .route("/supervision/contracts/{id}/sign", post(sign))
         .route("/supervision/contracts/{id}/decline", post(decline))
         .route("/supervision/contracts/{id}/end", post(end))
@@ -53,6 +59,10 @@ struct ContractLine {
     primary: bool,
     state: &'static str,
     ends_on: String,
+    /// The first day sessions count (empty while unsigned).
+    counts_from: String,
+    /// The supervisor's reason for declining (empty unless declined).
+    declined_because: String,
 }
 
 fn contract_line(view: &ContractView, today: time::Date) -> ContractLine {
@@ -65,6 +75,12 @@ fn contract_line(view: &ContractView, today: time::Date) -> ContractLine {
         primary: view.row.is_primary,
         state: view.state(today),
         ends_on: view.row.ends_on.clone().unwrap_or_default(),
+        counts_from: view.counts_from().map(|day| day.to_string()).unwrap_or_default(),
+        declined_because: if view.row.declined_at.is_some() {
+            view.row.end_reason.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -81,6 +97,12 @@ struct SessionLine {
     status: String,
     reason: String,
     training: bool,
+    /// Rejected and not corrected yet: the candidate may correct it.
+    can_correct: bool,
+    /// Rejected, and corrected since by another session.
+    corrected: bool,
+    /// A correction: the rejected session's date and the reason it was rejected.
+    corrects: Option<(String, String)>,
 }
 
 fn session_line(view: &SessionView) -> SessionLine {
@@ -100,6 +122,9 @@ fn session_line(view: &SessionView) -> SessionLine {
         status: view.row.status.clone(),
         reason: view.row.reject_reason.clone().unwrap_or_default(),
         training: view.row.counts_as_training,
+        can_correct: view.row.status == "rejected" && !view.corrected,
+        corrected: view.corrected,
+        corrects: view.corrects.clone(),
     }
 }
 
@@ -122,6 +147,8 @@ struct CandidatePage {
     notice: Option<String>,
     countersigned: String,
     pending: String,
+    /// When sessions count, in the words every supervision page uses.
+    rule: &'static str,
 }
 
 async fn candidate_data(
@@ -141,12 +168,10 @@ async fn candidate_data(
         .iter()
         .filter(|c| c.row.is_signed() && c.row.declined_at.is_none())
         .map(|c| {
+            let from = c.counts_from().map(|day| day.to_string()).unwrap_or_default();
             (
                 c.row.id.clone(),
-                format!(
-                    "{} ({}, from {})",
-                    c.supervisor_name, c.row.program_code, c.row.starts_on
-                ),
+                format!("{} ({}, from {from})", c.supervisor_name, c.row.program_code),
             )
         })
         .collect();
@@ -179,6 +204,7 @@ async fn candidate_data(
         errors: FieldErrors::new(),
         failed: "",
         notice: None,
+        rule: COUNTS_FROM_RULE,
     })
 }
 
@@ -194,7 +220,8 @@ fn notice_for(done: &str) -> Option<String> {
             "requested" => "Contract signed and sent to your supervisor for their signature.",
             "logged" => "Session logged. It counts once your supervisor countersigns it.",
             "signed" => "Contract signed. Your supervisee can now log sessions under it.",
-            "declined" => "Contract declined.",
+            "declined" => "Contract declined. Your reason is shown to the candidate on their supervision page.",
+            "corrected" => "Session corrected and sent to your supervisor again. It counts once they countersign it.",
             "ended" => "Notice given. The contract ends after the notice period.",
             "countersigned" => "Session countersigned.",
             "rejected" => "Session rejected; your supervisee was told why.",
@@ -279,6 +306,108 @@ async fn log_session(
             data.failed = "session";
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
         }
+        Err(error) => Err(error.into()),
+    }
+}
+
+// ---- correcting a rejected session ---------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "credentialing/supervision_correct.html")]
+struct CorrectionPage {
+    ctx: PageContext,
+    id: String,
+    rejected: SessionLine,
+    contract: String,
+    groups: Vec<(String, String)>,
+    session: SessionInput,
+    errors: FieldErrors,
+    rule: &'static str,
+}
+
+async fn correction_data(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    id: &str,
+) -> Result<CorrectionPage, WebError> {
+    let app = state.ready_app()?;
+    let (rejected, contract) = app.session_to_correct(actor, id, meta).await?;
+    let groups = app
+        .candidate_supervision(actor, meta)
+        .await?
+        .groups
+        .into_iter()
+        .filter(|g| Some(g.supervisor_id.as_str()) == contract.row.supervisor_id.as_deref())
+        .map(|g| (g.id, format!("{} ({} supervisees)", g.name, g.size)))
+        .collect();
+    // The form starts from what was rejected, for the candidate to correct.
+    let session = SessionInput {
+        contract_id: contract.row.id.clone(),
+        date: rejected.row.session_date.clone(),
+        hours: hours_of(rejected.row.hours_centi).to_string(),
+        format: rejected.row.format.clone(),
+        group_id: rejected.row.group_id.clone().unwrap_or_default(),
+        counts_as_training: if rejected.row.counts_as_training { "yes" } else { "" }.to_owned(),
+        topic: rejected.row.topic.clone(),
+    };
+    let from = contract.counts_from().map(|day| day.to_string()).unwrap_or_default();
+    Ok(CorrectionPage {
+        ctx,
+        id: id.to_owned(),
+        rejected: session_line(&rejected),
+        contract: format!(
+            "{} ({}, from {from})",
+            contract.supervisor_name, contract.row.program_code
+        ),
+        groups,
+        session,
+        errors: FieldErrors::new(),
+        rule: COUNTS_FROM_RULE,
+    })
+}
+
+async fn correction_page(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match correction_data(&state, ctx.clone(), &session.actor, &meta, &id).await {
+        Ok(data) => page(&data),
+        Err(WebError::App(AppError::Refused(reason))) => {
+            Ok(refused(ctx, "Not corrected", &reason, "/portal/supervision"))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn correct_session(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+    Posted(SessionForm(input)): Posted<SessionForm>,
+) -> Result<Response, WebError> {
+    match state
+        .ready_app()?
+        .correct_session(&session.actor, &id, &input, &meta)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/portal/supervision?done=corrected").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = correction_data(&state, ctx, &session.actor, &meta, &id).await?;
+            data.session = SessionInput {
+                contract_id: data.session.contract_id,
+                ..input
+            };
+            data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not corrected", &reason, "/portal/supervision")),
         Err(error) => Err(error.into()),
     }
 }
@@ -483,6 +612,10 @@ struct ContractPage {
     candidate_documents: Vec<(String, String, String)>,
     supervisor_documents: Vec<(String, String, String)>,
     errors: FieldErrors,
+    /// The reason typed in the decline form, kept when it is refused.
+    decline_reason: String,
+    rule: &'static str,
+    decline_min: usize,
 }
 
 async fn contract_data(
@@ -520,6 +653,9 @@ async fn contract_data(
         candidate_documents,
         supervisor_documents,
         errors: FieldErrors::new(),
+        decline_reason: String::new(),
+        rule: COUNTS_FROM_RULE,
+        decline_min: DECLINE_REASON_MIN,
         ctx,
     })
 }
@@ -569,10 +705,20 @@ async fn decline(
     SignedIn(session): SignedIn,
     Meta(meta): Meta,
     Path(id): Path<String>,
-    Posted(_): Posted<ReasonInput>,
+    Posted(input): Posted<ReasonInput>,
 ) -> Result<Response, WebError> {
-    match state.ready_app()?.decline_contract(&session.actor, &id, &meta).await {
+    match state
+        .ready_app()?
+        .decline_contract(&session.actor, &id, &input.reason, &meta)
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/supervision?done=declined").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut data = contract_data(&state, ctx, &session.actor, &meta, &id).await?;
+            data.errors = errors;
+            data.decline_reason = input.reason;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
         Err(AppError::Refused(reason)) => Ok(refused(ctx, "Not declined", &reason, "/supervision")),
         Err(error) => Err(error.into()),
     }
@@ -605,6 +751,35 @@ async fn end(
         )),
         Err(error) => Err(error.into()),
     }
+}
+
+// ---- a supervisee's application, before the endorsement -------------------------------------
+
+#[derive(Template)]
+#[template(path = "credentialing/supervision_application.html")]
+struct EndorsementPage {
+    ctx: PageContext,
+    view: app::credentialing::applications::EndorsementView,
+}
+
+impl EndorsementPage {
+    fn started(&self) -> String {
+        crate::page::when(self.view.row.created_at)
+    }
+}
+
+async fn endorsement_page(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    SignedIn(session): SignedIn,
+    Meta(meta): Meta,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let view = state
+        .ready_app()?
+        .application_for_endorsement(&session.actor, &id, &meta)
+        .await?;
+    page(&EndorsementPage { ctx, view })
 }
 
 // ---- board staff: groups --------------------------------------------------------------------

@@ -1,9 +1,9 @@
 //! Board administration: people and invitations, and the audit log.
 
 use app::AppError;
-use app::platform::people::Invited;
+use app::platform::people::{InvitationView, Invited};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,13 +26,21 @@ pub fn routes() -> Routes {
         .route("/admin/people", get(people))
         .route("/admin/people.csv", get(people_csv))
         .route("/admin/invitations", post(invite))
+        .route("/admin/invitations/{id}", get(invitation_page))
+        .route("/admin/invitations/{id}/withdraw", post(withdraw_invitation))
+        .route(
+            "/admin/people/{id}/roles/{role}/remove",
+            get(role_removal_page).post(remove_role),
+        )
         .route("/admin/audit", get(audit_log))
 }
 
 struct PersonRow {
+    id: String,
     name: String,
     email: String,
-    roles: Vec<&'static str>,
+    /// (key, label, whether the viewer may remove it).
+    roles: Vec<(&'static str, &'static str, bool)>,
     mfa: bool,
     demo: bool,
     joined: String,
@@ -51,7 +59,9 @@ struct PeoplePage {
     ctx: PageContext,
     people: Vec<PersonRow>,
     list: ListView,
-    invitations: Vec<(String, &'static str, String)>,
+    invitations: Vec<InvitationLine>,
+    /// The open invitation a refused second one would have duplicated.
+    existing_invitation: Option<String>,
     roles: Vec<(&'static str, &'static str)>,
     /// Every role, for the list's filter.
     all_roles: Vec<(&'static str, &'static str)>,
@@ -68,6 +78,27 @@ struct PeopleQuery {
     list: ListQuery,
     role: String,
     invited: String,
+    done: String,
+}
+
+struct InvitationLine {
+    id: String,
+    email: String,
+    role: &'static str,
+    invited_by: String,
+    expires: String,
+    existing_account: bool,
+}
+
+fn invitation_line(view: InvitationView) -> InvitationLine {
+    InvitationLine {
+        id: view.id,
+        email: view.email,
+        role: view.role.label(),
+        invited_by: view.invited_by,
+        expires: when(view.expires_at),
+        existing_account: view.existing_account,
+    }
 }
 
 /// The people list's sortable columns (the first is the default, newest first).
@@ -97,9 +128,18 @@ fn people_filter(query: &PeopleQuery) -> (ListView, UserFilter) {
     (list, filter)
 }
 
-fn person_row(u: store::platform::users::UserRecord) -> PersonRow {
+fn person_row(actor: &app::Actor, u: store::platform::users::UserRecord) -> PersonRow {
     PersonRow {
-        roles: u.roles.iter().map(|r| r.label()).collect(),
+        id: u.id.to_string(),
+        roles: u
+            .roles
+            .iter()
+            .map(|r| {
+                let removable = app::authz::decide(actor, &app::authz::Permission::RemoveRole { role: Some(*r) })
+                    == app::authz::Decision::Allow;
+                (r.as_str(), r.label(), removable)
+            })
+            .collect(),
         mfa: u.mfa_enabled(),
         demo: u.is_demo,
         joined: when(u.created_at),
@@ -125,18 +165,12 @@ async fn load_people(
         filter.offset = offset;
         users = app.list_people(actor, &filter, meta).await?.0;
     }
-    let people = users.into_iter().map(person_row).collect();
+    let people = users.into_iter().map(|u| person_row(actor, u)).collect();
     let invitations = app
         .open_invitations(actor, meta)
         .await?
         .into_iter()
-        .map(|t| {
-            (
-                t.email.unwrap_or_default(),
-                t.role.map_or("", Role::label),
-                when(t.expires_at),
-            )
-        })
+        .map(invitation_line)
         .collect();
     let roles = Role::ALL
         .into_iter()
@@ -151,6 +185,7 @@ async fn load_people(
         people,
         list,
         invitations,
+        existing_invitation: None,
         roles,
         all_roles: Role::ALL.into_iter().map(|r| (r.as_str(), r.label())).collect(),
         role_filter: query.role.clone(),
@@ -168,11 +203,14 @@ async fn people(
     Query(query): Query<PeopleQuery>,
 ) -> Result<Response, WebError> {
     let mut page_data = load_people(&state, ctx, &session.actor, &meta, &query).await?;
-    page_data.notice = match query.invited.as_str() {
-        "link" => Some("Invitation sent.".into()),
-        "role" => {
-            Some("That address already had an account: the role was added and the person was told by e-mail.".into())
-        }
+    page_data.notice = match (query.invited.as_str(), query.done.as_str()) {
+        ("link", _) => Some("Invitation sent.".into()),
+        ("offered", _) => Some(
+            "That address already has an account: the person was sent a link to confirm the new role. Nothing changes on their account until they do."
+                .into(),
+        ),
+        (_, "withdrawn") => Some("Invitation withdrawn. Its link now says so.".into()),
+        (_, "role_removed") => Some("Role removed. The person's sessions were ended and they were told by e-mail.".into()),
         _ => None,
     };
     page(&page_data)
@@ -193,11 +231,15 @@ async fn people_csv(
     loop {
         let (users, total) = app.list_people(&session.actor, &filter, &meta).await?;
         let read = users.len();
-        rows.extend(users.into_iter().map(person_row).map(|p| {
+        rows.extend(users.into_iter().map(|u| person_row(&session.actor, u)).map(|p| {
             vec![
                 p.name,
                 p.email,
-                p.roles.join("; "),
+                p.roles
+                    .iter()
+                    .map(|(_, label, _)| *label)
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 if p.mfa { "on" } else { "off" }.to_owned(),
                 p.joined,
             ]
@@ -230,12 +272,169 @@ async fn invite(
         .await
     {
         Ok(Invited::LinkSent) => Ok(Redirect::to("/admin/people?invited=link").into_response()),
-        Ok(Invited::RoleAdded) => Ok(Redirect::to("/admin/people?invited=role").into_response()),
+        Ok(Invited::RoleOffered) => Ok(Redirect::to("/admin/people?invited=offered").into_response()),
         Err(AppError::Validation(errors)) => {
+            let app = state.ready_app()?;
             let mut page_data = load_people(&state, ctx, &session.actor, &meta, &PeopleQuery::default()).await?;
+            page_data.existing_invitation = app
+                .open_invitation_to(&session.actor, &input.email, &meta)
+                .await?
+                .map(|invitation| invitation.id);
             page_data.form = input;
             page_data.errors = errors;
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ---- one invitation: look at it, withdraw it ------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "platform/invitation_admin.html")]
+struct InvitationAdminPage {
+    ctx: PageContext,
+    invitation: InvitationLine,
+    sent: String,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmInput {
+    confirm: String,
+}
+
+impl FormPage for ConfirmInput {
+    fn rerender(self, _: PageContext, _: FieldErrors) -> Response {
+        WebError::Csrf.into_response()
+    }
+}
+
+async fn invitation_page(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let view = state.ready_app()?.open_invitation(&session.actor, &id, &meta).await?;
+    page(&InvitationAdminPage {
+        ctx,
+        sent: when(view.sent_at),
+        invitation: invitation_line(view),
+        errors: FieldErrors::new(),
+    })
+}
+
+async fn withdraw_invitation(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Posted(input): Posted<ConfirmInput>,
+) -> Result<Response, WebError> {
+    let app = state.ready_app()?;
+    match app
+        .withdraw_invitation(&session.actor, &id, input.confirm == "yes", &meta)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/people?done=withdrawn").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let view = app.open_invitation(&session.actor, &id, &meta).await?;
+            let data = InvitationAdminPage {
+                ctx,
+                sent: when(view.sent_at),
+                invitation: invitation_line(view),
+                errors,
+            };
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &data))
+        }
+        Err(AppError::Refused(reason)) => Ok(page_with_status(
+            StatusCode::CONFLICT,
+            &crate::platform::home::MessagePage::new(ctx, "Not withdrawn", &[&reason], &[("People", "/admin/people")]),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ---- removing a role ----------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "platform/role_remove.html")]
+struct RoleRemovePage {
+    ctx: PageContext,
+    person_id: String,
+    name: String,
+    email: String,
+    role_key: &'static str,
+    role: &'static str,
+    /// The person keeps these roles.
+    others: Vec<&'static str>,
+    errors: FieldErrors,
+    problem: Option<String>,
+}
+
+fn role_remove_page(
+    ctx: PageContext,
+    user: &store::platform::users::UserRecord,
+    role: Role,
+    errors: FieldErrors,
+) -> RoleRemovePage {
+    RoleRemovePage {
+        ctx,
+        person_id: user.id.to_string(),
+        name: user.display_name.clone(),
+        email: user.email.to_string(),
+        role_key: role.as_str(),
+        role: role.label(),
+        others: user.roles.iter().filter(|r| **r != role).map(|r| r.label()).collect(),
+        errors,
+        problem: None,
+    }
+}
+
+async fn role_removal_page(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let (user, role) = state
+        .ready_app()?
+        .role_removal(&session.actor, &id, &role, &meta)
+        .await?;
+    page(&role_remove_page(ctx, &user, role, FieldErrors::new()))
+}
+
+async fn remove_role(
+    State(state): State<ServerState>,
+    ctx: PageContext,
+    Meta(meta): Meta,
+    SignedIn(session): SignedIn,
+    Path((id, role)): Path<(String, String)>,
+    Posted(input): Posted<ConfirmInput>,
+) -> Result<Response, WebError> {
+    let app = state.ready_app()?;
+    match app
+        .remove_role(&session.actor, &id, &role, input.confirm == "yes", &meta)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/people?done=role_removed").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let (user, role) = app.role_removal(&session.actor, &id, &role, &meta).await?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &role_remove_page(ctx, &user, role, errors),
+            ))
+        }
+        Err(AppError::Refused(reason)) => {
+            let (user, role) = app.role_removal(&session.actor, &id, &role, &meta).await?;
+            let mut data = role_remove_page(ctx, &user, role, FieldErrors::new());
+            data.problem = Some(reason);
+            Ok(page_with_status(StatusCode::CONFLICT, &data))
         }
         Err(other) => Err(other.into()),
     }

@@ -529,6 +529,8 @@ struct InvitationInput {
     display_name: String,
     password: String,
     password_confirm: String,
+    /// `add_role`: the owner of an existing account confirms the role offered.
+    intent: String,
 }
 
 #[derive(Template)]
@@ -541,6 +543,23 @@ struct InvitationPage {
     mfa_required: bool,
     form: InvitationInput,
     errors: FieldErrors,
+}
+
+/// The page of an invitation that adds a role to an existing account: sign in as its owner,
+/// then confirm.
+#[derive(Template)]
+#[template(path = "platform/invitation_role.html")]
+struct RoleInvitationPage {
+    ctx: PageContext,
+    token: String,
+    email: String,
+    role_label: String,
+    mfa_required: bool,
+    /// Signed in as the invited address.
+    is_invitee: bool,
+    /// Signed in as someone else: their address.
+    signed_in_as: Option<String>,
+    problem: Option<String>,
 }
 
 impl FormPage for InvitationInput {
@@ -560,8 +579,22 @@ impl FormPage for InvitationInput {
     }
 }
 
-fn expired_invitation(ctx: PageContext) -> Response {
-    page_with_status(
+/// The answer to a link that no longer works: withdrawn by staff, or expired or used.
+async fn dead_invitation(state: &ServerState, ctx: PageContext, token: &str) -> Result<Response, WebError> {
+    if state.ready_app()?.invitation_withdrawn(token).await? {
+        return Ok(page_with_status(
+            StatusCode::GONE,
+            &MessagePage::new(
+                ctx,
+                "This invitation was withdrawn",
+                &[
+                    "The board withdrew this invitation, so the link no longer works. If you expected to join, ask the person who invited you.",
+                ],
+                &[("Sign in", "/sign-in")],
+            ),
+        ));
+    }
+    Ok(page_with_status(
         StatusCode::BAD_REQUEST,
         &MessagePage::new(
             ctx,
@@ -569,7 +602,26 @@ fn expired_invitation(ctx: PageContext) -> Response {
             &["The invitation has expired or was already accepted. Ask the person who invited you to send a new one."],
             &[("Sign in", "/sign-in")],
         ),
-    )
+    ))
+}
+
+fn role_invitation_page(
+    ctx: PageContext,
+    token: String,
+    link: &app::platform::people::InvitationLink,
+    problem: Option<String>,
+) -> RoleInvitationPage {
+    let viewer = ctx.viewer.as_ref().map(|v| v.email.to_string());
+    RoleInvitationPage {
+        is_invitee: viewer.as_deref() == Some(link.email.as_str()),
+        signed_in_as: viewer.filter(|email| *email != link.email),
+        token,
+        email: link.email.clone(),
+        role_label: link.role.label().to_owned(),
+        mfa_required: link.role.requires_mfa(),
+        problem,
+        ctx,
+    }
 }
 
 async fn invitation_form(
@@ -577,20 +629,62 @@ async fn invitation_form(
     ctx: PageContext,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    match state.ready_app()?.invitation(&token).await {
-        Ok(invitation) => {
-            let role = invitation.role.unwrap_or(Role::Candidate);
-            page(&InvitationPage {
-                ctx,
-                token,
-                email: invitation.email.unwrap_or_default(),
-                role_label: role.label().to_owned(),
-                mfa_required: role.requires_mfa(),
-                form: InvitationInput::default(),
-                errors: FieldErrors::new(),
-            })
+    match state.ready_app()?.invitation_link(&token).await {
+        Ok(link) if link.existing_account => page(&role_invitation_page(ctx, token, &link, None)),
+        Ok(link) => page(&InvitationPage {
+            ctx,
+            token,
+            email: link.email,
+            role_label: link.role.label().to_owned(),
+            mfa_required: link.role.requires_mfa(),
+            form: InvitationInput::default(),
+            errors: FieldErrors::new(),
+        }),
+        Err(AppError::InvalidLink) => dead_invitation(&state, ctx, &token).await,
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The owner of an existing account confirms the role: signed in as the invited address, they
+/// get the role and sign in again (their sessions end with the change of privilege).
+async fn accept_role(
+    state: &ServerState,
+    ctx: PageContext,
+    meta: &app::RequestMeta,
+    token: String,
+) -> Result<Response, WebError> {
+    let app = state.ready_app()?;
+    let Some(viewer) = ctx.viewer.clone() else {
+        let next = crate::error::urlencode(&format!("/invitations/{token}"));
+        return Ok(Redirect::to(&format!("/sign-in?next={next}")).into_response());
+    };
+    match app.accept_role_invitation(&viewer, &token, meta).await {
+        Ok(role) => {
+            let line = format!(
+                "The role {} was added to your account {}. Sign in again to use it.",
+                role.label(),
+                viewer.email
+            );
+            let signed_out = PageContext { viewer: None, ..ctx };
+            let mut response = page(&MessagePage::new(
+                signed_out,
+                "Role added",
+                &[&line],
+                &[("Sign in", "/sign-in")],
+            ))?;
+            if let Some(value) = clear_cookie_value(state, state.session_cookie_name()) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
         }
-        Err(AppError::InvalidLink) => Ok(expired_invitation(ctx)),
+        Err(AppError::Refused(reason)) => {
+            let link = app.invitation_link(&token).await?;
+            Ok(page_with_status(
+                StatusCode::CONFLICT,
+                &role_invitation_page(ctx, token, &link, Some(reason)),
+            ))
+        }
+        Err(AppError::InvalidLink) => dead_invitation(state, ctx, &token).await,
         Err(other) => Err(other.into()),
     }
 }
@@ -602,6 +696,9 @@ async fn accept_invitation(
     Path(token): Path<String>,
     Posted(input): Posted<InvitationInput>,
 ) -> Result<Response, WebError> {
+    if input.intent == "add_role" {
+        return accept_role(&state, ctx, &meta, token).await;
+    }
     let app = state.ready_app()?;
     match app
         .accept_invitation(
@@ -636,7 +733,7 @@ async fn accept_invitation(
             };
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-        Err(AppError::InvalidLink) => Ok(expired_invitation(ctx)),
+        Err(AppError::InvalidLink) => dead_invitation(&state, ctx, &token).await,
         Err(other) => Err(other.into()),
     }
 }

@@ -280,6 +280,7 @@ impl World {
         samples.insert("Dr. Novak's account request", referrer_request);
         samples.insert("the case about Dr. Kessler", case);
         samples.insert("Dr. Haddad", haddad);
+        samples.insert("Dr. Okafor", okafor.clone());
         samples.insert("CST's current version", cst);
         let group = store.groups(Some(marsh.as_str())).await.unwrap()[0].id.clone();
         samples.insert("Dr. Marsh's group", group);
@@ -347,6 +348,20 @@ impl World {
             .await
             .unwrap();
         samples.insert("the staff's bulk action", bulk);
+        // An open invitation, sent by staff as they would.
+        t.app
+            .invite(&staff, "invited.clinician@example.org", "clinician", &meta)
+            .await
+            .unwrap();
+        let invitation = store
+            .open_invitations(t.app.now())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.email.as_deref() == Some("invited.clinician@example.org"))
+            .unwrap()
+            .token_hash;
+        samples.insert("the open invitation", invitation);
         World { samples }
     }
 
@@ -773,9 +788,17 @@ both_engines! {
 }
 
 /// Path parameters that name no object with an owner: a program, a section of the portal, a
-/// status list, and one-time tokens (a capability, not an object; their own tests follow real
-/// ones).
-const NOT_OBJECTS: [&str; 6] = ["{code}", "{version}", "{section}", "{purpose}", "{list}", "{token}"];
+/// status list, a role, and one-time tokens (a capability, not an object; their own tests follow
+/// real ones).
+const NOT_OBJECTS: [&str; 7] = [
+    "{code}",
+    "{version}",
+    "{section}",
+    "{purpose}",
+    "{list}",
+    "{role}",
+    "{token}",
+];
 
 /// What the tables themselves must hold, before any request: every cell one of the outcomes; a
 /// rule on every row with a refusal; every object parameter a real object of the world; and

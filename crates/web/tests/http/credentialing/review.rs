@@ -50,7 +50,7 @@ both_engines! {
         // The queue shows the application waiting for reviewers.
         let queue = staff.get("/admin/review").await;
         assert_eq!(queue.status, 200, "{}", queue.body);
-        assert!(queue.contains("Submitted, waiting for reviewers") && queue.contains("Assign reviewers"), "{}", queue.body);
+        assert!(queue.contains("Submitted, waiting for reviewers") && queue.contains("Assign 2 reviewers"), "{}", queue.body);
         let filtered = staff.get("/admin/review?state=decided").await;
         assert!(filtered.contains("No applications match."));
         // Nobody else sees the queue or the packet.
@@ -253,5 +253,85 @@ both_engines! {
         for (to, reader) in [(TAYLOR, &taylor), ("clerk@board.test", &staff), ("first@board.test", &first), ("third@board.test", &third)] {
             assert!(t.follow_mail_links(to, reader).await > 0, "{to}");
         }
+    }
+    async fn reviewers_and_staff_see_names_evidence_and_the_next_step(engine) {
+        let t = TestApp::start_with(engine, Options { demo: true, load_demo: true, ..Options::default() }).await;
+        let id = submitted_application(&t).await;
+        let meta = app::RequestMeta::default();
+        let staff = t.signed_in("clerk@board.test", &[Role::BoardStaff]).await;
+        let packet = format!("/review/applications/{id}");
+        let row = |page: &crate::support::Page| -> String {
+            let start = page.body.find(&format!("href=\"{packet}\"")).unwrap_or_else(|| panic!("a row for Taylor: {}", page.body));
+            page.body[start..].split("</tr>").next().unwrap().to_owned()
+        };
+
+        // The queue: full list helpers, and the real next step.
+        let queue = staff.get("/admin/review").await;
+        assert!(queue.contains("Showing 1\u{2013}"), "{}", queue.body);
+        assert!(queue.contains("aria-sort=\"descending\""), "sorted by days in state, longest first: {}", queue.body);
+        assert!(row(&queue).contains("Assign 2 reviewers"), "{}", row(&queue));
+        assert!(row(&queue).contains(TAYLOR), "the e-mail is shown");
+        for (query, found) in [("q=ready%40demo", true), ("q=Taylor", true), ("q=nobody-matches", false), ("step=assign", true), ("step=decide", false), ("state=submitted&program=CST", true)] {
+            let page = staff.get(&format!("/admin/review?{query}")).await;
+            assert_eq!(page.status, 200);
+            assert_eq!(page.contains(&packet), found, "{query}: {}", page.body);
+        }
+        let sorted = staff.get("/admin/review?sort=candidate&dir=asc").await;
+        assert!(sorted.contains("href=\"/admin/review?sort=candidate&#38;dir=desc\""), "the heading turns the order round: {}", sorted.body);
+        assert!(sorted.contains("Assign reviewers (") && sorted.contains("Ready for the committee&#39;s decision ("), "the step filter counts: {}", sorted.body);
+
+        // Assignments: the queue and the history say who, and by whom.
+        let clerk = t.actor("clerk@board.test").await;
+        let okafor = t.actor("reviewer1@demo.sensate.test").await;
+        let nwosu = t.actor("reviewer3@demo.sensate.test").await;
+        t.app.assign_reviewer(&clerk, &id, okafor.user_id.as_str(), &meta).await.unwrap();
+        assert!(row(&staff.get("/admin/review").await).contains("Assign 1 more reviewer"));
+        t.app.assign_reviewer(&clerk, &id, nwosu.user_id.as_str(), &meta).await.unwrap();
+        let waiting = row(&staff.get("/admin/review").await);
+        assert!(waiting.contains("Waiting for Dr. Samuel Okafor and Dr. Amara Nwosu"), "{waiting}");
+        let opened = staff.get(&packet).await;
+        assert!(opened.contains("<strong>Reviewer assigned: Dr. Samuel Okafor</strong> by Test Person"), "{}", opened.body);
+        assert!(opened.contains("<strong>Reviewer assigned: Dr. Amara Nwosu</strong> by Test Person"), "{}", opened.body);
+
+        // Document kinds by name, never the stored code.
+        for code in ["reference_letter", "insurance_face_sheet", "(transcript)", "(license)"] {
+            assert!(!opened.contains(code), "{code} shown raw: {}", opened.body);
+        }
+        assert!(opened.contains("Professional reference letter") && opened.contains("Insurance face sheet"), "{}", opened.body);
+
+        // Each requirement links to its evidence: a section of the packet, and the documents.
+        let requirements = opened.body.split("id=\"requirements-title\"").nth(1).unwrap().split("</table>").next().unwrap().to_owned();
+        let rows: Vec<&str> = requirements.split("<tr>").skip(2).collect();
+        assert!(!rows.is_empty());
+        for requirement in &rows {
+            if requirement.contains("<td>Met</td>") {
+                assert!(requirement.contains("<a href=\"#evidence-") || requirement.contains("<a href=\"/documents/"), "a met requirement without its evidence: {requirement}");
+            }
+        }
+        for anchor in ["#evidence-licenses", "#evidence-supervision", "#evidence-hours-clinical"] {
+            assert!(requirements.contains(&format!("href=\"{anchor}\"")), "{anchor}: {requirements}");
+            assert!(opened.contains(&format!("id=\"{}\"", &anchor[1..])), "the anchor {anchor} exists");
+        }
+        assert!(opened.contains("countersigned"), "supervision sessions are listed: {}", opened.body);
+        let license = requirements.split("<tr>").find(|r| r.contains("#evidence-licenses")).unwrap();
+        let document = license.split("<a href=\"/documents/").nth(1).unwrap_or_else(|| panic!("the license document is linked: {license}")).split('"').next().unwrap().to_owned();
+        let (status, _, _) = staff.get_bytes(&format!("/documents/{document}")).await;
+        assert_eq!(status, 200, "the evidence link opens the document");
+
+        // Both recommend: ready for the committee's decision.
+        for who in [&okafor, &nwosu] {
+            t.app.recommend(who, &id, "approve", "Hours, supervision and documents are complete.", &meta).await.unwrap();
+        }
+        let ready = staff.get("/admin/review?step=decide").await;
+        assert!(row(&ready).contains("Ready for the committee&#39;s decision"), "{}", row(&ready));
+
+        // The candidate's answer form names the kinds of their documents too.
+        let asked = staff.submit(&packet, &format!("{packet}/request-information"), &[("request", "Please send the signed letter from your second supervisor.")]).await;
+        assert_eq!(asked.status, 303);
+        assert!(row(&staff.get("/admin/review").await).contains("Waiting for the candidate"));
+        let taylor = t.client();
+        taylor.sign_in(TAYLOR, DEMO_PASSWORD).await;
+        let mine = taylor.get(&format!("/portal/applications/{id}")).await;
+        assert!(mine.contains("(Professional reference letter)") && !mine.contains("(reference_letter)"), "{}", mine.body);
     }
 }

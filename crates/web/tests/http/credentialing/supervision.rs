@@ -253,4 +253,111 @@ both_engines! {
         let desk = t.app.supervisor_desk(&actor(&mine, "mine@example.org"), &meta).await.unwrap();
         assert!(desk.warnings.iter().any(|w| w.contains(&format!("license expires on {until}: their clinical and supervision hours after that date do not count"))), "{:?}", desk.warnings);
     }
+    async fn one_rule_for_when_sessions_count_a_corrected_session_and_a_reasoned_decline(engine) {
+        let t = TestApp::start(engine).await;
+        let rule = app::credentialing::supervision::COUNTS_FROM_RULE;
+        let candidate = t.signed_in("amara@example.org", &[Role::Candidate]).await;
+        let supervisor = t.signed_in("rivera@example.org", &[Role::Supervisor]).await;
+        let rivera = t.actor("rivera@example.org").await;
+        certify_supervisor(&t, &rivera.user_id, "CSTS-1").await;
+        let today = t.app.today();
+
+        // The form states the rule where the start date is chosen.
+        let form = candidate.get("/portal/supervision").await;
+        assert!(form.contains(&format!("<p class=\"hint\" id=\"starts_on-hint\">{rule}</p>")), "{}", form.body);
+        // A start date long past is accepted; the pages then say when sessions really count.
+        let requested = candidate.post("/portal/supervision/contracts", &[
+            ("csrf", &form.csrf()), ("supervisor_email", "rivera@example.org"), ("program", "CST"), ("starts_on", "2020-01-01"),
+            ("primary", "yes"), ("accept_notice", "yes"), ("accept_no_guarantee", "yes"),
+        ]).await;
+        assert_eq!(requested.location(), "/portal/supervision?done=requested", "{}", requested.body);
+        let link = t.link_in_mail("rivera@example.org", "/supervision/contracts/").await;
+        let contract_id = link.rsplit('/').next().unwrap().to_owned();
+        let unsigned = candidate.get(&link).await;
+        assert!(unsigned.contains("the day both parties have signed, and not before 2020-01-01"), "{}", unsigned.body);
+        let page = supervisor.get(&link).await;
+        assert_eq!(supervisor.post(&format!("{link}/sign"), &[("csrf", &page.csrf()), ("accept", "yes")]).await.location(), "/supervision?done=signed");
+        let signed = candidate.get(&link).await;
+        assert!(signed.contains(&format!("<dt>Sessions count from</dt><dd>{today}<p class=\"hint\">{rule}</p></dd>")), "{}", signed.body);
+        let (_, told) = t.last_mail("amara@example.org").await;
+        assert!(told.contains(&format!("Sessions from {today} can now be logged. {rule}")), "{told}");
+        let form = candidate.get("/portal/supervision").await;
+        assert!(form.contains(&format!("(CST, from {today})")), "the contract is offered from the day sessions count: {}", form.body);
+        assert!(form.contains(&format!("<p class=\"hint\" id=\"date-hint\">{rule}</p>")), "the session form states it too");
+        // A session from before the signing day is refused with the same words.
+        let early = candidate.post("/portal/supervision/sessions", &[
+            ("csrf", &form.csrf()), ("contract_id", &contract_id), ("date", "2020-06-01"), ("hours", "2"), ("format", "individual"),
+        ]).await;
+        assert_eq!(early.status, 422);
+        assert!(early.contains(&format!("There was no valid contract on that day. {rule} For this contract that is {today}.")), "{}", early.body);
+
+        // A rejected session is corrected and sent again; the rejection stays in the history.
+        let logged = candidate.post("/portal/supervision/sessions", &[
+            ("csrf", &form.csrf()), ("contract_id", &contract_id), ("date", &today.to_string()), ("hours", "2"), ("format", "individual"), ("topic", "case formulation"),
+        ]).await;
+        assert_eq!(logged.location(), "/portal/supervision?done=logged", "{}", logged.body);
+        let rejected_id = t.db.store.supervision_sessions(std::slice::from_ref(&contract_id)).await.unwrap()[0].id.clone();
+        let desk = supervisor.get("/supervision").await;
+        assert_eq!(supervisor.post(&format!("/supervision/sessions/{rejected_id}/reject"), &[("csrf", &desk.csrf()), ("reason", "We met for one hour only")]).await.location(), "/supervision?done=rejected");
+        let (_, sent_back) = t.last_mail("amara@example.org").await;
+        assert!(!sent_back.contains("one hour only") && sent_back.contains("Read why"), "the reason stays in Sensate: {sent_back}");
+        let correct = format!("/portal/supervision/sessions/{rejected_id}/correct");
+        let mine = candidate.get("/portal/supervision").await;
+        assert!(mine.contains("We met for one hour only") && mine.contains(&format!("href=\"{correct}\"")), "{}", mine.body);
+        let stranger = t.signed_in("jordan@example.org", &[Role::Candidate]).await;
+        assert_eq!(stranger.get(&correct).await.status, 403, "only the contract's candidate corrects");
+        let opened = candidate.get(&correct).await;
+        assert_eq!(opened.status, 200, "{}", opened.body);
+        assert!(opened.contains("We met for one hour only") && opened.input_value("hours") == "2", "the form starts from what was rejected: {}", opened.body);
+        let bad = candidate.post(&correct, &[("csrf", &opened.csrf()), ("date", &today.to_string()), ("hours", "lots"), ("format", "individual"), ("topic", "case formulation, corrected")]).await;
+        assert_eq!(bad.status, 422);
+        assert_eq!(bad.input_value("topic"), "case formulation, corrected", "nothing typed is lost");
+        let sent = candidate.post(&correct, &[("csrf", &opened.csrf()), ("date", &today.to_string()), ("hours", "1"), ("format", "individual"), ("topic", "case formulation, corrected")]).await;
+        assert_eq!(sent.location(), "/portal/supervision?done=corrected", "{}", sent.body);
+        let again = candidate.get(&correct).await;
+        assert_eq!(again.status, 409, "corrected once");
+        assert!(again.contains("already corrected"), "{}", again.body);
+        let sessions = t.db.store.supervision_sessions(std::slice::from_ref(&contract_id)).await.unwrap();
+        assert_eq!(sessions.len(), 2, "the rejected session is kept beside its correction");
+        let correction = sessions.iter().find(|s| s.corrects_id.as_deref() == Some(rejected_id.as_str())).unwrap().clone();
+        assert_eq!((correction.status.as_str(), correction.hours_centi), ("pending", 100));
+        let mine = candidate.get("/portal/supervision").await;
+        assert!(mine.contains(&format!("Corrects the session of {today}, rejected: We met for one hour only")), "{}", mine.body);
+        assert!(mine.contains("badge--neutral\">corrected<"), "{}", mine.body);
+        // The supervisor sees it again, with what they had said, and countersigns it.
+        let desk = supervisor.get("/supervision").await;
+        assert!(desk.contains(&format!("Corrected and sent again: you rejected the session of {today} because \u{201c}We met for one hour only\u{201d}")), "{}", desk.body);
+        assert_eq!(supervisor.post(&format!("/supervision/sessions/{}/countersign", correction.id), &[("csrf", &desk.csrf())]).await.location(), "/supervision?done=countersigned");
+        assert!(candidate.get("/portal/supervision").await.contains("1 hour countersigned"));
+        let countersigned = format!("/portal/supervision/sessions/{}/correct", correction.id);
+        assert_eq!(candidate.get(&countersigned).await.status, 409, "only a rejected session is corrected");
+        assert!(t.audit_actions().await.iter().any(|(a, _)| a == "supervision.session_corrected"));
+
+        // Declining asks a reason, shows it to the candidate, and keeps it out of the e-mail.
+        let other = t.signed_in("second@example.org", &[Role::Supervisor]).await;
+        let second = t.actor("second@example.org").await;
+        certify_supervisor(&t, &second.user_id, "CSTS-2").await;
+        let form = candidate.get("/portal/supervision").await;
+        let requested = candidate.post("/portal/supervision/contracts", &[
+            ("csrf", &form.csrf()), ("supervisor_email", "second@example.org"), ("program", "CST"), ("starts_on", &today.to_string()),
+            ("accept_notice", "yes"), ("accept_no_guarantee", "yes"),
+        ]).await;
+        assert_eq!(requested.status, 303, "{}", requested.body);
+        let declined_link = t.link_in_mail("second@example.org", "/supervision/contracts/").await;
+        let page = other.get(&declined_link).await;
+        assert!(page.contains("Required, at least 10 characters."), "the minimum is stated: {}", page.body);
+        let short = other.post(&format!("{declined_link}/decline"), &[("csrf", &page.csrf()), ("reason", "busy")]).await;
+        assert_eq!(short.status, 422);
+        assert!(short.contains("Say why you decline, in at least 10 characters"), "{}", short.body);
+        assert!(short.contains(">busy</textarea>"), "what was typed is kept");
+        let reason = "I am not taking new supervisees this year.";
+        assert_eq!(other.post(&format!("{declined_link}/decline"), &[("csrf", &page.csrf()), ("reason", reason)]).await.location(), "/supervision?done=declined");
+        let (subject, text) = t.last_mail("amara@example.org").await;
+        assert_eq!(subject, "Supervision: Your supervision contract was declined");
+        assert!(!text.contains(reason) && text.contains("Read why on your supervision page"), "{text}");
+        assert!(candidate.get("/portal/supervision").await.contains(&format!("declined: {reason}")));
+        assert!(candidate.get(&declined_link).await.contains(&format!("<dt>Reason for declining</dt><dd>{reason}</dd>")));
+        assert!(t.follow_mail_links("amara@example.org", &candidate).await > 0);
+        assert!(t.follow_mail_links("rivera@example.org", &supervisor).await > 0);
+    }
 }

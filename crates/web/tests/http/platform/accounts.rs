@@ -411,10 +411,10 @@ both_engines! {
         assert_eq!(refused.status, 403);
         let sent = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "amara@clinic.example"), ("role", "clinician")]).await;
         assert_eq!(sent.location(), "/admin/people?invited=link");
-        let added = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "helen@example.org"), ("role", "supervisor")]).await;
-        assert_eq!(added.location(), "/admin/people?invited=role");
+        let offered = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "helen@example.org"), ("role", "supervisor")]).await;
+        assert_eq!(offered.location(), "/admin/people?invited=offered");
         let helen = t.db.store.user_by_id(&existing).await.unwrap().unwrap();
-        assert_eq!(helen.roles, vec![Role::Candidate, Role::Supervisor]);
+        assert_eq!(helen.roles, vec![Role::Candidate], "nothing changes until Helen confirms");
 
         let link = t.link_in_mail("amara@clinic.example", "/invitations/").await;
         let invitee = t.client();
@@ -427,5 +427,99 @@ both_engines! {
         assert_eq!(accepted.status, 200, "{}", accepted.body);
         let signed = invitee.sign_in("amara@clinic.example", "quiet forest river 3").await;
         assert_eq!(signed.location(), "/account/two-factor/setup", "clinicians must enrol");
+    }
+    async fn an_invitation_is_sent_once_withdrawn_or_confirmed_and_roles_come_off(engine) {
+        let t = TestApp::start(engine).await;
+        let staff = t.signed_in("staff@board.example", &[Role::BoardStaff]).await;
+        let admin = t.signed_in("admin@board.example", &[Role::BoardAdmin]).await;
+        let candidate = t.user("helen@example.org", &[Role::Candidate]).await;
+
+        // One open invitation per address: the second is refused, linking the first.
+        let people = staff.get("/admin/people").await;
+        let first = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "amara@clinic.example"), ("role", "clinician")]).await;
+        assert_eq!(first.location(), "/admin/people?invited=link");
+        let link = t.link_in_mail("amara@clinic.example", "/invitations/").await;
+        let twice = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "Amara@Clinic.example"), ("role", "client")]).await;
+        assert_eq!(twice.status, 422);
+        assert!(twice.contains("amara@clinic.example already has an open invitation (as Clinician)"), "{}", twice.body);
+        let open = twice.body.split("<a href=\"/admin/invitations/").nth(1).unwrap_or_else(|| panic!("a link to the first: {}", twice.body)).split('"').next().unwrap().to_owned();
+        assert_eq!(twice.input_value("email"), "Amara@Clinic.example", "what was typed is kept");
+        let shown = staff.get(&format!("/admin/invitations/{open}")).await;
+        assert_eq!(shown.status, 200);
+        assert!(shown.contains("amara@clinic.example") && shown.contains("Clinician"), "{}", shown.body);
+
+        // Withdrawing asks for confirmation; then the link says it was withdrawn.
+        let unconfirmed = staff.post(&format!("/admin/invitations/{open}/withdraw"), &[("csrf", &shown.csrf())]).await;
+        assert_eq!(unconfirmed.status, 422);
+        assert!(unconfirmed.contains("Tick to confirm that the invitation to amara@clinic.example should be withdrawn."), "{}", unconfirmed.body);
+        let withdrawn = staff.post(&format!("/admin/invitations/{open}/withdraw"), &[("csrf", &shown.csrf()), ("confirm", "yes")]).await;
+        assert_eq!(withdrawn.location(), "/admin/people?done=withdrawn");
+        let dead = t.client().get(&link).await;
+        assert_eq!(dead.status, 410);
+        assert!(dead.contains("This invitation was withdrawn"), "{}", dead.body);
+        let invitee = t.client();
+        let token = invitee.get("/sign-in").await.csrf();
+        let accepted = invitee.post(&link, &[("csrf", &token), ("display_name", "Dr. Amara Osei"), ("password", "quiet forest river 3"), ("password_confirm", "quiet forest river 3")]).await;
+        assert_ne!(accepted.status, 200, "a withdrawn invitation creates no account");
+        assert!(t.db.store.user_by_email(&domain::EmailAddress::parse("amara@clinic.example").unwrap()).await.unwrap().is_none());
+        assert_eq!(staff.get(&format!("/admin/invitations/{open}")).await.status, 404);
+        // The address can be invited again.
+        assert_eq!(staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "amara@clinic.example"), ("role", "clinician")]).await.location(), "/admin/people?invited=link");
+
+        // An existing account: the role is added only once its owner signs in and confirms.
+        let offered = staff.post("/admin/invitations", &[("csrf", &people.csrf()), ("email", "helen@example.org"), ("role", "committee_reviewer")]).await;
+        assert_eq!(offered.location(), "/admin/people?invited=offered");
+        let (subject, _) = t.last_mail("helen@example.org").await;
+        assert_eq!(subject, "You are invited to take the Committee reviewer role on Sensate");
+        let role_link = t.link_in_mail("helen@example.org", "/invitations/").await;
+        assert_eq!(t.db.store.user_by_id(&candidate).await.unwrap().unwrap().roles, vec![Role::Candidate]);
+        let signed_out = t.client().get(&role_link).await;
+        assert!(signed_out.contains(&format!("href=\"/sign-in?next={role_link}\"")), "{}", signed_out.body);
+        // Someone else signed in cannot take it.
+        let other = t.signed_in("jordan@example.org", &[Role::Candidate]).await;
+        let wrong = other.get(&role_link).await;
+        assert!(wrong.contains("You are signed in as jordan@example.org"), "{}", wrong.body);
+        let taken = other.post(&role_link, &[("csrf", &wrong.csrf()), ("intent", "add_role")]).await;
+        assert_eq!(taken.status, 409);
+        assert_eq!(t.db.store.user_by_email(&domain::EmailAddress::parse("jordan@example.org").unwrap()).await.unwrap().unwrap().roles, vec![Role::Candidate]);
+        // Helen confirms.
+        let helen = t.client();
+        helen.sign_in("helen@example.org", crate::support::PASSWORD).await;
+        let confirm = helen.get(&role_link).await;
+        assert!(confirm.contains("Add the role Committee reviewer to my account"), "{}", confirm.body);
+        let added = helen.post(&role_link, &[("csrf", &confirm.csrf()), ("intent", "add_role")]).await;
+        assert_eq!(added.status, 200, "{}", added.body);
+        assert!(added.contains("The role Committee reviewer was added to your account helen@example.org. Sign in again to use it."), "{}", added.body);
+        assert_eq!(t.db.store.user_by_id(&candidate).await.unwrap().unwrap().roles, vec![Role::Candidate, Role::CommitteeReviewer]);
+        assert_eq!(helen.get("/dashboard").await.status, 303, "a change of privilege ends the session");
+        assert_eq!(t.client().get(&role_link).await.status, 400, "the link works once");
+
+        // Removing a role: confirmed, audited, refused for the last administrator.
+        let remove = format!("/admin/people/{candidate}/roles/committee_reviewer/remove");
+        let listed = staff.get("/admin/people").await;
+        assert!(listed.contains(&format!("href=\"{remove}\"")), "{}", listed.body);
+        let asked = staff.get(&remove).await;
+        assert!(asked.contains("Remove the role Committee reviewer from Test Person") && asked.contains("They keep: Candidate or certified professional."), "{}", asked.body);
+        let unconfirmed = staff.post(&remove, &[("csrf", &asked.csrf())]).await;
+        assert_eq!(unconfirmed.status, 422);
+        assert_eq!(t.db.store.user_by_id(&candidate).await.unwrap().unwrap().roles, vec![Role::Candidate, Role::CommitteeReviewer]);
+        let removed = staff.post(&remove, &[("csrf", &asked.csrf()), ("confirm", "yes")]).await;
+        assert_eq!(removed.location(), "/admin/people?done=role_removed");
+        assert_eq!(t.db.store.user_by_id(&candidate).await.unwrap().unwrap().roles, vec![Role::Candidate]);
+        assert_eq!(t.last_mail("helen@example.org").await.0, "The Committee reviewer role was removed from your Sensate account");
+        let admin_id = t.actor("admin@board.example").await.user_id;
+        let staff_id = t.actor("staff@board.example").await.user_id;
+        assert_eq!(staff.get(&format!("/admin/people/{admin_id}/roles/board_admin/remove")).await.status, 403, "staff do not lower an administrator");
+        assert_eq!(staff.get(&format!("/admin/people/{staff_id}/roles/board_staff/remove")).await.status, 403, "nor a colleague");
+        let last = format!("/admin/people/{admin_id}/roles/board_admin/remove");
+        let form = admin.get(&last).await;
+        let refused = admin.post(&last, &[("csrf", &form.csrf()), ("confirm", "yes")]).await;
+        assert_eq!(refused.status, 409);
+        assert!(refused.contains("Test Person is the board&#39;s last administrator"), "{}", refused.body);
+        assert!(t.db.store.user_by_id(&admin_id).await.unwrap().unwrap().has_role(Role::BoardAdmin));
+        let actions = t.audit_actions().await;
+        for (action, outcome) in [("admin.invited", "success"), ("admin.invitation_withdrawn", "success"), ("account.role_accepted", "success"), ("admin.role_removed", "success"), ("admin.role_removal_refused", "failure")] {
+            assert!(actions.iter().any(|(a, o)| a == action && o == outcome), "{action} {outcome}: {actions:?}");
+        }
     }
 }
