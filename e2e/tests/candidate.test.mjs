@@ -156,8 +156,8 @@ const PAST_COURSES_CSV = [
 
 /** What Alex Moreno (half-way towards CST) is told when trying to submit. */
 const ALEX_SHORTFALLS = [
-  'Core knowledge courses: 45 hours short of 90 in core knowledge (45 count)',
-  'Sex-therapy training: 40 hours short of 60 in sex-therapy training (20 count)',
+  'Core knowledge courses: 45 of 90 hours counted, 45 to go',
+  'Sex-therapy training: 20 of 60 hours counted, 40 to go',
 ];
 
 /** Today as the server sees it (UTC), and days relative to it, as YYYY-MM-DD. */
