@@ -323,9 +323,13 @@ impl App {
             if record.code != code {
                 continue;
             }
-            let effective_from = crate::credentialing::evidence::parse_day(&record.effective_from).ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("stored effective date unreadable: {}", record.effective_from))
-            })?;
+            let effective_from =
+                crate::credentialing::evidence::parse_day(&record.effective_from).ok_or_else(|| {
+                    AppError::internal(anyhow::anyhow!(
+                        "stored effective date unreadable: {}",
+                        record.effective_from
+                    ))
+                })?;
             starts.push(VersionStart {
                 version: record.version,
                 effective_from,

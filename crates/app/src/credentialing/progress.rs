@@ -274,7 +274,12 @@ impl App {
     /// the owner works towards, one sentence per credential; empty when they count (or the
     /// entry is gone). Told at once, so that "Added." never stands alone over hours that will
     /// not count.
-    pub async fn hours_entry_warnings(&self, actor: &Actor, entry_id: &str, meta: &RequestMeta) -> AppResult<Vec<String>> {
+    pub async fn hours_entry_warnings(
+        &self,
+        actor: &Actor,
+        entry_id: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<Vec<String>> {
         self.authorize(actor, Permission::ManageOwnEvidence, meta).await?;
         let owner = &actor.user_id;
         let Some(row) = self

@@ -22,8 +22,8 @@ use crate::credentialing::evidence::{
 };
 use crate::credentialing::hours::Hours;
 use crate::credentialing::programs::{
-    DegreeOption, DocumentNeed, HoursRule, LogKind, MonthCounting, MonthSpan, Program, ProgramCode, Rule, SupervisionRule,
-    add_years,
+    DegreeOption, DocumentNeed, HoursRule, LogKind, MonthCounting, MonthSpan, Program, ProgramCode, Rule,
+    SupervisionRule, add_years,
 };
 
 /// Where a requirement stands.
@@ -371,10 +371,7 @@ impl<'a> Judge<'a> {
             .iter()
             .filter(|license| license.valid.contains(date))
             .collect();
-        if held
-            .iter()
-            .any(|license| professions.contains(&license.profession))
-        {
+        if held.iter().any(|license| professions.contains(&license.profession)) {
             return None;
         }
         match held.first() {

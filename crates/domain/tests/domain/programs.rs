@@ -302,7 +302,10 @@ fn start(version: &str, effective_from: time::Date) -> VersionStart {
 fn the_version_is_the_one_in_force_on_the_signing_day_and_both_pages_say_so() {
     use time::macros::date;
     // Newest first, as the store lists them.
-    let versions = [start("2026.T.1", date!(2026 - 01 - 01)), start("2025.T.1", date!(2025 - 01 - 01))];
+    let versions = [
+        start("2026.T.1", date!(2026 - 01 - 01)),
+        start("2025.T.1", date!(2025 - 01 - 01)),
+    ];
     let on = |day| version_on(&versions, day).map(|v| v.version.as_str());
     // The boundary: the day before the new version, and its first day.
     assert_eq!(on(date!(2025 - 12 - 31)), Some("2025.T.1"));
@@ -350,15 +353,23 @@ fn a_span_must_say_how_its_months_are_counted() {
     let without = CST.replace(r#", counting = "elapsed""#, "");
     let errors = parse_program(&without, &lists(), &[]).unwrap_err();
     assert!(
-        errors.to_string().contains("say how months are counted: counting = \"elapsed\""),
+        errors
+            .to_string()
+            .contains("say how months are counted: counting = \"elapsed\""),
         "{errors}"
     );
     let wrong = CST.replace(r#"counting = "elapsed""#, r#"counting = "lunar""#);
     let errors = parse_program(&wrong, &lists(), &[]).unwrap_err();
-    assert!(errors.to_string().contains("\"lunar\" is not a way of counting months"), "{errors}");
+    assert!(
+        errors.to_string().contains("\"lunar\" is not a way of counting months"),
+        "{errors}"
+    );
     let calendar = CST.replace(r#"counting = "elapsed""#, r#"counting = "calendar""#);
     let program = parse_program(&calendar, &lists(), &[]).unwrap();
-    assert_eq!(program.supervision_rule().unwrap().span.unwrap().counting, MonthCounting::Calendar);
+    assert_eq!(
+        program.supervision_rule().unwrap().span.unwrap().counting,
+        MonthCounting::Calendar
+    );
     // The program page states the reading, with the span's own boundaries.
     let lines = program.requirement("supervision").unwrap().describe(&program.lists);
     assert!(

@@ -887,12 +887,7 @@ fn hours_add_up_to_the_total() {
         .hours
         .push(logged(LogKind::Sar, date!(2024 - 09 - 02), centi(150), "live_online"));
     let assessment = cst(&evidence);
-    expect(
-        &assessment,
-        "sar",
-        Status::NotMet,
-        &["9 of 10 hours counted, 1 to go"],
-    );
+    expect(&assessment, "sar", Status::NotMet, &["9 of 10 hours counted, 1 to go"]);
     expect_progress(&assessment, "sar", h(9), Hours::ZERO, h(10));
 
     // Entries after the day of judgement wait for their date.
@@ -900,12 +895,7 @@ fn hours_add_up_to_the_total() {
         .hours
         .push(logged(LogKind::Sar, date!(2027 - 03 - 02), h(1), "in_person"));
     let assessment = cst(&evidence);
-    expect(
-        &assessment,
-        "sar",
-        Status::NotMet,
-        &["9 of 10 hours counted, 1 to go"],
-    );
+    expect(&assessment, "sar", Status::NotMet, &["9 of 10 hours counted, 1 to go"]);
     assert_eq!(
         notices(&assessment, "sar"),
         ["1 entry dated after 2027-03-01 does not count yet"]
@@ -1174,7 +1164,9 @@ fn group_supervision_is_at_most_half() {
     expect_met(&assessment, "supervision");
     assert_eq!(
         notices(&assessment, "supervision"),
-        ["group supervision: 27 hours logged, at most 25 of the 50 count (the 50% group share); the other 2 hours do not count"]
+        [
+            "group supervision: 27 hours logged, at most 25 of the 50 count (the 50% group share); the other 2 hours do not count"
+        ]
     );
 }
 
@@ -1358,7 +1350,9 @@ fn elapsed_months_at_the_18_and_24_month_boundaries() {
     assert_eq!(short.status, Status::NotMet);
     assert_eq!(
         short.shortfalls,
-        ["supervision spans 17 months (2025-01-15 to 2026-07-14); it must span at least 18 months (until 2026-07-15 or later)"]
+        [
+            "supervision spans 17 months (2025-01-15 to 2026-07-14); it must span at least 18 months (until 2026-07-15 or later)"
+        ]
     );
     assert_eq!(two_sessions(&program, date!(2026 - 07 - 15)).status, Status::Met);
     // The 24 months end on 15 January 2027: that day is inside, the next outside.
@@ -1400,7 +1394,10 @@ fn calendar_months_at_the_18_and_24_month_boundaries() {
     );
     // And 16 January 2027, still inside 24 elapsed months, is outside 24 calendar months.
     assert_eq!(two_sessions(&program, date!(2027 - 01 - 16)).status, Status::NotMet);
-    assert_eq!(two_sessions(&cst_spanning("elapsed"), date!(2027 - 01 - 15)).status, Status::Met);
+    assert_eq!(
+        two_sessions(&cst_spanning("elapsed"), date!(2027 - 01 - 15)).status,
+        Status::Met
+    );
 }
 
 #[test]

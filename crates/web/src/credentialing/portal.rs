@@ -531,8 +531,8 @@ async fn add_to_section(
     let v = |key: &str| value(&values, key);
     // The id of an hour entry, so the page can say at once whether it counts.
     let result: Result<Option<String>, AppError> = match kind {
-        SectionKind::Memberships => {
-            app.add_membership(
+        SectionKind::Memberships => app
+            .add_membership(
                 actor,
                 &MembershipInput {
                     kind: v("kind"),
@@ -541,8 +541,8 @@ async fn add_to_section(
                 },
                 &meta,
             )
-            .await.map(|()| None)
-        }
+            .await
+            .map(|()| None),
         SectionKind::Degrees => {
             let input = DegreeInput {
                 level: v("level"),
@@ -883,7 +883,10 @@ struct NextStep {
 fn requirement_link(rule: &Rule) -> Option<(String, String)> {
     let (href, action) = match rule {
         Rule::Membership { .. } => ("/portal/memberships".to_owned(), "Record your membership".to_owned()),
-        Rule::Attestation => ("/portal/ethics".to_owned(), "Sign the code of ethics attestation".to_owned()),
+        Rule::Attestation => (
+            "/portal/ethics".to_owned(),
+            "Sign the code of ethics attestation".to_owned(),
+        ),
         Rule::Degree { .. } => ("/portal/degrees".to_owned(), "Record your degree".to_owned()),
         Rule::License { .. } => ("/portal/licenses".to_owned(), "Record your license".to_owned()),
         Rule::Insurance => ("/portal/insurance".to_owned(), "Record your insurance".to_owned()),

@@ -391,7 +391,9 @@ impl MonthCounting {
     }
 
     pub fn parse(text: &str) -> Option<MonthCounting> {
-        MonthCounting::ALL.into_iter().find(|counting| counting.as_str() == text)
+        MonthCounting::ALL
+            .into_iter()
+            .find(|counting| counting.as_str() == text)
     }
 }
 
@@ -519,7 +521,10 @@ pub fn version_on(versions: &[VersionStart], signed_on: Date) -> Option<&Version
 /// from any earlier day, for the earliest version) to the day before the next version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigningDays {
-    Between { from: Option<Date>, until: Option<Date> },
+    Between {
+        from: Option<Date>,
+        until: Option<Date>,
+    },
     /// Another version with the same effective date was imported later and judges instead.
     Replaced,
 }
@@ -554,7 +559,10 @@ impl SigningDays {
             SigningDays::Replaced => {
                 return "no candidate: another version with the same effective date was imported after it".to_owned();
             }
-            SigningDays::Between { from: None, until: None } => "on any day (it is the only version)".to_owned(),
+            SigningDays::Between {
+                from: None,
+                until: None,
+            } => "on any day (it is the only version)".to_owned(),
             SigningDays::Between {
                 from: None,
                 until: Some(until),

@@ -20,8 +20,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::lists::{BoardLists, ListItem};
 use super::{
-    CredentialKind, DegreeLevel, DegreeOption, DocumentNeed, Fee, HoursRule, LogKind, ModeCap, MonthCounting, MonthSpan, Program,
-    ProgramCode, Requirement, Rule, SupervisionRule,
+    CredentialKind, DegreeLevel, DegreeOption, DocumentNeed, Fee, HoursRule, LogKind, ModeCap, MonthCounting,
+    MonthSpan, Program, ProgramCode, Requirement, Rule, SupervisionRule,
 };
 use crate::credentialing::hours::Hours;
 
