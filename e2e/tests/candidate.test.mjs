@@ -730,7 +730,7 @@ forEachEngine('candidate', (engine, journey) => {
       await expectHeading(page, 'Applications');
       const table = page.getByRole('region', { name: 'Table of applications' });
       const row = (await tableRows(table)).find((cells) => cells[0] === CANDIDATE_NAME);
-      assert.deepEqual(row?.slice(0, 5), [CANDIDATE_NAME, `${PILOT_CODE} (${PILOT_VERSION})`, 'draft', 'yes', 'unpaid']);
+      assert.deepEqual(row?.slice(0, 5), [CANDIDATE_NAME, `${PILOT_CODE} (${PILOT_VERSION})`, 'Being prepared', 'yes', 'unpaid']);
       await navigate(page, () => button(table, `Paid by ${CANDIDATE_NAME}`).click());
       const url = new URL(page.url());
       assert.equal(`${url.pathname}${url.search}`, '/admin/applications?done=fee');
