@@ -156,8 +156,8 @@ const PAST_COURSES_CSV = [
 
 /** What Alex Moreno (half-way towards CST) is told when trying to submit. */
 const ALEX_SHORTFALLS = [
-  'Core knowledge courses: 45 hours short of 90 in core knowledge (45 count)',
-  'Sex-therapy training: 40 hours short of 60 in sex-therapy training (20 count)',
+  'Core knowledge courses: 45 of 90 hours counted, 45 to go',
+  'Sex-therapy training: 20 of 60 hours counted, 40 to go',
 ];
 
 /** Today as the server sees it (UTC), and days relative to it, as YYYY-MM-DD. */
@@ -185,7 +185,9 @@ async function addRecord(page, baseUrl, slug, heading, values) {
   await fillForm(page, values);
   await navigate(page, () => button(page, 'Add').click());
   const url = new URL(page.url());
-  assert.equal(`${url.pathname}${url.search}`, `/portal/${slug}?added=1`);
+  assert.equal(url.pathname, `/portal/${slug}`);
+  // Hours come back with their entry, so the page can say at once whether they count.
+  assert.match(url.search, /^\?added=1(&entry=[0-9a-z-]+)?$/);
   await expectStatus(page, 'Added.');
   return tableRows(page.getByRole('region', { name: 'Table of entries on file' }));
 }
@@ -323,6 +325,20 @@ forEachEngine('candidate', (engine, journey) => {
       await expectHeading(page, `Progress towards ${PILOT_NAME}`);
       await expectStatus(page, `0 of ${PILOT_REQUIREMENTS} requirements met.`);
       assert.equal(await page.locator('.requirement').count(), PILOT_REQUIREMENTS);
+      // The page leads with what to do next, each step a link to the form that meets it, in
+      // plain words and without a wall of red.
+      const headings = trimmed(await page.getByRole('main').getByRole('heading', { level: 2 }).allTextContents());
+      assert.equal(headings[0], 'What to do next', `the first section: ${headings.join(' | ')}`);
+      const next = page.getByRole('region', { name: 'What to do next' });
+      assert.equal(await next.getByRole('listitem').count(), PILOT_REQUIREMENTS, 'one step per requirement');
+      await next.getByText('no hours logged yet: 1 needed').first().waitFor();
+      assert.equal(await page.locator('.badge--danger').count(), 0, 'nothing is red before anything is done');
+      assert.ok(
+        headings.indexOf('Your application') > headings.indexOf('Requirements'),
+        'preparing the application comes after the requirements while none is met',
+      );
+      await navigate(page, () => next.getByRole('link', { name: /^Record your membership/ }).click());
+      assert.equal(path(page), '/portal/memberships');
     });
   });
 
@@ -467,7 +483,8 @@ forEachEngine('candidate', (engine, journey) => {
       await field(page, 'Assessment and diagnosis').fill('0.5');
       await navigate(page, () => button(page, 'Add').click());
       const url = new URL(page.url());
-      assert.equal(`${url.pathname}${url.search}`, '/portal/training?added=1');
+      assert.equal(url.pathname, '/portal/training');
+      assert.match(url.search, /^\?added=1&entry=[0-9a-z-]+$/);
       await expectStatus(page, 'Added.');
       const rows = await tableRows(page.getByRole('region', { name: 'Table of entries on file' }));
       assert.equal(rows.length, 1);
@@ -644,7 +661,7 @@ forEachEngine('candidate', (engine, journey) => {
       await expectStatus(page, 'Every requirement is met.');
       await page
         .getByText(
-          `Rule version ${PILOT_VERSION} applies: it was in force when your first supervision contract was signed (${today}).`,
+          `Rule version ${PILOT_VERSION} applies to you: your first supervision contract was signed on ${today}, and this version judges candidates whose first supervision contract was signed on any day (it is the only version).`,
         )
         .waitFor();
       const requirements = page.getByRole('region', { name: 'Requirements' }).getByRole('listitem');
@@ -713,7 +730,7 @@ forEachEngine('candidate', (engine, journey) => {
       await expectHeading(page, 'Applications');
       const table = page.getByRole('region', { name: 'Table of applications' });
       const row = (await tableRows(table)).find((cells) => cells[0] === CANDIDATE_NAME);
-      assert.deepEqual(row?.slice(0, 5), [CANDIDATE_NAME, `${PILOT_CODE} (${PILOT_VERSION})`, 'draft', 'yes', 'unpaid']);
+      assert.deepEqual(row?.slice(0, 5), [CANDIDATE_NAME, `${PILOT_CODE} (${PILOT_VERSION})`, 'Being prepared', 'yes', 'unpaid']);
       await navigate(page, () => button(table, `Paid by ${CANDIDATE_NAME}`).click());
       const url = new URL(page.url());
       assert.equal(`${url.pathname}${url.search}`, '/admin/applications?done=fee');
@@ -781,5 +798,98 @@ forEachEngine('candidate', (engine, journey) => {
       }
       assert.equal(await page.getByRole('status').filter({ hasText: 'Application submitted.' }).count(), 0);
     });
+  });
+});
+
+// 7. On a phone, 390 px wide: the candidate's records and their account page fit the screen.
+// Record tables become one labelled card per row, so key columns ("Credits counted") are on
+// screen, and no hidden label widens the page.
+const PHONE = { width: 390, height: 844 };
+
+/** Asserts that nothing on the page is wider than the phone and every table cell is on screen. */
+async function expectFitsPhone(page, label) {
+  const layout = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const offScreen = [...document.querySelectorAll('td')]
+      .filter((cell) => cell.getClientRects().length > 0)
+      .map((cell) => ({ cell, rect: cell.getBoundingClientRect() }))
+      .filter(({ rect }) => rect.left < -0.5 || rect.right > width + 0.5)
+      .map(({ cell }) => `${cell.dataset.label ?? 'a cell'}: ${cell.textContent.trim().slice(0, 40)}`);
+    return { scrollWidth: document.documentElement.scrollWidth, width, offScreen };
+  });
+  assert.equal(layout.width, PHONE.width, `${label}: the viewport is a phone's`);
+  assert.ok(layout.scrollWidth <= PHONE.width, `${label}: the page is ${layout.scrollWidth} px wide on a ${PHONE.width} px screen`);
+  assert.deepEqual(layout.offScreen, [], `${label}: every table cell is on screen`);
+}
+
+forEachEngine('candidate-phone', (engine, journey) => {
+  let server;
+  const contexts = [];
+
+  /** A phone-sized page in a fresh browser context (own cookies). */
+  async function phonePage() {
+    const context = await newContext(getBrowser(), { viewport: PHONE, isMobile: true, hasTouch: true });
+    contexts.push(context);
+    const page = await context.newPage();
+    journey.activePage = page;
+    return page;
+  }
+
+  before(async () => {
+    server = await startServer({ engine, args: ['--demo'] });
+    journey.server = server;
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close();
+    await server?.stop();
+  });
+
+  journey.step("Alex Moreno's records and account page fit a 390 px screen, axe finds nothing", async () => {
+    const page = await phonePage();
+    await signIn(page, server.baseUrl, HALFWAY_EMAIL, DEMO_PASSWORD);
+    const records = [
+      'memberships',
+      'degrees',
+      'licenses',
+      'insurance',
+      'core-knowledge',
+      'training',
+      'sar',
+      'clinical',
+      'supervision',
+      'documents',
+      'progress/CST',
+    ];
+    for (const record of records) {
+      await visit(page, `${server.baseUrl}/portal/${record}`);
+      await expectFitsPhone(page, `/portal/${record}`);
+    }
+    // The cards keep the table's rows and cells for assistive technology.
+    await visit(page, `${server.baseUrl}/portal/clinical`);
+    const rows = await tableRows(page.getByRole('region', { name: 'Table of entries on file' }));
+    assert.ok(rows.length > 0 && rows.every((cells) => cells.length === 6), `rows of 6 cells: ${JSON.stringify(rows)}`);
+    const label = await page.locator('td[data-label="Kind of work"]').first().evaluate((cell) => getComputedStyle(cell, '::before').content);
+    assert.match(label, /Kind of work/, 'each cell shows its column name on a phone');
+
+    await visit(page, `${server.baseUrl}/account/security`);
+    await expectHeading(page, 'Account and security');
+    await expectFitsPhone(page, '/account/security');
+  });
+
+  journey.step("Rosa Delgado's renewal credits fit, with the credits counted on screen", async () => {
+    const page = await phonePage();
+    await signIn(page, server.baseUrl, 'expiring@demo.sensate.test', DEMO_PASSWORD);
+    await visit(page, `${server.baseUrl}/portal/credentials`);
+    await expectFitsPhone(page, '/portal/credentials');
+    const renewal = page.getByRole('main').locator('a[href$="/renewal"]').first();
+    await navigate(page, () => renewal.click());
+    assert.match(path(page), /^\/portal\/credentials\/[^/]+\/renewal$/);
+    await expectFitsPhone(page, path(page));
+    const counted = page.locator('td[data-label="Credits counted"]');
+    assert.ok((await counted.count()) > 0, 'the credits counted are listed');
+    for (const cell of await counted.all()) {
+      assert.ok(await cell.isVisible(), 'each "Credits counted" cell is visible');
+    }
   });
 });

@@ -304,7 +304,11 @@ forEachEngine('programs', (engine, journey) => {
       .filter({ hasText: `You are reading rule version ${NEW_VERSION}, which is not the version in force today.` });
     await warning.waitFor();
     await warning.getByRole('link', { name: 'Read the current rules' }).waitFor();
-    await expectText(page.getByRole('main'), `${NEW_VERSION}, for supervision contracts signed from 2099-01-01`);
+    await expectText(page.getByRole('main'), `${NEW_VERSION}, in force from 2099-01-01`);
+    await expectText(
+      page.getByRole('main'),
+      'candidates whose first supervision contract was signed on or after 2099-01-01',
+    );
 
     const requirements = page.getByRole('region', { name: 'Requirements' });
     await expectText(requirements, 'At most 70 of the 90 hours by eLearning (self-paced).');

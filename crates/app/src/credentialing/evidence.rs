@@ -64,7 +64,7 @@ fn text_field(errors: &mut FieldErrors, field: &str, text: &str, what: &str, max
     } else if text.chars().count() > max {
         errors.add(field, format!("Keep {what} to {max} characters."));
     } else if text.chars().any(char::is_control) {
-        errors.add(field, format!("{what} cannot contain control characters."));
+        errors.add(field, format!("Remove the control characters from {what}."));
     }
     text.to_owned()
 }
@@ -119,6 +119,15 @@ pub struct HourInput {
     pub provider: String,
     pub title: String,
     pub split: Vec<(String, String)>,
+}
+
+/// How far back hours may be dated: older dates are mistyped years (1900-01-01), not work that
+/// could still count.
+pub const HOURS_YEARS_BACK: i32 = 10;
+
+/// The earliest day hours may be dated, `HOURS_YEARS_BACK` years before `today`.
+pub fn earliest_hours_day(today: Date) -> Date {
+    domain::credentialing::programs::add_years(today, -HOURS_YEARS_BACK)
 }
 
 /// Hours one entry may hold: a course can run over days; clinical, counseling and teaching
@@ -176,10 +185,18 @@ pub fn check_hours(input: &HourInput, lists: &BoardLists, today: Date) -> Result
         errors.add("log", "Choose which log this entry belongs to.");
     }
     let date = day_field(&mut errors, "date", &input.date, "the date");
-    if let Some(date) = date
-        && date > today
-    {
-        errors.add("date", "This date is in the future. Log hours once they have happened.");
+    let earliest = earliest_hours_day(today);
+    if let Some(date) = date {
+        if date > today {
+            errors.add("date", "This date is in the future. Log hours once they have happened.");
+        } else if date < earliest {
+            errors.add(
+                "date",
+                format!(
+                    "This date is more than {HOURS_YEARS_BACK} years ago (before {earliest}). Check the year; hours older than that are not accepted."
+                ),
+            );
+        }
     }
     let hours = match Hours::parse(&input.hours) {
         Ok(hours) if hours.is_zero() => {
@@ -207,8 +224,22 @@ pub fn check_hours(input: &HourInput, lists: &BoardLists, today: Date) -> Result
     if !lists.has_mode(&input.mode) {
         errors.add("mode", "Choose how this was delivered.");
     }
-    let provider = text_field(&mut errors, "provider", &input.provider, "the provider", 200);
-    let title = text_field(&mut errors, "title", &input.title, "the title", 200);
+    // Messages use the names the form shows for this log ("the setting", "the kind of work").
+    let (provider_label, title_label) = log.map_or(("Provider", "Title"), LogKind::text_labels);
+    let provider = text_field(
+        &mut errors,
+        "provider",
+        &input.provider,
+        &format!("the {}", provider_label.to_lowercase()),
+        200,
+    );
+    let title = text_field(
+        &mut errors,
+        "title",
+        &input.title,
+        &format!("the {}", title_label.to_lowercase()),
+        200,
+    );
 
     let mut split = Vec::new();
     if let Some(list) = log.and_then(LogKind::split_list) {
@@ -464,8 +495,8 @@ impl App {
         .await
     }
 
-    /// Logs one hour entry.
-    pub async fn log_hours(&self, actor: &Actor, input: &HourInput, meta: &RequestMeta) -> AppResult<()> {
+    /// Logs one hour entry; returns its id.
+    pub async fn log_hours(&self, actor: &Actor, input: &HourInput, meta: &RequestMeta) -> AppResult<String> {
         self.authorize(actor, Permission::ManageOwnEvidence, meta).await?;
         let checked = check_hours(input, &self.board_lists().await?, self.today())?;
         let owner = actor.user_id.as_str();
@@ -494,9 +525,14 @@ impl App {
         match self.store().insert_hours(owner, std::slice::from_ref(&row)).await {
             Ok(()) => {}
             Err(store::StoreError::Conflict) => {
+                let (provider, title) = checked.log.text_labels();
                 return Err(AppError::field(
                     "title",
-                    "You already logged this: the same log, date, hours, provider and title are on file.",
+                    format!(
+                        "You already logged this: the same date, hours, {} and {} are on file in this log.",
+                        provider.to_lowercase(),
+                        title.to_lowercase()
+                    ),
                 ));
             }
             Err(error) => return Err(error.into()),
@@ -506,7 +542,8 @@ impl App {
             AuditEvent::success("evidence.hours_logged").subject("hours", &row.id),
             meta,
         )
-        .await
+        .await?;
+        Ok(row.id)
     }
 
     /// Removes one of the person's own records.

@@ -5,7 +5,9 @@
 //! `sensate programs import FILE`). A file is checked completely by the domain parser before
 //! anything is stored, and is stored as one row, so a refused file leaves nothing behind.
 
-use domain::credentialing::programs::{BoardLists, Definition, Program, ProgramCode, parse_definition};
+use domain::credentialing::programs::{
+    BoardLists, Definition, Program, ProgramCode, SigningDays, VersionStart, parse_definition, version_on,
+};
 use time::Date;
 
 use crate::authz::Permission;
@@ -82,6 +84,8 @@ pub struct ProgramView {
     /// The file as imported.
     pub source: String,
     pub versions: Vec<ProgramVersionInfo>,
+    /// Whom this version judges, by the day their first contract was signed.
+    pub applies_to: Option<SigningDays>,
 }
 
 /// The first few reasons of a refused import, bounded so one bad file cannot bloat the log.
@@ -302,29 +306,50 @@ impl App {
                 imported_at: r.imported_at,
             })
             .collect();
+        let applies_to = SigningDays::of(&self.version_starts(code).await?, &record.version);
         Ok(ProgramView {
             program: decode(&record.parsed)?,
             source: record.source,
             versions,
+            applies_to,
         })
     }
 
-    /// The version of `code` that judges a candidate whose supervision contract was signed on
-    /// `signed_on` (or, before any contract, today's version).
+    /// The versions of `code` in the order [`version_on`] takes them (the store lists them
+    /// latest effective date first, later imports first).
+    pub async fn version_starts(&self, code: &str) -> AppResult<Vec<VersionStart>> {
+        let mut starts = Vec::new();
+        for record in self.store().program_versions().await? {
+            if record.code != code {
+                continue;
+            }
+            let effective_from =
+                crate::credentialing::evidence::parse_day(&record.effective_from).ok_or_else(|| {
+                    AppError::internal(anyhow::anyhow!(
+                        "stored effective date unreadable: {}",
+                        record.effective_from
+                    ))
+                })?;
+            starts.push(VersionStart {
+                version: record.version,
+                effective_from,
+            });
+        }
+        Ok(starts)
+    }
+
+    /// The version of `code` that judges a candidate whose first supervision contract was signed
+    /// on `signed_on` (or, before any contract, today's version): `domain`'s [`version_on`], the
+    /// rule the program page and the progress page state in the same words.
     pub async fn program_for(&self, code: &str, signed_on: Option<Date>) -> AppResult<Program> {
-        let day = signed_on.unwrap_or_else(|| self.today()).to_string();
-        let record = match self.store().program_in_force(code, &day).await? {
-            Some(record) => record,
-            // A contract signed before the earliest version: judge by the earliest one.
-            None => self
-                .store()
-                .program_versions()
-                .await?
-                .into_iter()
-                .filter(|r| r.code == code)
-                .min_by(|a, b| a.effective_from.cmp(&b.effective_from))
-                .ok_or(AppError::NotFound)?,
-        };
+        let day = signed_on.unwrap_or_else(|| self.today());
+        let starts = self.version_starts(code).await?;
+        let version = version_on(&starts, day).ok_or(AppError::NotFound)?;
+        let record = self
+            .store()
+            .program_version(code, &version.version)
+            .await?
+            .ok_or(AppError::NotFound)?;
         decode(&record.parsed)
     }
 }

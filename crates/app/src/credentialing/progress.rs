@@ -7,8 +7,8 @@ use domain::credentialing::evidence::{
     MembershipRecord, Period, SignOff, SupervisionEntry, SupervisionFormat,
 };
 use domain::credentialing::hours::Hours;
-use domain::credentialing::programs::{DegreeLevel, LogKind, Program};
-use domain::credentialing::requirement::{Assessment, assess};
+use domain::credentialing::programs::{DegreeLevel, LogKind, Program, SigningDays};
+use domain::credentialing::requirement::{Assessment, assess, why_hours_would_not_count};
 use time::Date;
 
 use crate::authz::Permission;
@@ -27,6 +27,9 @@ pub struct ProgressReport {
     /// The day the first supervision contract for this program was signed by both, which
     /// fixed the rule version; `None` while no contract is signed (today's version applies).
     pub rules_fixed_on: Option<Date>,
+    /// Whom the version judges, by the day their first contract was signed (as the program
+    /// page says it).
+    pub applies_to: Option<SigningDays>,
     pub evidence: Evidence,
 }
 
@@ -246,14 +249,71 @@ impl App {
     ) -> AppResult<ProgressReport> {
         self.authorize_view_evidence(actor, owner, meta).await?;
         let rules_fixed_on = self.rules_fixed_on(owner, code).await?;
-        let program = self.program_for(code, rules_fixed_on).await?;
+        let program = self.judging_program(code, rules_fixed_on).await?;
+        let applies_to = SigningDays::of(&self.version_starts(code).await?, &program.version);
         let evidence = self.evidence_for(owner).await?;
         let assessment = assess(&program, &evidence, self.today());
         Ok(ProgressReport {
             program,
             assessment,
             rules_fixed_on,
+            applies_to,
             evidence,
         })
+    }
+
+    /// The version that judges, with the names of list items recorded since it was imported (a
+    /// profession added to the lists later is shown by its name, not its key).
+    async fn judging_program(&self, code: &str, rules_fixed_on: Option<Date>) -> AppResult<Program> {
+        let mut program = self.program_for(code, rules_fixed_on).await?;
+        program.lists.fill_names_from(&self.board_lists().await?);
+        Ok(program)
+    }
+
+    /// Why hours just logged (the owner's entry `entry_id`) do not count towards the credentials
+    /// the owner works towards, one sentence per credential; empty when they count (or the
+    /// entry is gone). Told at once, so that "Added." never stands alone over hours that will
+    /// not count.
+    pub async fn hours_entry_warnings(
+        &self,
+        actor: &Actor,
+        entry_id: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<Vec<String>> {
+        self.authorize(actor, Permission::ManageOwnEvidence, meta).await?;
+        let owner = &actor.user_id;
+        let Some(row) = self
+            .store()
+            .hours(owner.as_str())
+            .await?
+            .into_iter()
+            .find(|row| row.id == entry_id)
+        else {
+            return Ok(Vec::new());
+        };
+        let Some(log) = LogKind::parse(&row.log) else {
+            return Ok(Vec::new());
+        };
+        let date = day(&row.entry_date)?;
+        let evidence = self.evidence_for(owner).await?;
+        let mut warnings = Vec::new();
+        for code in self.store().pursuits(owner.as_str()).await? {
+            let rules_fixed_on = self.rules_fixed_on(owner, &code).await?;
+            let program = self.judging_program(&code, rules_fixed_on).await?;
+            if let Some(reason) = why_hours_would_not_count(&program, &evidence, log, date, self.today()) {
+                let amount = hours(row.hours_centi);
+                let (these, verb) = if amount == Hours::whole(1) {
+                    ("This", "does not")
+                } else {
+                    ("These", "do not")
+                };
+                warnings.push(format!(
+                    "{these} {} {verb} count towards {}: {reason}.",
+                    amount.phrase(),
+                    program.name
+                ));
+            }
+        }
+        Ok(warnings)
     }
 }

@@ -22,8 +22,8 @@ use crate::credentialing::evidence::{
 };
 use crate::credentialing::hours::Hours;
 use crate::credentialing::programs::{
-    DegreeOption, DocumentNeed, HoursRule, LogKind, MonthSpan, Program, ProgramCode, Rule, SupervisionRule, add_months,
-    add_years, months_between,
+    DegreeOption, DocumentNeed, HoursRule, LogKind, MonthCounting, MonthSpan, Program, ProgramCode, Rule,
+    SupervisionRule, add_years,
 };
 
 /// Where a requirement stands.
@@ -179,6 +179,21 @@ pub fn assess(program: &Program, evidence: &Evidence, on: Date) -> Assessment {
     }
 }
 
+/// Why hours of `log` on `date` would not count towards `program` given the rest of `evidence`
+/// (no signed contract running that day, no accepted license), judged on `on`; `None` when they
+/// would, or when the program has no such log. Told to the candidate the moment they log them.
+pub fn why_hours_would_not_count(
+    program: &Program,
+    evidence: &Evidence,
+    log: LogKind,
+    date: Date,
+    on: Date,
+) -> Option<String> {
+    let rule = program.hours_rule(log)?;
+    let evidence = canonical(evidence);
+    Judge::new(program, &evidence, on).hour_blocker(rule, date)
+}
+
 /// The evidence with every list sorted, so that the assessment does not depend on the order
 /// of the rows.
 fn canonical(evidence: &Evidence) -> Evidence {
@@ -293,6 +308,18 @@ fn hours_text(hours: Hours) -> String {
     }
 }
 
+/// How far hours are from a total, in words a newcomer reads first: "no hours logged yet: 10
+/// needed", "4 of 10 hours counted, 6 to go".
+fn hours_to_go(counted: Hours, total: Hours, logged_any: bool) -> String {
+    if counted.is_zero() && !logged_any {
+        format!("no hours logged yet: {total} needed")
+    } else if counted.is_zero() {
+        format!("none of the hours logged count yet: {total} needed")
+    } else {
+        format!("{counted} of {total} hours counted, {} to go", total - counted)
+    }
+}
+
 /// The verb after one thing or several: "1 hour does not count", "2 hours do not count".
 fn do_not(one: bool) -> &'static str {
     if one { "does not" } else { "do not" }
@@ -333,16 +360,27 @@ impl<'a> Judge<'a> {
             })
     }
 
-    /// Whether the candidate held an accepted license on `date` (always true when the program
-    /// does not ask for one).
-    fn licensed_on(&self, date: Date) -> bool {
-        match self.license_professions() {
-            None => true,
-            Some(professions) => self
-                .evidence
-                .licenses
-                .iter()
-                .any(|license| professions.contains(&license.profession) && license.valid.contains(date)),
+    /// Why the candidate's license does not let hours on `date` count, if it does not (never
+    /// when the program does not ask for one). A license in a profession the program does not
+    /// accept is named, so the candidate learns why rather than that they held none.
+    fn license_blocker(&self, date: Date) -> Option<String> {
+        let professions = self.license_professions()?;
+        let held: Vec<_> = self
+            .evidence
+            .licenses
+            .iter()
+            .filter(|license| license.valid.contains(date))
+            .collect();
+        if held.iter().any(|license| professions.contains(&license.profession)) {
+            return None;
+        }
+        match held.first() {
+            Some(license) => Some(format!(
+                "your {} license ({}) is not among the accepted professions",
+                self.program.lists.profession_name(&license.profession),
+                license.jurisdiction
+            )),
+            None => Some("you held no valid license that day".to_owned()),
         }
     }
 
@@ -363,8 +401,8 @@ impl<'a> Judge<'a> {
         if let Some(lacked) = contract.supervisor_lacked(date) {
             return Some(format!("{who}'s {lacked} was not valid that day"));
         }
-        if !self.licensed_on(date) {
-            return Some("you held no valid license that day".to_owned());
+        if let Some(reason) = self.license_blocker(date) {
+            return Some(reason);
         }
         None
     }
@@ -390,6 +428,18 @@ impl<'a> Judge<'a> {
             }
         }
         first_reason
+    }
+
+    /// Why hours of `rule`'s log on `date` cannot count, if they cannot: the checks made day by
+    /// day (a running contract, a license), before totals, caps and spans.
+    fn hour_blocker(&self, rule: &HoursRule, date: Date) -> Option<String> {
+        if rule.under_contract {
+            self.under_contract_blocker(date)
+        } else if rule.log == LogKind::Clinical {
+            self.license_blocker(date)
+        } else {
+            None
+        }
     }
 
     fn supervision_days(&self) -> SupervisionDays {
@@ -685,7 +735,7 @@ impl<'a> Judge<'a> {
             if !professions.contains(&license.profession) {
                 let names: Vec<&str> = professions.iter().map(|key| lists.profession_name(key)).collect();
                 shortfalls.push(format!(
-                    "{what} is not in an accepted profession ({})",
+                    "{what} is not among the accepted professions ({})",
                     names.join(", ")
                 ));
             } else if license.valid.from > self.on {
@@ -826,20 +876,13 @@ impl<'a> Judge<'a> {
             .filter(|entry| entry.log == rule.log)
             .collect::<Vec<_>>();
         logged.sort_by_key(|entry| entry.date);
+        let logged_any = !logged.is_empty();
         for entry in logged {
             if entry.date > self.on {
                 future += 1;
                 continue;
             }
-            let licensed_work = rule.log == LogKind::Clinical;
-            let blocker = if rule.under_contract {
-                self.under_contract_blocker(entry.date)
-            } else if licensed_work && !self.licensed_on(entry.date) {
-                Some("you held no valid license that day".to_owned())
-            } else {
-                None
-            };
-            match blocker {
+            match self.hour_blocker(rule, entry.date) {
                 Some(reason) => push_limited(
                     &mut notices,
                     &mut hidden,
@@ -892,13 +935,7 @@ impl<'a> Judge<'a> {
         let counted = counted_hours.counted + taught;
         let mut shortfalls = Vec::new();
         if counted < rule.total {
-            shortfalls.push(format!(
-                "{} short of {} in {} ({} count)",
-                hours_text(rule.total - counted),
-                rule.total,
-                rule.log.words(),
-                counted
-            ));
+            shortfalls.push(hours_to_go(counted, rule.total, logged_any));
         }
         for (cap, logged_in_cap) in rule.caps.iter().zip(&counted_hours.capped_logged) {
             if *logged_in_cap > cap.max {
@@ -973,15 +1010,12 @@ impl<'a> Judge<'a> {
         let tally = count_sessions(&sessions[window.range.clone()], rule);
         let counted = tally.counted;
         let mut shortfalls = Vec::new();
-        if sessions.is_empty() {
-            shortfalls.push(format!("no supervision counts yet ({} hours needed)", rule.total));
+        if self.evidence.supervision.is_empty() {
+            shortfalls.push(format!("no supervision logged yet: {} hours needed", rule.total));
+        } else if sessions.is_empty() {
+            shortfalls.push(format!("no supervision counts yet: {} hours needed", rule.total));
         } else if counted < rule.total {
-            shortfalls.push(format!(
-                "{} short of {} hours of supervision ({} count)",
-                hours_text(rule.total - counted),
-                rule.total,
-                counted
-            ));
+            shortfalls.push(hours_to_go(counted, rule.total, true));
         }
         let mut explain = |message: String| {
             if counted < rule.total {
@@ -990,15 +1024,8 @@ impl<'a> Judge<'a> {
                 notices.push(message)
             }
         };
-        if tally.group_logged > rule.group_cap() {
-            explain(format!(
-                "group supervision {} of {} hours is above the {}% cap by {}",
-                tally.group_logged,
-                rule.total,
-                rule.group_share_percent,
-                hours_text(tally.group_logged - rule.group_cap())
-            ));
-        }
+        // The monthly cap is applied first, so the group share is told only about the group
+        // hours the months left: each lost hour is explained once.
         if let Some(max) = rule.month_max {
             for ((year, month), logged) in &tally.over_month {
                 explain(format!(
@@ -1007,6 +1034,23 @@ impl<'a> Judge<'a> {
                     hours_text(*logged)
                 ));
             }
+        }
+        if tally.group_within_months > rule.group_cap() {
+            let excess = tally.group_within_months - rule.group_cap();
+            let left = if tally.group_within_months == tally.group_logged {
+                "logged"
+            } else {
+                "left after the monthly limit"
+            };
+            explain(format!(
+                "group supervision: {} {left}, at most {} of the {} count (the {}% group share); the other {} {} count",
+                hours_text(tally.group_within_months),
+                rule.group_cap(),
+                rule.total,
+                rule.group_share_percent,
+                hours_text(excess),
+                do_not(excess == Hours::whole(1))
+            ));
         }
         if let Some(span) = rule.span {
             let dates: Vec<Date> = sessions.iter().map(|session| session.date).collect();
@@ -1105,7 +1149,7 @@ fn best_window<T: Dated>(
             continue;
         }
         let first = entries[start].date();
-        let limit = add_months(first, i32::from(span.max_months));
+        let limit = span.last_day(first);
         let end = start
             + entries[start..]
                 .iter()
@@ -1113,9 +1157,7 @@ fn best_window<T: Dated>(
                 .count();
         let window = whole(start..end, entries.len() - end);
         let hours = count(&entries[window.range.clone()]);
-        let long_enough = window
-            .last
-            .is_some_and(|last| months_between(first, last) >= i32::from(span.min_months));
+        let long_enough = window.last.is_some_and(|last| span.long_enough(first, last));
         let meets = hours >= total && long_enough;
         let better = match &best {
             None => true,
@@ -1147,15 +1189,20 @@ fn span_shortfalls(
     let (Some(first), Some(last)) = (window.first, window.last) else {
         return;
     };
-    let months = months_between(first, last);
-    if months < i32::from(span.min_months) {
+    let months = span.months(first, last);
+    if !span.long_enough(first, last) {
+        let unit = match span.counting {
+            MonthCounting::Elapsed => ("month", "months"),
+            MonthCounting::Calendar => ("calendar month", "calendar months"),
+        };
         shortfalls.push(format!(
-            "{what} spans {} ({} to {}); it must span at least {} months (until {} or later)",
-            plural(months as usize, "month", "months"),
+            "{what} spans {} ({} to {}); it must span at least {} {} (until {} or later)",
+            plural(months.max(0) as usize, unit.0, unit.1),
             day(first),
             day(last),
             span.min_months,
-            day(add_months(first, i32::from(span.min_months)))
+            unit.1,
+            day(span.long_enough_on(first))
         ));
     }
     let before = all_dates.iter().filter(|date| **date < first).count();
@@ -1166,7 +1213,7 @@ fn span_shortfalls(
             plural(outside, one, many),
             span.max_months,
             day(first),
-            day(add_months(first, i32::from(span.max_months))),
+            day(span.last_day(first)),
             do_not(outside == 1)
         );
         if hours_short {
@@ -1215,6 +1262,8 @@ fn tally(entries: &[&HourEntry], rule: &HoursRule) -> Tally {
 struct SessionTally {
     counted: Hours,
     group_logged: Hours,
+    /// Group hours left after the monthly cap, before the group share.
+    group_within_months: Hours,
     /// Months whose logged hours exceed the monthly cap, with the hours logged.
     over_month: Vec<((i32, u8), Hours)>,
 }
@@ -1253,6 +1302,7 @@ fn count_sessions(sessions: &[Countable], rule: &SupervisionRule) -> SessionTall
     SessionTally {
         counted: individual + group.min(rule.group_cap()),
         group_logged,
+        group_within_months: group,
         over_month,
     }
 }

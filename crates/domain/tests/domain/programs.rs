@@ -1,7 +1,8 @@
 //! The shipped program files, and the refusals of files that do not make sense.
 
 use domain::credentialing::programs::{
-    BoardLists, CredentialKind, Definition, LogKind, ProgramCode, Rule, parse_definition, parse_lists, parse_program,
+    BoardLists, CredentialKind, Definition, LogKind, MonthCounting, ProgramCode, Rule, SigningDays, VERSION_RULE,
+    VersionStart, parse_definition, parse_lists, parse_program, version_on,
 };
 
 const LISTS: &str = include_str!("../../../../programs/lists.toml");
@@ -21,7 +22,7 @@ fn code(text: &str) -> ProgramCode {
 #[test]
 fn the_shipped_lists_have_the_board_vocabularies() {
     let lists = lists();
-    assert_eq!(lists.version, "2026.L.2");
+    assert_eq!(lists.version, "2026.L.3");
     // The directory's vocabularies: the concerns people bring (clinical taxonomy), the
     // populations served and the approaches.
     assert_eq!(lists.concerns.len(), 16);
@@ -36,7 +37,7 @@ fn the_shipped_lists_have_the_board_vocabularies() {
     assert_eq!(lists.approaches.len(), 8);
     assert_eq!(lists.core_areas.len(), 15);
     assert_eq!(lists.disciplines.len(), 7);
-    assert_eq!(lists.professions.len(), 6);
+    assert_eq!(lists.professions.len(), 11);
     assert!(lists.has_mode("elearning"));
     assert!(lists.has_membership_type("emeritus"));
     assert_eq!(lists.core_areas[3].name, "Sexual orientation and gender identity");
@@ -272,7 +273,7 @@ fn a_lists_file_written_before_the_directory_lists_still_loads() {
         .split("\n# Concerns people bring")
         .next()
         .unwrap()
-        .replace("2026.L.2", "2025.L.1");
+        .replace("2026.L.3", "2025.L.1");
     let lists = parse_lists(&older).unwrap();
     assert!(lists.concerns.is_empty() && lists.populations.is_empty() && lists.approaches.is_empty());
     assert_eq!(lists.core_areas.len(), 15);
@@ -287,5 +288,98 @@ fn a_concern_listed_twice_is_refused_with_its_line() {
             .message
             .contains("the concern people bring \"orgasm\" is listed twice")),
         "{errors:?}"
+    );
+}
+
+fn start(version: &str, effective_from: time::Date) -> VersionStart {
+    VersionStart {
+        version: version.to_owned(),
+        effective_from,
+    }
+}
+
+#[test]
+fn the_version_is_the_one_in_force_on_the_signing_day_and_both_pages_say_so() {
+    use time::macros::date;
+    // Newest first, as the store lists them.
+    let versions = [
+        start("2026.T.1", date!(2026 - 01 - 01)),
+        start("2025.T.1", date!(2025 - 01 - 01)),
+    ];
+    let on = |day| version_on(&versions, day).map(|v| v.version.as_str());
+    // The boundary: the day before the new version, and its first day.
+    assert_eq!(on(date!(2025 - 12 - 31)), Some("2025.T.1"));
+    assert_eq!(on(date!(2026 - 01 - 01)), Some("2026.T.1"));
+    // Signed before the earliest version took effect: judged by the earliest.
+    assert_eq!(on(date!(2024 - 12 - 30)), Some("2025.T.1"));
+
+    // What the program page and the progress page say about each version is the same rule.
+    let older = SigningDays::of(&versions, "2025.T.1").unwrap();
+    let newer = SigningDays::of(&versions, "2026.T.1").unwrap();
+    assert_eq!(
+        older.phrase(),
+        "candidates whose first supervision contract was signed on or before 2025-12-31"
+    );
+    assert_eq!(
+        newer.phrase(),
+        "candidates whose first supervision contract was signed on or after 2026-01-01"
+    );
+    // The only version judges everyone, whenever they signed (so 2024-12-30 is no contradiction).
+    let only = [start("2025.T.1", date!(2025 - 01 - 01))];
+    assert_eq!(version_on(&only, date!(2024 - 12 - 30)).unwrap().version, "2025.T.1");
+    assert_eq!(
+        SigningDays::of(&only, "2025.T.1").unwrap().phrase(),
+        "candidates whose first supervision contract was signed on any day (it is the only version)"
+    );
+    // A middle version, and one replaced by a later import with the same date.
+    let three = [
+        start("2027.T.1", date!(2027 - 01 - 01)),
+        start("2026.T.2", date!(2026 - 01 - 01)),
+        start("2026.T.1", date!(2026 - 01 - 01)),
+        start("2025.T.1", date!(2025 - 01 - 01)),
+    ];
+    assert_eq!(
+        SigningDays::of(&three, "2026.T.2").unwrap().phrase(),
+        "candidates whose first supervision contract was signed from 2026-01-01 to 2026-12-31"
+    );
+    assert_eq!(SigningDays::of(&three, "2026.T.1"), Some(SigningDays::Replaced));
+    assert_eq!(version_on(&three, date!(2026 - 06 - 01)).unwrap().version, "2026.T.2");
+    assert_eq!(SigningDays::of(&three, "1999.X.1"), None);
+    assert!(VERSION_RULE.contains("judged by the earliest version"));
+}
+
+#[test]
+fn a_span_must_say_how_its_months_are_counted() {
+    let without = CST.replace(r#", counting = "elapsed""#, "");
+    let errors = parse_program(&without, &lists(), &[]).unwrap_err();
+    assert!(
+        errors
+            .to_string()
+            .contains("say how months are counted: counting = \"elapsed\""),
+        "{errors}"
+    );
+    let wrong = CST.replace(r#"counting = "elapsed""#, r#"counting = "lunar""#);
+    let errors = parse_program(&wrong, &lists(), &[]).unwrap_err();
+    assert!(
+        errors.to_string().contains("\"lunar\" is not a way of counting months"),
+        "{errors}"
+    );
+    let calendar = CST.replace(r#"counting = "elapsed""#, r#"counting = "calendar""#);
+    let program = parse_program(&calendar, &lists(), &[]).unwrap();
+    assert_eq!(
+        program.supervision_rule().unwrap().span.unwrap().counting,
+        MonthCounting::Calendar
+    );
+    // The program page states the reading, with the span's own boundaries.
+    let lines = program.requirement("supervision").unwrap().describe(&program.lists);
+    assert!(
+        lines.contains(&"Months are counted as calendar months, the first and the last both included, whatever the day: supervision from January 2025 spans 18 months in June 2026, and its 24 months end on 31 December 2026.".to_owned()),
+        "{lines:?}"
+    );
+    let elapsed = parse_program(CST, &lists(), &[]).unwrap();
+    let lines = elapsed.requirement("supervision").unwrap().describe(&elapsed.lists);
+    assert!(
+        lines.contains(&"Months are counted as whole months elapsed: supervision from 15 January 2025 spans 18 months on 15 July 2026, and its 24 months end on 15 January 2027.".to_owned()),
+        "{lines:?}"
     );
 }

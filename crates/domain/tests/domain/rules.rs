@@ -13,7 +13,9 @@ use domain::credentialing::hours::Hours;
 use domain::credentialing::programs::{
     BoardLists, DegreeLevel, LogKind, Program, ProgramCode, add_months, parse_lists, parse_program,
 };
-use domain::credentialing::requirement::{Assessment, Progress, RequirementResult, Status, assess};
+use domain::credentialing::requirement::{
+    Assessment, Progress, RequirementResult, Status, assess, why_hours_would_not_count,
+};
 use proptest::prelude::*;
 use time::Date;
 use time::macros::date;
@@ -470,20 +472,20 @@ fn a_candidate_with_several_gaps_reads_exactly_what_is_missing() {
         &assessment,
         "core",
         Status::NotMet,
-        &["15 hours short of 90 in core knowledge (75 count)"],
+        &["75 of 90 hours counted, 15 to go"],
     );
     expect(
         &assessment,
         "clinical",
         Status::NotMet,
-        &["50 hours short of 300 in supervised clinical work (250 count)"],
+        &["250 of 300 hours counted, 50 to go"],
     );
     expect(
         &assessment,
         "supervision",
         Status::Pending,
         &[
-            "6 hours short of 50 hours of supervision (44 count)",
+            "44 of 50 hours counted, 6 to go",
             "supervision spans 15 months (2025-01-15 to 2026-04-15); it must span at least 18 months (until 2026-07-15 or later)",
         ],
     );
@@ -767,15 +769,72 @@ fn a_license_must_be_in_an_accepted_profession() {
         &assessment,
         "license",
         Status::NotMet,
-        &["Nursing license (Ohio) is not in an accepted profession (Psychology, Medicine)"],
+        &["Nursing license (Ohio) is not among the accepted professions (Psychology, Medicine)"],
     );
     // Without an accepted license, no clinical or supervision hour counts.
     expect_progress(&assessment, "clinical", Hours::ZERO, Hours::ZERO, h(300));
     expect_progress(&assessment, "supervision", Hours::ZERO, Hours::ZERO, h(50));
+    // The notice names the license and why it does not count, not "no valid license".
+    assert_eq!(
+        notices(&assessment, "clinical")[0],
+        "2025-02-05: 12.5 hours do not count because your Nursing license (Ohio) is not among the accepted professions"
+    );
     assert!(
-        notices(&assessment, "clinical")[0].ends_with("do not count because you held no valid license that day"),
+        notices(&assessment, "supervision")[0]
+            .ends_with("because your Nursing license (Ohio) is not among the accepted professions"),
+        "{:?}",
+        notices(&assessment, "supervision")
+    );
+}
+
+#[test]
+fn a_license_the_board_does_not_accept_is_judged_by_name() {
+    // Chiropractic is in the board's lists (so it can be recorded) but no program accepts it.
+    assert!(LISTS.has_profession("chiropractic"));
+    let mut evidence = ready_cst();
+    evidence.licenses = vec![LicenseRecord {
+        jurisdiction: "Oregon".to_owned(),
+        ..license("chiropractic", open(date!(2015 - 01 - 01)))
+    }];
+    let assessment = cst(&evidence);
+    expect(
+        &assessment,
+        "license",
+        Status::NotMet,
+        &[
+            "Chiropractic license (Oregon) is not among the accepted professions (Psychology, Medicine, Social work, Counseling, Nursing, Marriage and family therapy)",
+        ],
+    );
+    assert!(
+        notices(&assessment, "clinical")[0]
+            .ends_with("do not count because your Chiropractic license (Oregon) is not among the accepted professions"),
         "{:?}",
         notices(&assessment, "clinical")
+    );
+    // With no license at all that day, that is what is said.
+    evidence.licenses.clear();
+    assert!(
+        notices(&cst(&evidence), "clinical")[0].ends_with("do not count because you held no valid license that day")
+    );
+    // Why clinical hours on a day would not count, as told when they are logged.
+    let mut evidence = ready_cst();
+    evidence.licenses[0].profession = "chiropractic".to_owned();
+    assert_eq!(
+        why_hours_would_not_count(&CST, &evidence, LogKind::Clinical, date!(2026 - 03 - 02), ON).as_deref(),
+        Some("your Chiropractic license (California) is not among the accepted professions")
+    );
+    assert_eq!(
+        why_hours_would_not_count(&CST, &ready_cst(), LogKind::Clinical, date!(2026 - 03 - 02), ON),
+        None
+    );
+    assert_eq!(
+        why_hours_would_not_count(&CST, &ready_cst(), LogKind::Clinical, date!(2024 - 12 - 01), ON).as_deref(),
+        Some("no signed supervision contract was running that day")
+    );
+    assert_eq!(
+        why_hours_would_not_count(&CST, &ready_cst(), LogKind::CoreKnowledge, date!(2024 - 12 - 01), ON),
+        None,
+        "courses need no contract"
     );
 }
 
@@ -828,12 +887,7 @@ fn hours_add_up_to_the_total() {
         .hours
         .push(logged(LogKind::Sar, date!(2024 - 09 - 02), centi(150), "live_online"));
     let assessment = cst(&evidence);
-    expect(
-        &assessment,
-        "sar",
-        Status::NotMet,
-        &["1 hour short of 10 in Sexual Attitude Reassessment (9 count)"],
-    );
+    expect(&assessment, "sar", Status::NotMet, &["9 of 10 hours counted, 1 to go"]);
     expect_progress(&assessment, "sar", h(9), Hours::ZERO, h(10));
 
     // Entries after the day of judgement wait for their date.
@@ -841,12 +895,7 @@ fn hours_add_up_to_the_total() {
         .hours
         .push(logged(LogKind::Sar, date!(2027 - 03 - 02), h(1), "in_person"));
     let assessment = cst(&evidence);
-    expect(
-        &assessment,
-        "sar",
-        Status::NotMet,
-        &["1 hour short of 10 in Sexual Attitude Reassessment (9 count)"],
-    );
+    expect(&assessment, "sar", Status::NotMet, &["9 of 10 hours counted, 1 to go"]);
     assert_eq!(
         notices(&assessment, "sar"),
         ["1 entry dated after 2027-03-01 does not count yet"]
@@ -922,7 +971,7 @@ fn at_most_75_of_90_core_hours_are_elearning() {
         &assessment,
         "core",
         Status::NotMet,
-        &["5 hours short of 90 in core knowledge (85 count)", cap],
+        &["85 of 90 hours counted, 5 to go", cap],
     );
     expect_progress(&assessment, "core", h(85), Hours::ZERO, h(90));
 
@@ -954,7 +1003,7 @@ fn at_most_30_of_60_training_hours_are_elearning() {
         "training",
         Status::NotMet,
         &[
-            "6 hours short of 60 in sex-therapy training (54 count)",
+            "54 of 60 hours counted, 6 to go",
             "eLearning (self-paced): 40 hours logged, at most 30 of the 60 count (the other 10 do not)",
         ],
     );
@@ -992,7 +1041,7 @@ fn at_most_150_of_300_clinical_hours_are_telehealth() {
         "clinical",
         Status::NotMet,
         &[
-            "50 hours short of 300 in supervised clinical work (250 count)",
+            "250 of 300 hours counted, 50 to go",
             "Telehealth by video or Telehealth by phone: 250 hours logged, at most 150 of the 300 count (the other 100 do not)",
         ],
     );
@@ -1025,7 +1074,7 @@ fn hours_taught_by_the_supervisor_count_as_training_or_as_supervision_not_both()
         &assessment,
         "supervision",
         Status::NotMet,
-        &["2 hours short of 50 hours of supervision (48 count)"],
+        &["48 of 50 hours counted, 2 to go"],
     );
 
     // Logged as ordinary supervision, the same 4 hours count there instead.
@@ -1037,7 +1086,7 @@ fn hours_taught_by_the_supervisor_count_as_training_or_as_supervision_not_both()
         &assessment,
         "training",
         Status::NotMet,
-        &["4 hours short of 60 in sex-therapy training (56 count)"],
+        &["56 of 60 hours counted, 4 to go"],
     );
     expect_met(&assessment, "supervision");
 
@@ -1060,7 +1109,7 @@ fn taught_hours_awaiting_countersignature_are_pending() {
         &assessment,
         "training",
         Status::Pending,
-        &["4 hours short of 60 in sex-therapy training (56 count)"],
+        &["56 of 60 hours counted, 4 to go"],
     );
     expect_progress(&assessment, "training", h(56), h(4), h(60));
 }
@@ -1077,7 +1126,7 @@ fn supervision_needs_its_total() {
         &assessment,
         "supervision",
         Status::NotMet,
-        &["no supervision counts yet (50 hours needed)"],
+        &["no supervision counts yet: 50 hours needed"],
     );
     expect_progress(&assessment, "supervision", Hours::ZERO, Hours::ZERO, h(50));
 }
@@ -1103,8 +1152,8 @@ fn group_supervision_is_at_most_half() {
         "supervision",
         Status::NotMet,
         &[
-            "2 hours short of 50 hours of supervision (48 count)",
-            "group supervision 27 of 50 hours is above the 50% cap by 2 hours",
+            "48 of 50 hours counted, 2 to go",
+            "group supervision: 27 hours logged, at most 25 of the 50 count (the 50% group share); the other 2 hours do not count",
         ],
     );
     expect_progress(&assessment, "supervision", h(48), Hours::ZERO, h(50));
@@ -1115,8 +1164,56 @@ fn group_supervision_is_at_most_half() {
     expect_met(&assessment, "supervision");
     assert_eq!(
         notices(&assessment, "supervision"),
-        ["group supervision 27 of 50 hours is above the 50% cap by 2 hours"]
+        [
+            "group supervision: 27 hours logged, at most 25 of the 50 count (the 50% group share); the other 2 hours do not count"
+        ]
     );
+}
+
+#[test]
+fn a_group_hour_cut_by_the_monthly_cap_is_not_counted_as_lost_twice() {
+    let mut evidence = ready_cst();
+    evidence.supervision.retain(|entry| entry.counts_as_training);
+    // January 2025: 2 individual and 6 group hours, 8 in a month where 6 count.
+    evidence.supervision.push(session(date!(2025 - 01 - 15), h(2)));
+    evidence.supervision.push(group(date!(2025 - 01 - 20), h(6), 4));
+    // Then 18 months of 1 or 2 hours each way: 21 individual and 21 group hours.
+    for i in 1..=18 {
+        let hours = if i <= 3 { h(2) } else { h(1) };
+        evidence
+            .supervision
+            .push(session(months(date!(2025 - 01 - 15), i), hours));
+        evidence
+            .supervision
+            .push(group(months(date!(2025 - 01 - 20), i), hours, 4));
+    }
+    // 23 individual + 27 group hours logged; 2 group hours lost to the monthly cap leave 25,
+    // exactly the 50% group share: 48 count and 2 are lost, told once.
+    let month = "January 2025: 8 hours logged, only 6 count in a calendar month";
+    let assessment = cst(&evidence);
+    expect(
+        &assessment,
+        "supervision",
+        Status::NotMet,
+        &["48 of 50 hours counted, 2 to go", month],
+    );
+    expect_progress(&assessment, "supervision", h(48), Hours::ZERO, h(50));
+
+    // Two more group hours: now the share cuts too, and only the hours the months left.
+    evidence.supervision.push(group(date!(2026 - 05 - 25), h(2), 4));
+    let assessment = cst(&evidence);
+    expect(
+        &assessment,
+        "supervision",
+        Status::NotMet,
+        &[
+            "48 of 50 hours counted, 2 to go",
+            month,
+            "group supervision: 27 hours left after the monthly limit, at most 25 of the 50 count (the 50% group share); the other 2 hours do not count",
+        ],
+    );
+    // 52 logged, 48 counted: the 2 + 2 hours the two messages name.
+    expect_progress(&assessment, "supervision", h(48), Hours::ZERO, h(50));
 }
 
 #[test]
@@ -1140,7 +1237,7 @@ fn groups_must_be_approved_and_small() {
         &assessment,
         "supervision",
         Status::NotMet,
-        &["2 hours short of 50 hours of supervision (48 count)"],
+        &["48 of 50 hours counted, 2 to go"],
     );
     assert_eq!(
         notices(&assessment, "supervision"),
@@ -1168,7 +1265,7 @@ fn at_most_6_supervision_hours_count_in_a_month() {
         &cst(&evidence),
         "supervision",
         Status::NotMet,
-        &["1 hour short of 50 hours of supervision (49 count)", month],
+        &["49 of 50 hours counted, 1 to go", month],
     );
 }
 
@@ -1211,7 +1308,7 @@ fn supervision_beyond_24_months_does_not_count() {
         &cst(&evidence),
         "supervision",
         Status::NotMet,
-        &["12.5 hours short of 50 hours of supervision (37.5 count)", outside],
+        &["37.5 of 50 hours counted, 12.5 to go", outside],
     );
 
     // 2.5 hours a month: the best 24 months hold 62.5 hours, and the rest is only a notice.
@@ -1226,6 +1323,83 @@ fn supervision_beyond_24_months_does_not_count() {
     assert_eq!(notices(&assessment, "supervision"), [outside]);
 }
 
+/// CST with 4 hours of supervision (so two sessions of 2 hours can meet it, at most 2 a month)
+/// and months counted
+/// as `counting` says.
+fn cst_spanning(counting: &str) -> Program {
+    let text = CST_TOML
+        .replacen("total = 50\n", "total = 4\n", 1)
+        .replacen("month_max = 6\n", "month_max = 2\n", 1)
+        .replacen(r#"counting = "elapsed""#, &format!("counting = \"{counting}\""), 1);
+    assert_ne!(text, CST_TOML, "fixture drifted");
+    parse_program(&text, &LISTS, &[]).unwrap()
+}
+
+/// Two 2-hour sessions, on 15 January 2025 and on `last`, judged by `program`.
+fn two_sessions(program: &Program, last: Date) -> RequirementResult {
+    let mut evidence = ready_cst();
+    evidence.supervision = vec![session(date!(2025 - 01 - 15), h(2)), session(last, h(2))];
+    result(&assess(program, &evidence, ON), "supervision").clone()
+}
+
+#[test]
+fn elapsed_months_at_the_18_and_24_month_boundaries() {
+    let program = cst_spanning("elapsed");
+    // 18 months after 15 January 2025 is 15 July 2026; the day before is 17 months.
+    let short = two_sessions(&program, date!(2026 - 07 - 14));
+    assert_eq!(short.status, Status::NotMet);
+    assert_eq!(
+        short.shortfalls,
+        [
+            "supervision spans 17 months (2025-01-15 to 2026-07-14); it must span at least 18 months (until 2026-07-15 or later)"
+        ]
+    );
+    assert_eq!(two_sessions(&program, date!(2026 - 07 - 15)).status, Status::Met);
+    // The 24 months end on 15 January 2027: that day is inside, the next outside.
+    assert_eq!(two_sessions(&program, date!(2027 - 01 - 15)).status, Status::Met);
+    let late = two_sessions(&program, date!(2027 - 01 - 16));
+    assert_eq!(late.status, Status::NotMet);
+    assert!(
+        late.shortfalls
+            .contains(&"1 session outside the 24-month span from 2025-01-15 to 2027-01-15 does not count".to_owned()),
+        "{:?}",
+        late.shortfalls
+    );
+    // 1 June 2026 would be the 18th calendar month, but only 16 months have elapsed.
+    assert_eq!(two_sessions(&program, date!(2026 - 06 - 01)).status, Status::NotMet);
+}
+
+#[test]
+fn calendar_months_at_the_18_and_24_month_boundaries() {
+    let program = cst_spanning("calendar");
+    // January 2025 to May 2026 is 17 calendar months; any day of June 2026 makes 18.
+    let short = two_sessions(&program, date!(2026 - 05 - 31));
+    assert_eq!(short.status, Status::NotMet);
+    assert_eq!(
+        short.shortfalls,
+        [
+            "supervision spans 17 calendar months (2025-01-15 to 2026-05-31); it must span at least 18 calendar months (until 2026-06-01 or later)"
+        ]
+    );
+    assert_eq!(two_sessions(&program, date!(2026 - 06 - 01)).status, Status::Met);
+    // The 24th calendar month is December 2026: its last day is inside, 1 January 2027 outside.
+    assert_eq!(two_sessions(&program, date!(2026 - 12 - 31)).status, Status::Met);
+    let late = two_sessions(&program, date!(2027 - 01 - 01));
+    assert_eq!(late.status, Status::NotMet);
+    assert!(
+        late.shortfalls
+            .contains(&"1 session outside the 24-month span from 2025-01-15 to 2026-12-31 does not count".to_owned()),
+        "{:?}",
+        late.shortfalls
+    );
+    // And 16 January 2027, still inside 24 elapsed months, is outside 24 calendar months.
+    assert_eq!(two_sessions(&program, date!(2027 - 01 - 16)).status, Status::NotMet);
+    assert_eq!(
+        two_sessions(&cst_spanning("elapsed"), date!(2027 - 01 - 15)).status,
+        Status::Met
+    );
+}
+
 #[test]
 fn supervision_counts_only_under_a_signed_contract() {
     let mut evidence = ready_cst();
@@ -1236,7 +1410,7 @@ fn supervision_counts_only_under_a_signed_contract() {
         "supervision",
         Status::NotMet,
         &[
-            "no supervision counts yet (50 hours needed)",
+            "no supervision counts yet: 50 hours needed",
             "no signed contract names a primary supervisor",
         ],
     );
@@ -1260,7 +1434,7 @@ fn supervision_counts_only_under_a_signed_contract() {
         "supervision",
         Status::NotMet,
         &[
-            "3 hours short of 50 hours of supervision (47 count)",
+            "47 of 50 hours counted, 3 to go",
             "supervision spans 17 months (2025-02-15 to 2026-07-15); it must span at least 18 months (until 2026-08-15 or later)",
         ],
     );
@@ -1281,7 +1455,7 @@ fn supervision_counts_only_under_a_signed_contract() {
         "supervision",
         Status::NotMet,
         &[
-            "2 hours short of 50 hours of supervision (48 count)",
+            "48 of 50 hours counted, 2 to go",
             "supervision spans 17 months (2025-01-15 to 2026-06-15); it must span at least 18 months (until 2026-07-15 or later)",
         ],
     );
@@ -1309,7 +1483,7 @@ fn a_supervisor_whose_license_lapses_stops_later_hours_counting() {
         "supervision",
         Status::NotMet,
         &[
-            "8 hours short of 50 hours of supervision (42 count)",
+            "42 of 50 hours counted, 8 to go",
             "supervision spans 14 months (2025-01-15 to 2026-03-15); it must span at least 18 months (until 2026-07-15 or later)",
         ],
     );
@@ -1323,7 +1497,7 @@ fn a_supervisor_whose_license_lapses_stops_later_hours_counting() {
         &assessment,
         "clinical",
         Status::NotMet,
-        &["125 hours short of 300 in supervised clinical work (175 count)"],
+        &["175 of 300 hours counted, 125 to go"],
     );
     let clinical = notices(&assessment, "clinical");
     assert_eq!(
@@ -1370,7 +1544,7 @@ fn a_candidate_license_expiring_stops_clinical_and_supervision_hours() {
         &assessment,
         "clinical",
         Status::NotMet,
-        &["87.5 hours short of 300 in supervised clinical work (212.5 count)"],
+        &["212.5 of 300 hours counted, 87.5 to go"],
     );
     assert_eq!(
         notices(&assessment, "clinical")[0],
@@ -1381,7 +1555,7 @@ fn a_candidate_license_expiring_stops_clinical_and_supervision_hours() {
         "supervision",
         Status::NotMet,
         &[
-            "2 hours short of 50 hours of supervision (48 count)",
+            "48 of 50 hours counted, 2 to go",
             "supervision spans 17 months (2025-01-15 to 2026-06-15); it must span at least 18 months (until 2026-07-15 or later)",
         ],
     );
@@ -1412,7 +1586,7 @@ fn sessions_awaiting_countersignature_are_pending_and_rejected_ones_never_count(
         &assessment,
         "supervision",
         Status::Pending,
-        &["4 hours short of 50 hours of supervision (46 count)"],
+        &["46 of 50 hours counted, 4 to go"],
     );
     expect_progress(&assessment, "supervision", h(46), h(4), h(50));
 
@@ -1426,7 +1600,7 @@ fn sessions_awaiting_countersignature_are_pending_and_rejected_ones_never_count(
         &assessment,
         "supervision",
         Status::NotMet,
-        &["4 hours short of 50 hours of supervision (46 count)"],
+        &["46 of 50 hours counted, 4 to go"],
     );
     expect_progress(&assessment, "supervision", h(46), Hours::ZERO, h(50));
 }
@@ -1548,7 +1722,7 @@ fn the_supervisor_credential_needs_two_supervisees_and_supervision_of_supervisio
         "supervision",
         Status::NotMet,
         &[
-            "2 hours short of 30 hours of supervision (28 count)",
+            "28 of 30 hours counted, 2 to go",
             "supervision spans 11 months (2025-06-15 to 2026-05-15); it must span at least 12 months (until 2026-06-15 or later)",
         ],
     );
@@ -1641,7 +1815,7 @@ fn counseling_hours_span_two_to_five_years() {
         "counseling",
         Status::NotMet,
         &[
-            "160 hours short of 1000 in sexuality counseling (840 count)",
+            "840 of 1000 hours counted, 160 to go",
             "4 entries outside the 60-month span from 2020-01-10 to 2025-01-10 do not count",
         ],
     );
@@ -1686,7 +1860,7 @@ fn teaching_hours_count_only_under_contract() {
         &assessment,
         "teaching",
         Status::NotMet,
-        &["20 hours short of 100 in sexuality teaching (80 count)"],
+        &["80 of 100 hours counted, 20 to go"],
     );
     assert_eq!(
         notices(&assessment, "teaching"),
@@ -1707,7 +1881,7 @@ fn teaching_hours_count_only_under_contract() {
         &assessment,
         "teaching",
         Status::NotMet,
-        &["10 hours short of 100 in sexuality teaching (90 count)"],
+        &["90 of 100 hours counted, 10 to go"],
     );
     assert_eq!(
         notices(&assessment, "teaching"),

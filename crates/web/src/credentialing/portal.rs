@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::FieldErrors;
 use domain::credentialing::hours::Hours;
-use domain::credentialing::programs::{BoardLists, DegreeLevel, LogKind};
+use domain::credentialing::programs::{BoardLists, DegreeLevel, LogKind, Rule, VERSION_RULE};
 use domain::credentialing::requirement::{Progress, Status};
 use serde::Deserialize;
 use store::credentialing::evidence::EvidenceTable;
@@ -206,6 +206,8 @@ struct SectionPage {
     groups: Vec<FieldGroup>,
     errors: FieldErrors,
     notice: Option<String>,
+    /// Why hours just added do not count, told with the "Added." notice.
+    warnings: Vec<String>,
     /// For records that take a document: its kind and the `attach_to` prefix.
     attach_kind: &'static str,
     attach_prefix: String,
@@ -261,11 +263,7 @@ fn form_groups(kind: SectionKind, lists: &BoardLists, values: &BTreeMap<String, 
             FormField::new("valid_until", "Cover ends", "date"),
         ],
         SectionKind::Hours(log) => {
-            let (provider, title) = match log {
-                LogKind::Clinical | LogKind::Counseling => ("Setting", "Kind of work"),
-                LogKind::Teaching => ("Organisation", "Course or class"),
-                _ => ("Provider", "Course title"),
-            };
+            let (provider, title) = log.text_labels();
             vec![
                 FormField::new("date", "Date", "date"),
                 FormField::new("hours", "Hours", "hours").hint("Such as 1.5 for an hour and a half."),
@@ -421,7 +419,8 @@ async fn section_page(
             let entries: Vec<_> = file.hours.into_iter().filter(|r| r.log == log.as_str()).collect();
             let total: i64 = entries.iter().map(|r| r.hours_centi).sum();
             let split_list = log.split_list();
-            let mut headers = vec!["Date", "Hours", "Delivery", "Provider", "Title"];
+            let (provider, title) = log.text_labels();
+            let mut headers = vec!["Date", "Hours", "Delivery", provider, title];
             if split_list.is_some() {
                 headers.push("Split");
             }
@@ -462,6 +461,7 @@ async fn section_page(
         groups: form_groups(kind, &lists, values),
         errors: FieldErrors::new(),
         notice: None,
+        warnings: Vec::new(),
         attach_kind: app::credentialing::documents::kind_for(kind.table()).unwrap_or(""),
         attach_prefix: app::credentialing::documents::attach_value(kind.table(), "")
             .map(|value| value.trim_end_matches(':').to_owned())
@@ -474,6 +474,8 @@ async fn section_page(
 struct NoticeQuery {
     added: String,
     removed: String,
+    /// The hour entry just added, to say at once whether it counts.
+    entry: String,
 }
 
 async fn section(
@@ -488,6 +490,12 @@ async fn section(
     let mut page_data = section_page(&state, ctx, &session.actor, &meta, kind, &BTreeMap::new()).await?;
     if !query.added.is_empty() {
         page_data.notice = Some("Added.".to_owned());
+        if matches!(kind, SectionKind::Hours(_)) && !query.entry.is_empty() {
+            page_data.warnings = state
+                .ready_app()?
+                .hours_entry_warnings(&session.actor, &query.entry, &meta)
+                .await?;
+        }
     } else if !query.removed.is_empty() {
         page_data.notice = Some("Removed.".to_owned());
     }
@@ -521,9 +529,10 @@ async fn add_to_section(
     let app = state.ready_app()?;
     let actor = &session.actor;
     let v = |key: &str| value(&values, key);
-    let result = match kind {
-        SectionKind::Memberships => {
-            app.add_membership(
+    // The id of an hour entry, so the page can say at once whether it counts.
+    let result: Result<Option<String>, AppError> = match kind {
+        SectionKind::Memberships => app
+            .add_membership(
                 actor,
                 &MembershipInput {
                     kind: v("kind"),
@@ -533,7 +542,7 @@ async fn add_to_section(
                 &meta,
             )
             .await
-        }
+            .map(|()| None),
         SectionKind::Degrees => {
             let input = DegreeInput {
                 level: v("level"),
@@ -542,7 +551,7 @@ async fn add_to_section(
                 accredited: v("accredited"),
                 awarded_on: v("awarded_on"),
             };
-            app.add_degree(actor, &input, &meta).await
+            app.add_degree(actor, &input, &meta).await.map(|()| None)
         }
         SectionKind::Licenses => {
             let input = LicenseInput {
@@ -552,7 +561,7 @@ async fn add_to_section(
                 valid_from: v("valid_from"),
                 valid_until: v("valid_until"),
             };
-            app.add_license(actor, &input, &meta).await
+            app.add_license(actor, &input, &meta).await.map(|()| None)
         }
         SectionKind::Insurance => {
             let input = InsuranceInput {
@@ -561,7 +570,7 @@ async fn add_to_section(
                 valid_from: v("valid_from"),
                 valid_until: v("valid_until"),
             };
-            app.add_insurance(actor, &input, &meta).await
+            app.add_insurance(actor, &input, &meta).await.map(|()| None)
         }
         SectionKind::Hours(log) => {
             let split = values
@@ -577,11 +586,12 @@ async fn add_to_section(
                 title: v("title"),
                 split,
             };
-            app.log_hours(actor, &input, &meta).await
+            app.log_hours(actor, &input, &meta).await.map(Some)
         }
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/portal/{}?added=1", kind.slug())).into_response()),
+        Ok(None) => Ok(Redirect::to(&format!("/portal/{}?added=1", kind.slug())).into_response()),
+        Ok(Some(entry)) => Ok(Redirect::to(&format!("/portal/{}?added=1&entry={entry}", kind.slug())).into_response()),
         Err(AppError::Validation(errors)) => {
             let mut page_data = section_page(&state, ctx, actor, &meta, kind, &values).await?;
             page_data.errors = errors;
@@ -823,6 +833,11 @@ struct RequirementBar {
     title: String,
     status: &'static str,
     status_label: &'static str,
+    /// The badge's colour: green when met, amber while waiting for verification, neutral
+    /// otherwise (a newcomer's page is a list of things to do, not a wall of red).
+    badge: &'static str,
+    /// The form that meets the requirement, and what to do there.
+    link: Option<(String, String)>,
     /// Whole per cent done, for the bar's width class and its text.
     percent: u32,
     measure: String,
@@ -847,6 +862,88 @@ pub(super) struct ProgressPage {
     missing: Vec<String>,
     fee: String,
     just_submitted: bool,
+    /// The rule that picks the version, in the program page's words.
+    version_rule: &'static str,
+    /// What to do next: each requirement not met, with the form that meets it.
+    next_steps: Vec<NextStep>,
+    /// Requirements met once something recorded is verified.
+    waiting: Vec<NextStep>,
+}
+
+/// One line of "What to do next".
+struct NextStep {
+    href: String,
+    action: String,
+    title: String,
+    detail: String,
+}
+
+/// The form that meets a requirement, and what to do there; `None` where no form of the
+/// candidate's does (supervisees are counted from contracts others sign).
+fn requirement_link(rule: &Rule) -> Option<(String, String)> {
+    let (href, action) = match rule {
+        Rule::Membership { .. } => ("/portal/memberships".to_owned(), "Record your membership".to_owned()),
+        Rule::Attestation => (
+            "/portal/ethics".to_owned(),
+            "Sign the code of ethics attestation".to_owned(),
+        ),
+        Rule::Degree { .. } => ("/portal/degrees".to_owned(), "Record your degree".to_owned()),
+        Rule::License { .. } => ("/portal/licenses".to_owned(), "Record your license".to_owned()),
+        Rule::Insurance => ("/portal/insurance".to_owned(), "Record your insurance".to_owned()),
+        Rule::Hours(hours) => {
+            let what = match hours.log {
+                LogKind::CoreKnowledge => "core knowledge courses",
+                LogKind::Training => "sex-therapy training",
+                LogKind::Sar => "Sexual Attitude Reassessment (SAR)",
+                LogKind::Clinical => "clinical hours",
+                LogKind::Counseling => "counseling hours",
+                LogKind::Teaching => "teaching hours",
+            };
+            (
+                format!("/portal/{}", SectionKind::Hours(hours.log).slug()),
+                format!("Log your {what}"),
+            )
+        }
+        Rule::Supervision(_) => (
+            "/portal/supervision".to_owned(),
+            "Set up supervision and log sessions".to_owned(),
+        ),
+        Rule::Documents { .. } => ("/portal/documents".to_owned(), "Upload documents".to_owned()),
+        Rule::Credential { .. } => ("/portal/credentials".to_owned(), "See your credentials".to_owned()),
+        Rule::Supervisees { .. } => return None,
+    };
+    Some((href, action))
+}
+
+/// "What to do next" and "waiting for verification", in the program's order.
+fn next_steps(report: &ProgressReport) -> (Vec<NextStep>, Vec<NextStep>) {
+    let mut to_do = Vec::new();
+    let mut waiting = Vec::new();
+    for result in report.assessment.open() {
+        let Some((href, action)) = report
+            .program
+            .requirement(&result.key)
+            .and_then(|requirement| requirement_link(&requirement.rule))
+        else {
+            continue;
+        };
+        let mut detail = result.shortfalls.first().cloned().unwrap_or_default();
+        if result.shortfalls.len() > 1 {
+            detail.push_str(&format!(" (and {} more below)", result.shortfalls.len() - 1));
+        }
+        let step = NextStep {
+            href,
+            action,
+            title: result.title.clone(),
+            detail,
+        };
+        if result.status == Status::Pending {
+            waiting.push(step);
+        } else {
+            to_do.push(step);
+        }
+    }
+    (to_do, waiting)
 }
 
 fn bars(report: &ProgressReport) -> Vec<RequirementBar> {
@@ -870,11 +967,22 @@ fn bars(report: &ProgressReport) -> Vec<RequirementBar> {
                 Progress::Check { done: true } => "done".to_owned(),
                 Progress::Check { done: false } => "not yet".to_owned(),
             };
+            let (status_label, badge) = match result.status {
+                Status::Met => (result.status.label(), "success"),
+                Status::Pending => (result.status.label(), "warning"),
+                Status::NotMet if result.progress.fraction() > 0.0 => ("In progress", "neutral"),
+                Status::NotMet => ("To do", "neutral"),
+            };
             RequirementBar {
                 key: result.key.clone(),
                 title: result.title.clone(),
                 status: result.status.as_str(),
-                status_label: result.status.label(),
+                status_label,
+                badge,
+                link: report
+                    .program
+                    .requirement(&result.key)
+                    .and_then(|requirement| requirement_link(&requirement.rule)),
                 percent: (result.progress.fraction() * 100.0).floor() as u32,
                 measure,
                 shortfalls: result.shortfalls.clone(),
@@ -912,16 +1020,22 @@ pub(super) async fn progress_page(
 ) -> Result<ProgressPage, WebError> {
     let app = state.ready_app()?;
     let report = app.progress(actor, &actor.user_id, code, meta).await?;
+    // The same words as the program page: whom the version judges.
+    let judges = report
+        .applies_to
+        .map(|days| days.phrase())
+        .unwrap_or_else(|| "candidates by the rule below".to_owned());
     let rules_note = match report.rules_fixed_on {
         Some(day) => format!(
-            "Rule version {} applies: it was in force when your first supervision contract was signed ({day}).",
+            "Rule version {} applies to you: your first supervision contract was signed on {day}, and this version judges {judges}.",
             report.program.version
         ),
         None => format!(
-            "Rule version {} is in force today. The version that applies to you is fixed when your first supervision contract is signed.",
+            "Rule version {} is in force today; it judges {judges}. The version that applies to you is fixed when your first supervision contract is signed.",
             report.program.version
         ),
     };
+    let (next_steps, waiting) = next_steps(&report);
     let chart = crate::chart::hours_over_time(&report.evidence, &report.program, app.today());
     let met = report
         .assessment
@@ -956,6 +1070,9 @@ pub(super) async fn progress_page(
         missing,
         fee: report.program.fee.display(),
         just_submitted: false,
+        version_rule: VERSION_RULE,
+        next_steps,
+        waiting,
     })
 }
 

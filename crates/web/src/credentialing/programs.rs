@@ -92,6 +92,9 @@ struct ProgramPage {
     versions: Vec<VersionRow>,
     in_force: bool,
     source: String,
+    /// Whom this version judges, and the rule that decides it: the progress page's words.
+    judges: String,
+    version_rule: &'static str,
 }
 
 fn program_page(ctx: PageContext, view: ProgramView) -> Result<Response, WebError> {
@@ -127,6 +130,11 @@ fn program_page(ctx: PageContext, view: ProgramView) -> Result<Response, WebErro
         versions,
         in_force,
         source: view.source,
+        judges: view
+            .applies_to
+            .map(|days| days.phrase())
+            .unwrap_or_else(|| "candidates by the rule below".to_owned()),
+        version_rule: domain::credentialing::programs::VERSION_RULE,
     })
 }
 

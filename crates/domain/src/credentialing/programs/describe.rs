@@ -1,6 +1,37 @@
 //! Requirements in plain words, for the public program pages and the candidate's portal.
 
-use super::{BoardLists, CredentialKind, Requirement, Rule};
+use time::macros::date;
+
+use super::{BoardLists, CredentialKind, MonthCounting, MonthSpan, Requirement, Rule};
+
+impl MonthSpan {
+    /// How this span's months are counted, with an example at its own boundaries: "Months are
+    /// counted as whole months elapsed: supervision from 15 January 2025 spans 18 months on
+    /// 15 July 2026, and its 24 months end on 15 January 2027."
+    pub fn reading(&self, what: &str) -> String {
+        let first = date!(2025 - 01 - 15);
+        let long_enough = self.long_enough_on(first);
+        let last = self.last_day(first);
+        let spoken = |day: time::Date| format!("{} {} {}", day.day(), day.month(), day.year());
+        match self.counting {
+            MonthCounting::Elapsed => format!(
+                "Months are counted as whole months elapsed: {what} from 15 January 2025 spans {} months on {}, and its {} months end on {}.",
+                self.min_months,
+                spoken(long_enough),
+                self.max_months,
+                spoken(last)
+            ),
+            MonthCounting::Calendar => format!(
+                "Months are counted as calendar months, the first and the last both included, whatever the day: {what} from January 2025 spans {} months in {} {}, and its {} months end on {}.",
+                self.min_months,
+                long_enough.month(),
+                long_enough.year(),
+                self.max_months,
+                spoken(last)
+            ),
+        }
+    }
+}
 
 impl CredentialKind {
     /// One line telling the public what this kind of professional does: the directory and the
@@ -143,6 +174,7 @@ impl Requirement {
                         "Spread over {} to {} months.",
                         span.min_months, span.max_months
                     ));
+                    lines.push(span.reading("hours logged"));
                 }
             }
             Rule::Supervision(rule) => {
@@ -166,6 +198,7 @@ impl Requirement {
                         "Supervision spans at least {} and at most {} months.",
                         span.min_months, span.max_months
                     ));
+                    lines.push(span.reading("supervision"));
                 }
                 lines.push(
                     "Only under a contract signed by both before supervision starts, while the supervisor's credential, license and insurance are valid."

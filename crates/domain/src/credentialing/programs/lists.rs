@@ -48,6 +48,24 @@ fn name_in<'a>(items: &'a [ListItem], key: &'a str) -> &'a str {
 }
 
 impl BoardLists {
+    /// Adds the items of `newer` whose keys these lists do not have, so that a program judged
+    /// by an older version still names a profession or document kind recorded since by its
+    /// name, not its key. Nothing this version names is changed, and the lists hours are split
+    /// across (whose every item a minimum may apply to) are left alone.
+    pub fn fill_names_from(&mut self, newer: &BoardLists) {
+        fn fill(items: &mut Vec<ListItem>, newer: &[ListItem]) {
+            for item in newer {
+                if find(items, &item.key).is_none() {
+                    items.push(item.clone());
+                }
+            }
+        }
+        fill(&mut self.professions, &newer.professions);
+        fill(&mut self.delivery_modes, &newer.delivery_modes);
+        fill(&mut self.membership_types, &newer.membership_types);
+        fill(&mut self.document_kinds, &newer.document_kinds);
+    }
+
     pub fn split_items(&self, list: SplitList) -> &[ListItem] {
         match list {
             SplitList::CoreAreas => &self.core_areas,

@@ -193,6 +193,17 @@ impl LogKind {
         }
     }
 
+    /// What the log's two text fields are called, on the form, in its columns and in its
+    /// messages: who or where (a course's provider, a clinical setting) and what (a course
+    /// title, a kind of work).
+    pub fn text_labels(self) -> (&'static str, &'static str) {
+        match self {
+            LogKind::Clinical | LogKind::Counseling => ("Setting", "Kind of work"),
+            LogKind::Teaching => ("Organisation", "Course or class"),
+            LogKind::CoreKnowledge | LogKind::Training | LogKind::Sar => ("Provider", "Course title"),
+        }
+    }
+
     pub fn split_list(self) -> Option<SplitList> {
         match self {
             LogKind::CoreKnowledge => Some(SplitList::CoreAreas),
@@ -350,6 +361,90 @@ pub struct ModeCap {
 pub struct MonthSpan {
     pub min_months: u16,
     pub max_months: u16,
+    /// How the months are counted. Versions stored before the definition said so were
+    /// judged in elapsed months.
+    #[serde(default)]
+    pub counting: MonthCounting,
+}
+
+/// The two readings of "a span of N months", which give different answers at the boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonthCounting {
+    /// Whole months elapsed from the first date: 15 January to 15 July is 6 months, to 14 July 5.
+    #[default]
+    Elapsed,
+    /// Calendar months touched, both ends counted: any day in January to any day in June is
+    /// 6 months.
+    Calendar,
+}
+
+impl MonthCounting {
+    pub const ALL: [MonthCounting; 2] = [MonthCounting::Elapsed, MonthCounting::Calendar];
+
+    /// The word a definition file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonthCounting::Elapsed => "elapsed",
+            MonthCounting::Calendar => "calendar",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MonthCounting> {
+        MonthCounting::ALL
+            .into_iter()
+            .find(|counting| counting.as_str() == text)
+    }
+}
+
+impl MonthSpan {
+    /// Months from `first` to `last` in this span's reading (0 if `last` is earlier).
+    pub fn months(&self, first: Date, last: Date) -> i32 {
+        if last < first {
+            return 0;
+        }
+        match self.counting {
+            MonthCounting::Elapsed => months_between(first, last),
+            MonthCounting::Calendar => month_index(last) - month_index(first) + 1,
+        }
+    }
+
+    /// Whether entries from `first` to `last` span at least the minimum.
+    pub fn long_enough(&self, first: Date, last: Date) -> bool {
+        self.months(first, last) >= i32::from(self.min_months)
+    }
+
+    /// The first day a last entry makes the span long enough.
+    pub fn long_enough_on(&self, first: Date) -> Date {
+        let min = i32::from(self.min_months);
+        match self.counting {
+            MonthCounting::Elapsed => add_months(first, min),
+            MonthCounting::Calendar => first_of_month(add_months(first, (min - 1).max(0))).max(first),
+        }
+    }
+
+    /// The last day that still falls within the longest span starting on `first`.
+    pub fn last_day(&self, first: Date) -> Date {
+        let max = i32::from(self.max_months);
+        match self.counting {
+            MonthCounting::Elapsed => add_months(first, max),
+            MonthCounting::Calendar => last_of_month(add_months(first, max - 1)),
+        }
+    }
+}
+
+/// Months since year 0, so that calendar months can be subtracted.
+fn month_index(date: Date) -> i32 {
+    date.year() * 12 + date.month() as i32
+}
+
+fn first_of_month(date: Date) -> Date {
+    date.replace_day(1).unwrap_or(date)
+}
+
+fn last_of_month(date: Date) -> Date {
+    date.replace_day(time::util::days_in_month(date.month(), date.year()))
+        .unwrap_or(date)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,6 +493,90 @@ impl SupervisionRule {
     /// The most group hours that can count.
     pub fn group_cap(&self) -> Hours {
         self.total.percent(self.group_share_percent)
+    }
+}
+
+/// Which rule version judges a candidate, in words: the same sentence on the program page and on
+/// the candidate's progress page, and what [`version_on`] does.
+pub const VERSION_RULE: &str = "The rule version that judges a candidate is the one in force on the day their first supervision contract is signed by both parties; a contract signed before the earliest version took effect is judged by the earliest version. Until a contract is signed, the version in force today is shown.";
+
+/// A stored version's label and the day it takes effect, for choosing between versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionStart {
+    pub version: String,
+    pub effective_from: Date,
+}
+
+/// The version that judges a candidate whose first contract was signed on `signed_on` (see
+/// [`VERSION_RULE`]). `versions` come in order of precedence: the latest effective date first,
+/// and of two with the same date the one imported later first.
+pub fn version_on(versions: &[VersionStart], signed_on: Date) -> Option<&VersionStart> {
+    versions
+        .iter()
+        .find(|v| v.effective_from <= signed_on)
+        .or_else(|| versions.iter().min_by_key(|v| v.effective_from))
+}
+
+/// The signing days a version judges, as [`version_on`] chooses: from its effective date (or
+/// from any earlier day, for the earliest version) to the day before the next version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningDays {
+    Between {
+        from: Option<Date>,
+        until: Option<Date>,
+    },
+    /// Another version with the same effective date was imported later and judges instead.
+    Replaced,
+}
+
+impl SigningDays {
+    /// `version` among `versions` (in the order [`version_on`] takes).
+    pub fn of(versions: &[VersionStart], version: &str) -> Option<SigningDays> {
+        let position = versions.iter().position(|v| v.version == version)?;
+        let this = &versions[position];
+        if versions[..position]
+            .iter()
+            .any(|v| v.effective_from == this.effective_from)
+        {
+            return Some(SigningDays::Replaced);
+        }
+        let earliest = versions.iter().all(|v| v.effective_from >= this.effective_from);
+        let until = versions
+            .iter()
+            .map(|v| v.effective_from)
+            .filter(|day| *day > this.effective_from)
+            .min()
+            .and_then(Date::previous_day);
+        Some(SigningDays::Between {
+            from: (!earliest).then_some(this.effective_from),
+            until,
+        })
+    }
+
+    /// "candidates whose first supervision contract was signed on or before 2025-12-31".
+    pub fn phrase(&self) -> String {
+        let days = match *self {
+            SigningDays::Replaced => {
+                return "no candidate: another version with the same effective date was imported after it".to_owned();
+            }
+            SigningDays::Between {
+                from: None,
+                until: None,
+            } => "on any day (it is the only version)".to_owned(),
+            SigningDays::Between {
+                from: None,
+                until: Some(until),
+            } => format!("on or before {until}"),
+            SigningDays::Between {
+                from: Some(from),
+                until: None,
+            } => format!("on or after {from}"),
+            SigningDays::Between {
+                from: Some(from),
+                until: Some(until),
+            } => format!("from {from} to {until}"),
+        };
+        format!("candidates whose first supervision contract was signed {days}")
     }
 }
 

@@ -20,8 +20,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::lists::{BoardLists, ListItem};
 use super::{
-    CredentialKind, DegreeLevel, DegreeOption, DocumentNeed, Fee, HoursRule, LogKind, ModeCap, MonthSpan, Program,
-    ProgramCode, Requirement, Rule, SupervisionRule,
+    CredentialKind, DegreeLevel, DegreeOption, DocumentNeed, Fee, HoursRule, LogKind, ModeCap, MonthCounting,
+    MonthSpan, Program, ProgramCode, Requirement, Rule, SupervisionRule,
 };
 use crate::credentialing::hours::Hours;
 
@@ -1019,8 +1019,27 @@ fn span_from(reader: &mut Reader<'_>, fields: &mut Fields<'_, '_>) -> Option<Mon
     let mut span_fields = reader.table(fields, "span_months")?;
     let min = reader.integer_in(&mut span_fields, "min", 0..=240, true);
     let max = reader.integer_in(&mut span_fields, "max", 1..=240, true);
+    // The two readings differ at the boundary, so a definition must say which it means.
+    let how = "say how months are counted: counting = \"elapsed\" (whole months from the first date) or counting = \"calendar\" (calendar months, the first and last both included)";
+    let counting = match span_fields.get("counting") {
+        None => {
+            reader.error(span_fields.span.clone(), span_fields.path_to("counting"), how);
+            None
+        }
+        Some(_) => reader.string(&mut span_fields, "counting").and_then(|text| {
+            let counting = MonthCounting::parse(&text);
+            if counting.is_none() {
+                reader.error(
+                    span_fields.span_of("counting"),
+                    span_fields.path_to("counting"),
+                    format!("\"{text}\" is not a way of counting months: {how}"),
+                );
+            }
+            counting
+        }),
+    };
     reader.refuse_unknown(&span_fields, "a span");
-    let (min, max) = (min?, max?);
+    let (min, max, counting) = (min?, max?, counting?);
     if min > max {
         reader.error(
             span_fields.span_of("min"),
@@ -1032,6 +1051,7 @@ fn span_from(reader: &mut Reader<'_>, fields: &mut Fields<'_, '_>) -> Option<Mon
     Some(MonthSpan {
         min_months: min as u16,
         max_months: max as u16,
+        counting,
     })
 }
 

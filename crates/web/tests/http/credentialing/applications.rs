@@ -105,8 +105,8 @@ both_engines! {
         let alex = t.client();
         alex.sign_in("halfway@demo.sensate.test", DEMO_PASSWORD).await;
         let progress = alex.get("/portal/progress/CST").await;
-        assert!(progress.contains("45 hours short of 90 in core knowledge (45 count)"), "{}", progress.body);
-        assert!(progress.contains("24 hours short of 50 hours of supervision (26 count)"), "{}", progress.body);
+        assert!(progress.contains("45 of 90 hours counted, 45 to go"), "{}", progress.body);
+        assert!(progress.contains("26 of 50 hours counted, 24 to go"), "{}", progress.body);
         assert!(progress.contains("6 more awaiting verification"), "{}", progress.body);
         let prepared = alex.post("/portal/applications/CST", &[("csrf", &progress.csrf())]).await;
         assert_eq!(prepared.status, 303);
@@ -115,8 +115,8 @@ both_engines! {
         let blocked = alex.post(&format!("/portal/applications/{id}/submit"), &[("csrf", &page.csrf())]).await;
         assert_eq!(blocked.status, 409);
         assert!(blocked.contains("The application cannot be submitted yet"));
-        assert!(blocked.contains("Core knowledge courses: 45 hours short of 90 in core knowledge (45 count)"), "{}", blocked.body);
-        assert!(blocked.contains("Sex-therapy training: 40 hours short of 60 in sex-therapy training (20 count)"));
+        assert!(blocked.contains("Core knowledge courses: 45 of 90 hours counted, 45 to go"), "{}", blocked.body);
+        assert!(blocked.contains("Sex-therapy training: 20 of 60 hours counted, 40 to go"));
 
         // The just-started candidate sees a nearly empty file.
         let jordan = t.client();

@@ -100,3 +100,55 @@ both_engines! {
         assert!(t.audit_actions().await.iter().any(|(a, _)| a == "access.denied"));
     }
 }
+
+both_engines! {
+    async fn the_rule_version_is_stated_the_same_on_the_program_page_and_the_progress_page(engine) {
+        let t = TestApp::start(engine).await;
+        let rule = domain::credentialing::programs::VERSION_RULE;
+        // With one version: it judges everyone, including a contract signed before its date.
+        let early = t.signed_in("early@example.org", &[Role::Candidate]).await;
+        let early_id = t.actor("early@example.org").await.user_id;
+        let portal = early.get("/portal").await;
+        early.post("/portal/programs", &[("csrf", &portal.csrf()), ("program", "CST")]).await;
+        crate::credentialing::portal::signed_contract(&t, &early_id, time::macros::date!(2024 - 12 - 30)).await;
+        let only = "candidates whose first supervision contract was signed on any day (it is the only version)";
+        let progress = early.get("/portal/progress/CST").await;
+        assert!(progress.contains(&format!("Rule version 2025.T.1 applies to you: your first supervision contract was signed on 2024-12-30, and this version judges {only}.")), "{}", progress.body);
+        assert!(!progress.contains("was in force when"), "no claim the program page contradicts");
+        let program = t.client().get("/programs/CST/2025.T.1").await;
+        assert!(program.contains(&format!("<dd>{only}</dd>")), "{}", program.body);
+        assert!(program.contains("2025.T.1, in force from 2025-01-01"));
+        assert!(program.contains(rule) && progress.contains(rule), "the rule in the same words on both pages");
+
+        // A second version from 2026-01-01: the boundary is the signing day.
+        let admin = t.signed_in("admin@board.example", &[Role::BoardAdmin]).await;
+        let form = admin.get("/admin/programs").await;
+        let next = CST.replace("version = \"2025.T.1\"", "version = \"2026.T.9\"").replace("effective_from = 2025-01-01", "effective_from = 2026-01-01");
+        let imported = admin.post_multipart("/admin/programs", &[("csrf", &form.csrf()), ("definition", &next)], &[]).await;
+        assert_eq!(imported.status, 303, "{}", imported.body);
+        for (email, signed, version, judges) in [
+            ("before@example.org", time::macros::date!(2025 - 12 - 31), "2025.T.1", "candidates whose first supervision contract was signed on or before 2025-12-31"),
+            ("on@example.org", time::macros::date!(2026 - 01 - 01), "2026.T.9", "candidates whose first supervision contract was signed on or after 2026-01-01"),
+        ] {
+            let candidate = t.signed_in(email, &[Role::Candidate]).await;
+            let id = t.actor(email).await.user_id;
+            let portal = candidate.get("/portal").await;
+            candidate.post("/portal/programs", &[("csrf", &portal.csrf()), ("program", "CST")]).await;
+            crate::credentialing::portal::signed_contract(&t, &id, signed).await;
+            let progress = candidate.get("/portal/progress/CST").await;
+            assert!(progress.contains(&format!("Rule version {version} applies to you: your first supervision contract was signed on {signed}, and this version judges {judges}.")), "{}", progress.body);
+            let program = t.client().get(&format!("/programs/CST/{version}")).await;
+            assert!(program.contains(&format!("<dd>{judges}</dd>")), "{}", program.body);
+        }
+        // The earlier candidate is now judged by the first version, as its page says.
+        assert!(early.get("/portal/progress/CST").await.contains("on or before 2025-12-31"));
+    }
+
+    async fn the_program_page_says_how_span_months_are_counted(engine) {
+        let t = TestApp::start(engine).await;
+        let cst = t.client().get("/programs/CST").await;
+        assert!(cst.contains("Supervision spans at least 18 and at most 24 months."));
+        assert!(cst.contains("Months are counted as whole months elapsed: supervision from 15 January 2025 spans 18 months on 15 July 2026, and its 24 months end on 15 January 2027."), "{}", cst.body);
+        assert!(cst.contains("counting = &quot;elapsed&quot;") || cst.contains("counting = &#34;elapsed&#34;"), "the definition file states it");
+    }
+}

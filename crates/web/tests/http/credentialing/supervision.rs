@@ -6,7 +6,7 @@ use domain::Role;
 use store::both_engines;
 
 /// Gives a supervisor a current supervisor credential, license and insurance.
-async fn certify_supervisor(t: &TestApp, user: &domain::UserId, number: &str) {
+pub(crate) async fn certify_supervisor(t: &TestApp, user: &domain::UserId, number: &str) {
     let at = t.app.now();
     let id = user.to_string();
     t.db.store
@@ -175,7 +175,7 @@ both_engines! {
         let amara = t.db.store.user_by_email(&domain::EmailAddress::parse("amara@example.org").unwrap()).await.unwrap().unwrap();
         certify_supervisor(&t, &amara.id, "not-a-supervisor-credential-but-harmless").await;
         let progress = candidate.get("/portal/progress/CST").await;
-        assert!(progress.contains("48 hours short of 50 hours of supervision (2 count)"), "{}", progress.body);
+        assert!(progress.contains("2 of 50 hours counted, 48 to go"), "{}", progress.body);
 
         // Groups: too large is refused; staff approve; a group session can then be logged.
         let desk = supervisor.get("/supervision").await;
