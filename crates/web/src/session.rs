@@ -16,7 +16,8 @@
 
 use std::sync::Arc;
 
-use app::platform::sessions::SessionState;
+use app::platform::devices::{DEVICE_COOKIE_LIFETIME, DeviceCookie};
+use app::platform::sessions::{NewSession, SessionState};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -59,6 +60,30 @@ pub(crate) fn clear_cookie_value(state: &ServerState, name: &str) -> Option<Head
 /// The `Set-Cookie` header that starts a session in the browser.
 pub fn session_cookie(state: &ServerState, token: &str) -> Option<HeaderValue> {
     set_cookie_value(state, state.session_cookie_name(), token, "Lax")
+}
+
+/// The device cookie this browser sent (empty when none).
+pub fn device_cookie_sent(state: &ServerState, headers: &axum::http::HeaderMap) -> DeviceCookie {
+    DeviceCookie::parse(cookie(headers, state.device_cookie_name()))
+}
+
+/// The `Set-Cookie` headers a sign-in step answers with: the new session, and after a
+/// completed sign-in the device cookie, kept for as long as the browser is trusted (unlike the
+/// session cookie, it outlives the browser being closed). `SameSite=Strict`: only this site's
+/// own sign-in forms need it.
+pub fn sign_in_cookies(state: &ServerState, new: &NewSession) -> Vec<HeaderValue> {
+    let mut values: Vec<HeaderValue> = session_cookie(state, &new.cookie_token).into_iter().collect();
+    if let Some(device) = &new.device_cookie {
+        let secure = if state.config().secure_cookies { "; Secure" } else { "" };
+        let max_age = DEVICE_COOKIE_LIFETIME.whole_seconds();
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "{}={device}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+            state.device_cookie_name()
+        )) {
+            values.push(value);
+        }
+    }
+    values
 }
 
 /// An HTML form post: plain, or multipart (a form with a file input). Only the `Posted` and

@@ -131,6 +131,15 @@ impl ServerState {
         }
     }
 
+    /// The device cookie (`app::platform::devices`).
+    pub(crate) fn device_cookie_name(&self) -> &'static str {
+        if self.inner.config.secure_cookies {
+            "__Host-sensate-device"
+        } else {
+            "sensate-device"
+        }
+    }
+
     pub(crate) fn csrf_cookie_name(&self) -> &'static str {
         if self.inner.config.secure_cookies {
             "__Host-sensate-csrf"

@@ -303,8 +303,9 @@ impl App {
 }
 
 impl App {
-    /// Asks for the password again before a sensitive change. Attempts count towards the
-    /// account's sign-in limit, so a stolen session cannot be used to guess the password.
+    /// Asks for the password again before a sensitive change. Attempts are limited like
+    /// sign-ins, so a stolen session cannot be used to guess the password; the counter is the
+    /// account's own, apart from sign-in's (which anyone can fill from outside).
     pub(crate) async fn recheck_password(
         &self,
         actor: &Actor,
@@ -313,7 +314,7 @@ impl App {
         failure_action: &'static str,
         meta: &RequestMeta,
     ) -> AppResult<()> {
-        let limit = crate::platform::throttle::Limit::account(actor.email.as_str());
+        let limit = crate::platform::throttle::Limit::password_recheck(&actor.user_id);
         self.count_attempt(std::slice::from_ref(&limit)).await?;
         if !self.passwords().verify(password, Some(hash)).await? {
             self.record(actor, AuditEvent::failure(failure_action), meta).await?;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod context;
+pub mod devices;
 pub mod keys;
 pub mod mail;
 pub mod mfa;

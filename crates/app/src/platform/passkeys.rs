@@ -25,6 +25,7 @@ pub use webauthn_rs::prelude::{
 
 use crate::authz::Permission;
 use crate::platform::audit::{AuditActor, AuditEvent};
+use crate::platform::devices::{DeviceCookie, Trust};
 use crate::platform::sessions::NewSession;
 use crate::platform::throttle::Limit;
 use crate::{Actor, App, AppError, AppResult, RequestMeta};
@@ -466,6 +467,7 @@ impl App {
         &self,
         pending: &SessionRecord,
         credential: &PublicKeyCredential,
+        device: &DeviceCookie,
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
         let relying_party = self.relying_party()?;
@@ -513,7 +515,7 @@ impl App {
             .await?
             .ok_or(AppError::Unauthenticated)?;
         self.clear_limit(&limit).await?;
-        self.signed_in_with_passkey(&user, &record, &result, Some(&pending.id), who, meta)
+        self.signed_in_with_passkey(&user, &record, &result, Some(&pending.id), device, who, meta)
             .await
     }
 
@@ -544,44 +546,49 @@ impl App {
         &self,
         visitor_token: &str,
         credential: &PublicKeyCredential,
+        device: &DeviceCookie,
         replaces: Option<&SessionId>,
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
         let relying_party = self.relying_party()?;
+        // A browser without a device cookie is counted on its address before anything is
+        // checked. One with a cookie is counted once the passkey names its account: on the
+        // cookie's own counter if the cookie is that account's, as any other attempt if not
+        // (and on the address after a failure before that).
         let address_limit = Limit::address(meta);
-        if let Some(limit) = &address_limit
-            && let Err(throttled) = self.count_attempt(std::slice::from_ref(limit)).await
+        let throttled = |detail| AuditEvent::denied("signin.throttled").detail(detail);
+        if device.is_empty()
+            && let Some(limit) = &address_limit
+            && let Err(refused) = self.count_attempt(std::slice::from_ref(limit)).await
         {
-            self.record(
-                AuditActor::default(),
-                AuditEvent::denied("signin.throttled").detail("passkey"),
-                meta,
-            )
-            .await?;
-            return Err(throttled);
+            self.record(AuditActor::default(), throttled("passkey"), meta).await?;
+            return Err(refused);
         }
+        let early_failure = async |detail: &str, error: AppError| -> AppResult<NewSession> {
+            let event = AuditEvent::failure("signin.failure").detail(format!("passkey: {detail}"));
+            self.record(AuditActor::default(), event, meta).await?;
+            if !device.is_empty()
+                && let Some(limit) = &address_limit
+            {
+                self.count_attempt(std::slice::from_ref(limit)).await?;
+            }
+            Err(error)
+        };
         let failed = |detail: &str| AuditEvent::failure("signin.failure").detail(format!("passkey: {detail}"));
         let challenge = self
             .store()
             .take_challenge(&visitor_binding(visitor_token), CeremonyPurpose::SignIn, self.now())
             .await?;
         let Some(challenge) = challenge else {
-            self.record(AuditActor::default(), failed("no challenge"), meta).await?;
-            return Err(expired_challenge());
+            return early_failure("no challenge", expired_challenge()).await;
         };
         let state: DiscoverableAuthentication = from_json(&challenge.state)?;
         let (handle, raw_id) = match relying_party.webauthn.identify_discoverable_authentication(credential) {
             Ok(found) => found,
-            Err(_) => {
-                self.record(AuditActor::default(), failed("no user handle"), meta)
-                    .await?;
-                return Err(not_accepted());
-            }
+            Err(_) => return early_failure("no user handle", not_accepted()).await,
         };
         let Some(record) = self.store().passkey_by_credential_id(&credential_key(raw_id)).await? else {
-            self.record(AuditActor::default(), failed("unknown passkey"), meta)
-                .await?;
-            return Err(not_accepted());
+            return early_failure("unknown passkey", not_accepted()).await;
         };
         let who = AuditActor {
             user_id: Some(record.user_id.to_string()),
@@ -598,11 +605,16 @@ impl App {
             self.record(who, failed("user handle of another account"), meta).await?;
             return Err(not_accepted());
         }
-        let account_limit = Limit::account(user.email.as_str());
-        if let Err(throttled) = self.count_attempt(std::slice::from_ref(&account_limit)).await {
-            self.record(who, AuditEvent::denied("signin.throttled").detail("passkey"), meta)
-                .await?;
-            return Err(throttled);
+        let trust = self.device_trust(device, Some(&user.id)).await?;
+        let limits = match (&trust, device.is_empty()) {
+            (Trust::Device(_), _) => trust.limits(user.email.as_str(), meta),
+            // The address was counted already.
+            (Trust::Untrusted, true) => vec![Limit::account(user.email.as_str())],
+            (Trust::Untrusted, false) => trust.limits(user.email.as_str(), meta),
+        };
+        if let Err(refused) = self.count_attempt(&limits).await {
+            self.record(who, throttled("passkey"), meta).await?;
+            return Err(refused);
         }
         let passkey: Passkey = from_json(&record.credential)?;
         let result = match relying_party
@@ -616,11 +628,15 @@ impl App {
             }
         };
         self.refuse_unusable_account(&user, who.clone(), meta).await?;
-        self.clear_limit(&account_limit).await?;
-        if let Some(limit) = &address_limit {
+        // As after a password: the owner's counter starts again, a shared address gets its
+        // attempt back.
+        if let Some(own) = limits.first() {
+            self.clear_limit(own).await?;
+        }
+        if let (Trust::Untrusted, Some(limit)) = (&trust, &address_limit) {
             self.forgive(limit).await?;
         }
-        self.signed_in_with_passkey(&user, &record, &result, replaces, who, meta)
+        self.signed_in_with_passkey(&user, &record, &result, replaces, device, who, meta)
             .await
     }
 
@@ -632,11 +648,13 @@ impl App {
         record: &PasskeyRecord,
         result: &webauthn_rs::prelude::AuthenticationResult,
         replaces: Option<&SessionId>,
+        device: &DeviceCookie,
         who: AuditActor,
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
         self.note_passkey_use(record, result).await?;
-        let session = self.start_session(user, SessionStage::Active, replaces, meta).await?;
+        let mut session = self.start_session(user, SessionStage::Active, replaces, meta).await?;
+        session.device_cookie = Some(self.remember_device(device, &user.id).await?);
         self.record(
             who,
             AuditEvent::success("signin.success")

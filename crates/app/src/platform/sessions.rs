@@ -53,6 +53,8 @@ pub struct NewSession {
     pub cookie_token: String,
     /// The new session's anti-forgery token, for a page rendered in the same response.
     pub csrf_token: String,
+    /// After a completed sign-in: the device cookie's new value (`platform::devices`).
+    pub device_cookie: Option<String>,
 }
 
 impl std::fmt::Debug for NewSession {
@@ -113,6 +115,7 @@ impl App {
             id,
             cookie_token,
             csrf_token,
+            device_cookie: None,
         })
     }
 

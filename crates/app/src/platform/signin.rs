@@ -4,6 +4,7 @@ use domain::{EmailAddress, SessionId};
 use store::platform::sessions::{SessionRecord, SessionStage};
 
 use crate::platform::audit::{AuditActor, AuditEvent};
+use crate::platform::devices::{DeviceCookie, Trust};
 use crate::platform::protected::{Field, Subject};
 use crate::platform::sessions::NewSession;
 use crate::platform::throttle::Limit;
@@ -27,11 +28,14 @@ pub struct SignedIn {
 
 impl App {
     /// The password step. Messages never say whether the account exists, and an unknown
-    /// address costs the same password-hashing time as a wrong password.
+    /// address costs the same password-hashing time as a wrong password. A browser holding a
+    /// device cookie for the account is limited on its own counter; any other attempt on the
+    /// account's and the address's (`platform::devices`).
     pub async fn sign_in(
         &self,
         email_input: &str,
         password: &str,
+        device: &DeviceCookie,
         replaces: Option<&SessionId>,
         meta: &RequestMeta,
     ) -> AppResult<SignedIn> {
@@ -44,21 +48,25 @@ impl App {
         }
         errors.into_result()?;
 
-        let account_limit = Limit::account(email_input);
-        let address_limit = Limit::address(meta);
-        let limits: Vec<Limit> = std::iter::once(account_limit.clone())
-            .chain(address_limit.clone())
-            .collect();
-        if let Err(throttled) = self.count_attempt(&limits).await {
-            self.record(AuditActor::default(), AuditEvent::denied("signin.throttled"), meta)
-                .await?;
-            return Err(throttled);
-        }
-
         let user = match EmailAddress::parse(email_input) {
             Ok(email) => self.store().user_by_email(&email).await?,
             Err(_) => None,
         };
+        // Counted before the password is checked, so parallel guesses cannot slip past.
+        let trust = self.device_trust(device, user.as_ref().map(|u| &u.id)).await?;
+        let limits = trust.limits(email_input, meta);
+        if let Err(throttled) = self.count_attempt(&limits).await {
+            let who = AuditActor {
+                user_id: user.as_ref().map(|u| u.id.to_string()),
+                role: None,
+            };
+            let event = match trust {
+                Trust::Device(_) => AuditEvent::denied("signin.throttled").detail("device"),
+                Trust::Untrusted => AuditEvent::denied("signin.throttled"),
+            };
+            self.record(who, event, meta).await?;
+            return Err(throttled);
+        }
         let matched = self
             .passwords()
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -86,9 +94,23 @@ impl App {
                 "Demo accounts only work while Sensate runs with --demo.".into(),
             ));
         }
-        self.clear_limit(&account_limit).await?;
-        if let Some(address) = &address_limit {
-            self.forgive(address).await?;
+        // The attempts were genuine: the owner's counter starts again, and a shared address
+        // gets its attempt back.
+        match &trust {
+            Trust::Device(_) => {
+                for limit in &limits {
+                    self.clear_limit(limit).await?;
+                }
+            }
+            Trust::Untrusted => {
+                let mut limits = limits.iter();
+                if let Some(account) = limits.next() {
+                    self.clear_limit(account).await?;
+                }
+                for address in limits {
+                    self.forgive(address).await?;
+                }
+            }
         }
 
         let (stage, next) = if user.mfa_enabled() {
@@ -98,7 +120,12 @@ impl App {
         } else {
             (SessionStage::Active, NextStep::Dashboard)
         };
-        let session = self.start_session(&user, stage, replaces, meta).await?;
+        let mut session = self.start_session(&user, stage, replaces, meta).await?;
+        // The browser is trusted once the sign-in is complete (after the second factor if one
+        // is owed).
+        if stage == SessionStage::Active {
+            session.device_cookie = Some(self.remember_device(device, &user.id).await?);
+        }
         let action = if stage == SessionStage::Active {
             "signin.success"
         } else {
@@ -114,6 +141,7 @@ impl App {
         &self,
         pending: &SessionRecord,
         code_input: &str,
+        device: &DeviceCookie,
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
         let code: String = code_input
@@ -186,11 +214,68 @@ impl App {
             ));
         };
         self.clear_limit(&limit).await?;
-        let session = self
+        let mut session = self
             .start_session(&user, SessionStage::Active, Some(&pending.id), meta)
             .await?;
+        session.device_cookie = Some(self.remember_device(device, &user.id).await?);
         self.record(who, AuditEvent::success("signin.success").detail(method), meta)
             .await?;
         Ok(session)
+    }
+}
+
+/// Failed or refused sign-in attempts on one's own account that one has not been shown yet:
+/// those since the sign-in before the current one.
+#[derive(Debug, Clone, Default)]
+pub struct FailedSignIns {
+    pub total: i64,
+    /// The newest, newest first.
+    pub recent: Vec<FailedAttempt>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FailedAttempt {
+    pub at: store::Timestamp,
+    pub address: String,
+    pub what: &'static str,
+}
+
+impl FailedSignIns {
+    /// "3 failed sign-in attempts since your last sign-in" (None when there were none).
+    pub fn summary(&self) -> Option<String> {
+        match self.total {
+            0 => None,
+            1 => Some("1 failed sign-in attempt since your last sign-in.".to_owned()),
+            n => Some(format!("{n} failed sign-in attempts since your last sign-in.")),
+        }
+    }
+}
+
+/// How many attempts the account page lists.
+const FAILED_SHOWN: i64 = 10;
+
+impl App {
+    /// The failed sign-in attempts on the actor's account since their sign-in before this
+    /// one, so the owner learns when someone has been guessing.
+    pub async fn failed_sign_ins(&self, actor: &crate::Actor, meta: &RequestMeta) -> AppResult<FailedSignIns> {
+        self.authorize(actor, crate::authz::Permission::ManageOwnAccount, meta)
+            .await?;
+        let (total, rows) = self
+            .store()
+            .failed_sign_ins_since_previous(&actor.user_id, FAILED_SHOWN)
+            .await?;
+        let recent = rows
+            .into_iter()
+            .map(|row| FailedAttempt {
+                at: row.at,
+                address: row.client_addr.unwrap_or_else(|| "unknown".into()),
+                what: match row.action.as_str() {
+                    "signin.second_factor_failure" => "Wrong code after the right password",
+                    "signin.throttled" => "Refused: too many attempts",
+                    _ => "Wrong password or passkey",
+                },
+            })
+            .collect();
+        Ok(FailedSignIns { total, recent })
     }
 }

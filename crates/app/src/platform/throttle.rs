@@ -28,6 +28,23 @@ impl Limit {
             policy: ThrottlePolicy::ADDRESS,
         })
     }
+    /// Sign-in attempts from a browser holding a device cookie for the account (by the
+    /// cookie's hash): its owner's own allowance.
+    pub fn device(token_hash: &str) -> Limit {
+        Limit {
+            key: format!("device:{token_hash}"),
+            policy: ThrottlePolicy::DEVICE,
+        }
+    }
+    /// Passwords typed again, by a signed-in person, before a sensitive change. Apart from the
+    /// sign-in counters, so someone locking the account's sign-in from elsewhere does not
+    /// stop its owner changing the password.
+    pub fn password_recheck(user: &domain::UserId) -> Limit {
+        Limit {
+            key: format!("password-recheck:{user}"),
+            policy: ThrottlePolicy::ACCOUNT,
+        }
+    }
     /// Codes tried for one account's second factor.
     pub fn second_factor(user: &domain::UserId) -> Limit {
         Limit {
@@ -59,6 +76,27 @@ impl Limit {
             key: format!("complaint-address:{a}"),
             policy: ThrottlePolicy::COMPLAINT_PER_ADDRESS,
         })
+    }
+    /// Requests for a referring-provider account from one client address.
+    pub fn referrer_request_address(meta: &RequestMeta) -> Option<Limit> {
+        meta.client_addr.as_ref().map(|a| Limit {
+            key: format!("referrer-request-address:{a}"),
+            policy: ThrottlePolicy::REFERRER_REQUEST_PER_ADDRESS,
+        })
+    }
+    /// Requests for a referring-provider account from one e-mail address.
+    pub fn referrer_request_email(email: &str) -> Limit {
+        Limit {
+            key: format!("referrer-request-email:{}", email.trim().to_lowercase()),
+            policy: ThrottlePolicy::REFERRER_REQUEST_PER_EMAIL,
+        }
+    }
+    /// One complaint's copies, by a fingerprint of who sent it, about whom and its words.
+    pub fn complaint_copy(fingerprint: &str) -> Limit {
+        Limit {
+            key: format!("complaint-copy:{fingerprint}"),
+            policy: ThrottlePolicy::COMPLAINT_COPY,
+        }
     }
     /// Ethics complaints by one reporter (the e-mail address they give).
     pub fn complaint_reporter(email: &str) -> Limit {

@@ -21,6 +21,15 @@ impl ThrottlePolicy {
         window: Duration::minutes(15),
         lockout: Duration::minutes(15),
     };
+    /// Per device cookie (a browser that has signed in to the account before): the same
+    /// allowance as an account. Its owner's attempts count here only, so guessing from other
+    /// browsers or a flood from a shared address cannot lock them out; a stolen device cookie
+    /// locks only itself.
+    pub const DEVICE: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 5,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
     /// Per client address: 20 failures in 15 minutes. Higher than per account because a clinic
     /// shares one address among many staff.
     pub const ADDRESS: ThrottlePolicy = ThrottlePolicy {
@@ -102,6 +111,27 @@ impl ThrottlePolicy {
         max_failures: 3,
         window: Duration::days(1),
         lockout: Duration::days(1),
+    };
+    /// Requests for a referring-provider account from one client address: 10 a day (a clinic
+    /// may ask for several physicians; a script may not fill the staff's list).
+    pub const REFERRER_REQUEST_PER_ADDRESS: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 10,
+        window: Duration::days(1),
+        lockout: Duration::days(1),
+    };
+    /// Requests for a referring-provider account from one e-mail address: 3 a day (one waits
+    /// at a time; a decided one may be asked again).
+    pub const REFERRER_REQUEST_PER_EMAIL: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 3,
+        window: Duration::days(1),
+        lockout: Duration::days(1),
+    };
+    /// The same complaint (reporter, professional and words) sent again: once in 30 days. The
+    /// copy is answered kindly, not filed as a second case.
+    pub const COMPLAINT_COPY: ThrottlePolicy = ThrottlePolicy {
+        max_failures: 1,
+        window: Duration::days(30),
+        lockout: Duration::days(30),
     };
 
     /// Judges an attempt that has already been counted in `state` (the store counts

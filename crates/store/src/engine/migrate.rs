@@ -55,6 +55,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "review_supervision_invitations",
         include_str!("../../migrations/0013_review_supervision_invitations.sql"),
     ),
+    (
+        14,
+        "device_cookies",
+        include_str!("../../migrations/0014_device_cookies.sql"),
+    ),
+    (
+        17,
+        "referrer_requests_one_waiting",
+        include_str!("../../migrations/0017_referrer_requests_one_waiting.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

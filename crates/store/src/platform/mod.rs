@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod data_keys;
+pub mod devices;
 pub mod outbox;
 pub mod passkeys;
 pub mod sessions;

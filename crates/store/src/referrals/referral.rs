@@ -42,6 +42,26 @@ pub struct ReferrerRequestRow {
     pub decision_note: Option<String>,
 }
 
+/// What the staff list of requests asks for: a search over name, e-mail, organisation and
+/// license, a state, an order and a page.
+#[derive(Debug, Clone, Default)]
+pub struct ReferrerRequestFilter {
+    pub text: Option<String>,
+    pub state: Option<ReferrerRequestState>,
+    pub sort: ReferrerRequestSort,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReferrerRequestSort {
+    #[default]
+    Requested,
+    Name,
+    Organisation,
+}
+
 const REFERRAL_COLUMNS: &str =
     "id, reference, sender_id, recipient_id, urgency, status, contents_sealed, response_sealed, sent_at, responded_at";
 const REQUEST_COLUMNS: &str = "id, email, name, organisation, kind, license, phone, status, requested_at, decided_by, \
@@ -169,11 +189,14 @@ impl Store {
         }
     }
 
+    /// Stores a request; [`StoreError::Conflict`] when a request from the same address is
+    /// still waiting (one waiting request per address, kept by a unique index, so parallel
+    /// copies cannot both land).
     pub async fn insert_referrer_request(&self, request: &ReferrerRequestRow) -> Result<()> {
-        with_pool!(self, write, |pool| {
+        let inserted = with_pool!(self, write, |pool| {
             sqlx::query(
                 "INSERT INTO referrer_requests (id, email, name, organisation, kind, license, phone, status, \
-                 requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             )
             .bind(&request.id)
             .bind(&request.email)
@@ -185,9 +208,72 @@ impl Store {
             .bind(request.status.as_str())
             .bind(request.requested_at)
             .execute(pool)
-            .await?;
+            .await?
+            .rows_affected()
         });
-        Ok(())
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// One page of the requests `filter` selects, with how many it selects in all.
+    pub async fn referrer_requests_page(&self, filter: &ReferrerRequestFilter) -> Result<(Vec<ReferrerRequestRow>, i64)> {
+        let pattern = filter.text.as_deref().map(|t| format!("%{}%", t.to_lowercase()));
+        let state = filter.state.map(ReferrerRequestState::as_str);
+        // A condition is skipped when its parameter is NULL: one statement for every filter.
+        let condition = "($1 IS NULL OR LOWER(email) LIKE $1 OR LOWER(name) LIKE $1 OR LOWER(organisation) LIKE $1 \
+             OR LOWER(license) LIKE $1) AND ($2 IS NULL OR status = $2)";
+        let order = match (filter.sort, filter.descending) {
+            (ReferrerRequestSort::Requested, false) => "requested_at ASC, id",
+            (ReferrerRequestSort::Requested, true) => "requested_at DESC, id",
+            (ReferrerRequestSort::Name, false) => "LOWER(name) ASC, id",
+            (ReferrerRequestSort::Name, true) => "LOWER(name) DESC, id",
+            (ReferrerRequestSort::Organisation, false) => "LOWER(organisation) ASC, id",
+            (ReferrerRequestSort::Organisation, true) => "LOWER(organisation) DESC, id",
+        };
+        with_pool!(self, read, |pool| {
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM referrer_requests WHERE {condition}"
+            )))
+            .bind(pattern.as_deref())
+            .bind(state)
+            .fetch_one(pool)
+            .await?;
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM referrer_requests WHERE {condition} ORDER BY {order} LIMIT $3 OFFSET $4"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(pattern.as_deref())
+                .bind(state)
+                .bind(filter.limit.clamp(1, 500))
+                .bind(filter.offset.max(0))
+                .fetch_all(pool)
+                .await?;
+            let requests = rows
+                .iter()
+                .map(|row| request_from_row!(row))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((requests, total))
+        })
+    }
+
+    /// How many requests are in each state (the staff list's filter shows the counts).
+    pub async fn referrer_request_counts(&self) -> Result<Vec<(ReferrerRequestState, i64)>> {
+        with_pool!(self, read, |pool| {
+            let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM referrer_requests GROUP BY status")
+                .fetch_all(pool)
+                .await?;
+            let mut counts = Vec::new();
+            for row in &rows {
+                let text: String = row.try_get("status")?;
+                let state = ReferrerRequestState::parse(&text)
+                    .map_err(|_| StoreError::Corrupt(format!("referrer request state {text:?}")))?;
+                counts.push((state, row.try_get::<i64, _>("n")?));
+            }
+            Ok(counts)
+        })
     }
 
     pub async fn referrer_requests(&self) -> Result<Vec<ReferrerRequestRow>> {

@@ -215,6 +215,8 @@ struct DashboardPage {
     actor: app::Actor,
     cards: Vec<Card>,
     notice: Option<String>,
+    /// "N failed sign-in attempts since your last sign-in", when there were some.
+    failed_sign_ins: Option<String>,
     prompts: Vec<app::credentialing::renewals::RenewalPrompt>,
 }
 
@@ -230,11 +232,13 @@ async fn dashboard(
         &dashboard_facts(app, &session.actor, &meta).await?,
     );
     let prompts = app.renewal_prompts(&session.actor, &meta).await?;
+    let failed_sign_ins = app.failed_sign_ins(&session.actor, &meta).await?.summary();
     page(&DashboardPage {
         ctx,
         actor: session.actor,
         cards,
         notice: None,
+        failed_sign_ins,
         prompts,
     })
 }
@@ -261,6 +265,7 @@ async fn resend_verification(
         actor: session.actor,
         cards,
         notice,
+        failed_sign_ins: None,
         prompts: Vec::new(),
     })
 }
@@ -298,6 +303,8 @@ struct SecurityPage {
     passkey_site: Option<(String, String)>,
     /// The passkey form's fields start without errors (its script shows them).
     no_errors: FieldErrors,
+    /// Failed sign-in attempts since the sign-in before this one.
+    failed: app::platform::signin::FailedSignIns,
 }
 
 struct PasskeyRow {
@@ -358,7 +365,9 @@ impl SecurityPage {
             .passkey_site()
             .ok()
             .map(|site| (site.id.clone(), site.origin.clone()));
+        let failed = app.failed_sign_ins(&actor, meta).await?;
         Ok(SecurityPage {
+            failed,
             mfa_mandatory: domain::platform::role::mfa_required(&actor.roles),
             ctx,
             actor,

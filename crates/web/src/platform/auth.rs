@@ -19,7 +19,7 @@ use crate::page::{PageContext, page, page_with_status, safe_next};
 use crate::platform::home::MessagePage;
 use crate::platform::passkeys::PasskeyPanel;
 use crate::routes::Routes;
-use crate::session::{RequestSession, clear_cookie_value, cookie, session_cookie};
+use crate::session::{RequestSession, clear_cookie_value, cookie, device_cookie_sent, sign_in_cookies};
 use crate::{ServerState, WebError};
 
 pub fn routes() -> Routes {
@@ -35,10 +35,11 @@ pub fn routes() -> Routes {
         .route("/invitations/{token}", get(invitation_form).post(accept_invitation))
 }
 
-/// Sends the browser on with a new session cookie.
-fn redirect_with_session(state: &ServerState, token: &str, to: &str) -> Response {
+/// Sends the browser on with a new session cookie (and its device cookie after a completed
+/// sign-in).
+fn redirect_with_session(state: &ServerState, new: &app::platform::sessions::NewSession, to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
-    if let Some(value) = session_cookie(state, token) {
+    for value in sign_in_cookies(state, new) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -223,6 +224,7 @@ async fn sign_in(
     ctx: PageContext,
     Meta(meta): Meta,
     axum::Extension(session): axum::Extension<RequestSession>,
+    headers: axum::http::HeaderMap,
     Posted(input): Posted<SignInInput>,
 ) -> Result<Response, WebError> {
     let replaces = match session.state.as_ref() {
@@ -233,7 +235,13 @@ async fn sign_in(
     let next = safe_next(Some(&input.next));
     match state
         .ready_app()?
-        .sign_in(&input.email, &input.password, replaces.as_ref(), &meta)
+        .sign_in(
+            &input.email,
+            &input.password,
+            &device_cookie_sent(&state, &headers),
+            replaces.as_ref(),
+            &meta,
+        )
         .await
     {
         Ok(signed) => {
@@ -242,7 +250,7 @@ async fn sign_in(
                 NextStep::SecondFactor => format!("/sign-in/two-factor?next={}", crate::error::urlencode(&next)),
                 NextStep::EnrolSecondFactor => "/account/two-factor/setup".to_owned(),
             };
-            Ok(redirect_with_session(&state, &signed.session.cookie_token, &to))
+            Ok(redirect_with_session(&state, &signed.session, &to))
         }
         Err(AppError::Validation(errors)) => Ok(input.rerender(ctx, errors)),
         Err(error @ (AppError::InvalidCredentials | AppError::Throttled(_) | AppError::Refused(_))) => {
@@ -344,6 +352,7 @@ async fn second_factor(
     ctx: PageContext,
     Meta(meta): Meta,
     axum::Extension(session): axum::Extension<RequestSession>,
+    headers: axum::http::HeaderMap,
     Posted(input): Posted<CodeInput>,
 ) -> Result<Response, WebError> {
     let SessionState::MfaPending { session: pending } = session.state.as_ref() else {
@@ -351,14 +360,10 @@ async fn second_factor(
     };
     match state
         .ready_app()?
-        .verify_second_factor(pending, &input.code, &meta)
+        .verify_second_factor(pending, &input.code, &device_cookie_sent(&state, &headers), &meta)
         .await
     {
-        Ok(new) => Ok(redirect_with_session(
-            &state,
-            &new.cookie_token,
-            &safe_next(Some(&input.next)),
-        )),
+        Ok(new) => Ok(redirect_with_session(&state, &new, &safe_next(Some(&input.next)))),
         Err(AppError::Validation(errors)) => {
             let mut page = second_factor_page(&state, ctx, pending, input.next).await?;
             page.errors = errors;

@@ -24,7 +24,7 @@ use crate::context::Meta;
 use crate::forms::{FormPage, Posted};
 use crate::page::{PageContext, SignedIn, page, page_with_status, safe_next, when};
 use crate::routes::Routes;
-use crate::session::{RequestSession, session_cookie};
+use crate::session::{RequestSession, device_cookie_sent, sign_in_cookies};
 use crate::{ServerState, WebError};
 
 pub fn routes() -> Routes {
@@ -44,10 +44,10 @@ struct Finished {
     redirect: String,
 }
 
-/// The answer that ends a ceremony, with a new session cookie when there is one.
-fn finished(state: &ServerState, redirect: String, cookie_token: Option<&str>) -> Response {
+/// The answer that ends a ceremony, with the new session's cookies when there is one.
+fn finished(state: &ServerState, redirect: String, new: Option<&app::platform::sessions::NewSession>) -> Response {
     let mut response = Json(Finished { redirect }).into_response();
-    if let Some(value) = cookie_token.and_then(|token| session_cookie(state, token)) {
+    for value in new.map(|new| sign_in_cookies(state, new)).unwrap_or_default() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -89,7 +89,7 @@ async fn register(
     Ok(finished(
         &state,
         "/account/security?changed=passkey-added".into(),
-        Some(&new.cookie_token),
+        Some(&new),
     ))
 }
 
@@ -199,6 +199,7 @@ async fn sign_in(
     State(state): State<ServerState>,
     Meta(meta): Meta,
     Extension(session): Extension<RequestSession>,
+    headers: axum::http::HeaderMap,
     ApiJson(input): ApiJson<Assertion>,
 ) -> Result<Response, WebError> {
     let replaces = match session.state.as_ref() {
@@ -208,9 +209,15 @@ async fn sign_in(
     };
     let new = state
         .ready_app()?
-        .finish_passkey_sign_in(&session.csrf_token, &input.credential, replaces.as_ref(), &meta)
+        .finish_passkey_sign_in(
+            &session.csrf_token,
+            &input.credential,
+            &device_cookie_sent(&state, &headers),
+            replaces.as_ref(),
+            &meta,
+        )
         .await?;
-    Ok(finished(&state, safe_next(Some(&input.next)), Some(&new.cookie_token)))
+    Ok(finished(&state, safe_next(Some(&input.next)), Some(&new)))
 }
 
 /// The session waiting for its second factor, or 401.
@@ -236,13 +243,15 @@ async fn second_factor(
     State(state): State<ServerState>,
     Meta(meta): Meta,
     Extension(session): Extension<RequestSession>,
+    headers: axum::http::HeaderMap,
     ApiJson(input): ApiJson<Assertion>,
 ) -> Result<Response, WebError> {
+    let device = device_cookie_sent(&state, &headers);
     let new = state
         .ready_app()?
-        .finish_passkey_second_factor(pending(&session)?, &input.credential, &meta)
+        .finish_passkey_second_factor(pending(&session)?, &input.credential, &device, &meta)
         .await?;
-    Ok(finished(&state, safe_next(Some(&input.next)), Some(&new.cookie_token)))
+    Ok(finished(&state, safe_next(Some(&input.next)), Some(&new)))
 }
 
 // ---- the panels on the sign-in pages -------------------------------------------------------
