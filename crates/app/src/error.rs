@@ -22,6 +22,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// Allowed once the person has set up two-factor sign-in (pages send them to do so).
+    #[error("two-factor sign-in needed: {0}")]
+    SecondFactorRequired(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]

@@ -278,7 +278,7 @@ fn print_demo_help(public_url: &str, credentials: &[app::demo::DemoCredential]) 
             );
         }
     }
-    println!("  E-mail the demo sends: {public_url}/demo/mailbox");
+    println!("  E-mail the demo sends to these accounts: {public_url}/demo/mailbox");
     println!();
 }
 

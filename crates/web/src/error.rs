@@ -42,6 +42,10 @@ impl From<askama::Error> for WebError {
     }
 }
 
+/// The kind of a refusal until two-factor sign-in is set up: a page is sent to set it up
+/// (and back afterwards), a program gets the 403.
+const SECOND_FACTOR_REQUIRED: &str = "second_factor_required";
+
 /// What the boundary needs to write the body.
 #[derive(Clone, Debug)]
 pub struct ErrorInfo {
@@ -78,6 +82,9 @@ impl WebError {
                 plain(StatusCode::UNAUTHORIZED, "unauthenticated", "Please sign in.")
             }
             WebError::App(AppError::Forbidden(reason)) => plain(StatusCode::FORBIDDEN, "forbidden", &reason),
+            WebError::App(AppError::SecondFactorRequired(reason)) => {
+                plain(StatusCode::FORBIDDEN, SECOND_FACTOR_REQUIRED, &reason)
+            }
             WebError::App(AppError::NotFound) | WebError::NotFound => {
                 plain(StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.")
             }
@@ -251,6 +258,13 @@ pub async fn fill_error_pages(request: Request, next: Next) -> Response {
             None => path,
         };
         return Redirect::to(&format!("/sign-in?next={}", urlencode(&next_path))).into_response();
+    }
+    if info.kind == SECOND_FACTOR_REQUIRED && !json {
+        let next_path = match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        return Redirect::to(&format!("/account/two-factor/setup?next={}", urlencode(&next_path))).into_response();
     }
     let mut rendered = if json {
         let fields: serde_json::Map<String, serde_json::Value> = info

@@ -164,6 +164,8 @@ impl Permission<'_> {
 pub enum Decision {
     Allow,
     Deny(&'static str),
+    /// Refused until the person sets up two-factor sign-in (pages send them there).
+    EnrolSecondFactor(&'static str),
 }
 
 /// The rules: the gate every permission passes first, then the rule of the permission's area.
@@ -223,8 +225,8 @@ pub fn decide(actor: &Actor, permission: &Permission<'_>) -> Decision {
         Permission::ViewReferral {
             is_sender,
             is_recipient,
-        } => referrals::view(is_sender, is_recipient),
-        Permission::RespondToReferral { is_recipient } => referrals::respond(is_recipient),
+        } => referrals::view(actor, is_sender, is_recipient),
+        Permission::RespondToReferral { is_recipient } => referrals::respond(actor, is_recipient),
         Permission::ApproveReferrers => referrals::approve_referrers(actor),
     }
 }
@@ -243,6 +245,11 @@ impl App {
                 let event = AuditEvent::denied("access.denied").detail(permission.name());
                 self.record(actor, event, meta).await?;
                 Err(AppError::Forbidden(reason.to_owned()))
+            }
+            Decision::EnrolSecondFactor(reason) => {
+                let event = AuditEvent::denied("access.denied").detail(permission.name());
+                self.record(actor, event, meta).await?;
+                Err(AppError::SecondFactorRequired(reason.to_owned()))
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use domain::Role;
 
-use super::Decision::{self, Allow, Deny};
+use super::Decision::{self, Allow, Deny, EnrolSecondFactor};
 use super::board_staff;
 use crate::Actor;
 
@@ -15,18 +15,27 @@ pub(super) fn send(actor: &Actor) -> Decision {
     }
 }
 
+/// Why a professional without a second factor is sent to set one up.
+const RECIPIENT_NEEDS_TWO_FACTOR: &str =
+    "Referrals carry clients' health information: set up two-factor sign-in to read and answer them.";
+
 /// Referral contents are the client's health information: the two parties only, not even
-/// board staff.
-pub(super) fn view(is_sender: bool, is_recipient: bool) -> Decision {
-    if is_sender || is_recipient {
+/// board staff. Whoever receives them signs in with two factors, as referring providers (whose
+/// role requires it) do: a professional without a second factor is sent to set one up.
+pub(super) fn view(actor: &Actor, is_sender: bool, is_recipient: bool) -> Decision {
+    if is_recipient && !actor.mfa_enabled {
+        EnrolSecondFactor(RECIPIENT_NEEDS_TWO_FACTOR)
+    } else if is_sender || is_recipient {
         Allow
     } else {
         Deny("Only the referring provider and the professional it was sent to can read this referral.")
     }
 }
 
-pub(super) fn respond(is_recipient: bool) -> Decision {
-    if is_recipient {
+pub(super) fn respond(actor: &Actor, is_recipient: bool) -> Decision {
+    if is_recipient && !actor.mfa_enabled {
+        EnrolSecondFactor(RECIPIENT_NEEDS_TWO_FACTOR)
+    } else if is_recipient {
         Allow
     } else {
         Deny("Only the professional this referral was sent to can answer it.")
@@ -74,5 +83,26 @@ mod tests {
             let send = decide(&someone, &Permission::SendReferral);
             assert_eq!(send == Decision::Allow, role == Role::ReferringProvider, "{role} sends");
         }
+    }
+
+    #[test]
+    fn the_professional_it_was_sent_to_reads_and_answers_it_only_with_two_factors() {
+        let professional = actor(&[Role::Candidate], false);
+        let read = Permission::ViewReferral {
+            is_sender: false,
+            is_recipient: true,
+        };
+        let answer = Permission::RespondToReferral { is_recipient: true };
+        assert!(matches!(decide(&professional, &read), Decision::EnrolSecondFactor(_)));
+        assert!(matches!(decide(&professional, &answer), Decision::EnrolSecondFactor(_)));
+        let enrolled = actor(&[Role::Candidate], true);
+        assert_eq!(decide(&enrolled, &read), Decision::Allow);
+        assert_eq!(decide(&enrolled, &answer), Decision::Allow);
+        // Someone it was not sent to is refused outright, second factor or not.
+        let stranger = Permission::ViewReferral {
+            is_sender: false,
+            is_recipient: false,
+        };
+        assert!(matches!(decide(&professional, &stranger), Decision::Deny(_)));
     }
 }

@@ -172,6 +172,16 @@ const PEOPLE: &[DemoPerson] = &[
     },
 ];
 
+/// Demo accounts whose roles do not require two-factor sign-in but who have it: Dr. Haddad
+/// receives the demo's client referral, and whoever receives protected client data signs in
+/// with two factors.
+const TWO_FACTOR_BY_CHOICE: &[&str] = &["certified@demo.sensate.test"];
+
+/// Whether a demo account signs in with an authenticator code.
+fn signs_in_with_code(email: &str, roles: &[Role]) -> bool {
+    domain::platform::role::mfa_required(roles) || TWO_FACTOR_BY_CHOICE.contains(&email)
+}
+
 /// A demo account as the demo page lists it.
 #[derive(Debug, Clone)]
 pub struct DemoAccount {
@@ -186,7 +196,7 @@ pub struct DemoAccount {
 impl DemoAccount {
     /// Whether the account signs in with a two-factor code.
     pub fn needs_code(&self) -> bool {
-        domain::platform::role::mfa_required(&self.roles)
+        signs_in_with_code(&self.email, &self.roles)
     }
 }
 
@@ -255,9 +265,9 @@ impl App {
                     now,
                 })
                 .await?;
-            // Roles that require two-factor sign-in get it set up, so a newcomer can sign in
-            // straight away with the code the demo page shows.
-            if domain::platform::role::mfa_required(person.roles) {
+            // Accounts with two-factor sign-in get it set up, so a newcomer can sign in straight
+            // away with the code the demo page shows.
+            if signs_in_with_code(person.email, person.roles) {
                 let who = AuditActor {
                     user_id: Some(id.to_string()),
                     role: None,

@@ -378,6 +378,14 @@ pub fn is_reference(reference: &str) -> bool {
     )
 }
 
+/// Who sent a complaint, about whom, and its words (spacing and case aside), as a hash: the
+/// key that tells a copy from a new complaint without keeping the words in the clear.
+fn complaint_fingerprint(email: &str, credential_number: &str, description: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let words = description.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    hex::encode(Sha256::digest(format!("{email}\n{credential_number}\n{words}").as_bytes()))
+}
+
 impl App {
     async fn load_case(&self, id: &str) -> AppResult<EthicsCaseRow> {
         if id.is_empty() || id.len() > 64 {
@@ -747,6 +755,23 @@ impl App {
             return Err(AppError::field(
                 FORM,
                 "Your complaint was not sent. Check what you wrote and send it again.",
+            ));
+        }
+        // The same complaint sent again (a double click, a reload) is not a second case.
+        let copy = Limit::complaint_copy(&complaint_fingerprint(email.as_str(), &credential.number, description));
+        if let Err(error) = self.count_attempt(&[copy]).await {
+            if !matches!(error, AppError::Throttled(_)) {
+                return Err(error);
+            }
+            self.record(
+                reporter_actor.clone(),
+                AuditEvent::failure("ethics.complaint_repeated"),
+                meta,
+            )
+            .await?;
+            return Err(AppError::field(
+                FORM,
+                "We already have this complaint from you, and the ethics committee has it: its reference is in the e-mail we sent you. There is no need to send it again.",
             ));
         }
 

@@ -12,12 +12,14 @@ use domain::{EmailAddress, FieldErrors, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::StoreError;
+pub use store::referrals::referral::{ReferrerRequestFilter, ReferrerRequestSort};
 use store::referrals::referral::{ReferralRow, ReferrerRequestRow};
 
 use crate::authz::Permission;
-use crate::platform::audit::AuditEvent;
+use crate::platform::audit::{AuditActor, AuditEvent};
 use crate::platform::mail::Mail;
 use crate::platform::protected::{Field, Subject};
+use crate::platform::throttle::Limit;
 use crate::{Actor, App, AppError, AppResult, RequestMeta, platform::random};
 
 /// Kinds of referring provider.
@@ -47,6 +49,22 @@ pub struct ReferrerRequestInput {
     pub kind: String,
     pub license: String,
     pub phone: String,
+}
+
+/// A page of the staff's list of requests.
+#[derive(Debug, Clone)]
+pub struct ReferrerRequestList {
+    pub requests: Vec<ReferrerRequestRow>,
+    /// How many the filter selects (every page).
+    pub total: i64,
+    /// How many requests are in each state, whatever the filter.
+    pub counts: Vec<(ReferrerRequestState, i64)>,
+}
+
+impl ReferrerRequestList {
+    pub fn count(&self, state: ReferrerRequestState) -> i64 {
+        self.counts.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n)
+    }
 }
 
 /// A referral as typed.
@@ -114,7 +132,9 @@ fn urgency_name(key: &str) -> &str {
 
 impl App {
     /// A public request for a referring-provider account. Staff are told; nothing else
-    /// happens until they decide.
+    /// happens until they decide. Limited per client address and per e-mail address; a copy
+    /// of a request still waiting is answered like the first and stores nothing (the answer
+    /// is the same, so the form does not tell anyone whether an address has asked).
     pub async fn request_referrer_account(&self, input: &ReferrerRequestInput, meta: &RequestMeta) -> AppResult<()> {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", EmailAddress::parse(&input.email));
@@ -150,6 +170,21 @@ impl App {
         let Some(email) = email else {
             return Err(AppError::internal(anyhow::anyhow!("validated e-mail lost")));
         };
+        // Counted before anything is stored, so parallel posts cannot slip past the limits.
+        let limits: Vec<Limit> = std::iter::once(Limit::referrer_request_email(email.as_str()))
+            .chain(Limit::referrer_request_address(meta))
+            .collect();
+        match self.count_attempt(&limits).await {
+            Ok(()) => {}
+            Err(AppError::Throttled(_)) => {
+                self.record(AuditActor::default(), AuditEvent::denied("referrer.request_throttled"), meta)
+                    .await?;
+                return Err(AppError::Throttled(
+                    "We cannot take more requests from you today. If you sent one already, board staff will answer it by e-mail; otherwise send it again tomorrow.".into(),
+                ));
+            }
+            Err(other) => return Err(other),
+        }
         let request = ReferrerRequestRow {
             id: random::id()?,
             email: email.as_str().to_owned(),
@@ -164,19 +199,44 @@ impl App {
             decided_at: None,
             decision_note: None,
         };
-        self.store().insert_referrer_request(&request).await?;
-        self.record(
-            crate::platform::audit::AuditActor::default(),
-            AuditEvent::success("referrer.requested").subject("referrer_request", &request.id),
-            meta,
-        )
-        .await
+        match self.store().insert_referrer_request(&request).await {
+            Ok(()) => {
+                self.record(
+                    AuditActor::default(),
+                    AuditEvent::success("referrer.requested").subject("referrer_request", &request.id),
+                    meta,
+                )
+                .await
+            }
+            // A request from this address already waits for staff: it stands, unchanged.
+            Err(StoreError::Conflict) => {
+                self.record(
+                    AuditActor::default(),
+                    AuditEvent::failure("referrer.request_repeated"),
+                    meta,
+                )
+                .await
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
-    /// Requests for referring-provider accounts, waiting ones first.
-    pub async fn referrer_requests(&self, actor: &Actor, meta: &RequestMeta) -> AppResult<Vec<ReferrerRequestRow>> {
+    /// One page of the requests for referring-provider accounts that `filter` selects, with
+    /// how many it selects, and how many are in each state.
+    pub async fn referrer_requests(
+        &self,
+        actor: &Actor,
+        filter: &ReferrerRequestFilter,
+        meta: &RequestMeta,
+    ) -> AppResult<ReferrerRequestList> {
         self.authorize(actor, Permission::ApproveReferrers, meta).await?;
-        Ok(self.store().referrer_requests().await?)
+        let (requests, total) = self.store().referrer_requests_page(filter).await?;
+        let counts = self.store().referrer_request_counts().await?;
+        Ok(ReferrerRequestList {
+            requests,
+            total,
+            counts,
+        })
     }
 
     /// Approves (an invitation to the referring-provider role goes out) or declines a request.

@@ -9,7 +9,7 @@ use domain::platform::audit::{AuditEntry, Outcome};
 use store::engine::testing::TestDb;
 use store::{Engine, Timestamp, both_engines};
 
-use crate::support::{Server, bin, sensate, text, write_once};
+use crate::support::{Server, bin, sensate, sign_in, text, write_once};
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {
@@ -360,11 +360,12 @@ both_engines! {
         };
         let writer = {
             let base = original.base.clone();
+            let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            let candidate = sign_in(&http, &base, "candidate@demo.sensate.test", "demo-sensate-2026").await;
             tokio::spawn(async move {
-                let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
                 let mut written = 0;
                 for n in 0..40 {
-                    if write_once(&http, &base, &format!("during-backup-{n}@backup.test")).await.is_some() {
+                    if write_once(&http, &base, &candidate, &format!("During the backup {n}")).await.is_some() {
                         written += 1;
                     }
                 }

@@ -147,14 +147,28 @@ impl Store {
         Ok(())
     }
 
-    /// The most recent messages, newest first (the demo's mailbox view and tests).
+    /// The most recent messages, newest first (tests).
     pub async fn recent_emails(&self, recipient: Option<&str>, limit: i64) -> Result<Vec<OutboxEntry>> {
+        self.recent_emails_where(recipient, false, limit).await
+    }
+
+    /// The most recent messages to the demo's own accounts, newest first: the demo's mailbox
+    /// shows nothing else (mail to anyone a visitor signed up or invited carries their
+    /// one-time links).
+    pub async fn recent_emails_to_demo_accounts(&self, limit: i64) -> Result<Vec<OutboxEntry>> {
+        self.recent_emails_where(None, true, limit).await
+    }
+
+    async fn recent_emails_where(&self, recipient: Option<&str>, demo_only: bool, limit: i64) -> Result<Vec<OutboxEntry>> {
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(
                 "SELECT id, recipient, subject, body_text, created_at, sent_at, attempts, last_error FROM email_outbox \
-                 WHERE ($1 IS NULL OR recipient = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
+                 WHERE ($1 IS NULL OR recipient = $1) \
+                 AND ($2 = FALSE OR LOWER(recipient) IN (SELECT email FROM users WHERE is_demo = TRUE)) \
+                 ORDER BY created_at DESC, id DESC LIMIT $3",
             )
             .bind(recipient)
+            .bind(demo_only)
             .bind(limit)
             .fetch_all(pool)
             .await?;

@@ -1,5 +1,6 @@
 //! The demo's own pages (only with `serve --demo`): the accounts to try, with their current
-//! codes, the credentials to verify, and the mailbox of sent e-mail.
+//! codes, the credentials to verify, and the mailbox of e-mail sent to the demo's accounts
+//! (never to anyone else: a visitor's confirmation, reset or invitation link is theirs alone).
 
 use askama::Template;
 use axum::extract::State;
@@ -72,7 +73,7 @@ async fn mailbox(State(state): State<ServerState>, ctx: PageContext) -> Result<R
     let app = demo_app(&state)?;
     let messages = app
         .store()
-        .recent_emails(None, 50)
+        .recent_emails_to_demo_accounts(50)
         .await
         .map_err(app::AppError::from)?
         .into_iter()

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
-use crate::page::{PageContext, SignedIn, page, page_with_status, when};
+use crate::page::{PageContext, SignedIn, page, page_with_status, when, safe_next};
 use crate::routes::Routes;
 use crate::session::{clear_cookie_value, session_cookie};
 use crate::{ServerState, WebError};
@@ -515,6 +515,9 @@ struct TotpSetupPage {
     setup: app::platform::mfa::TotpSetup,
     required: bool,
     errors: FieldErrors,
+    /// The page that sent the person here, to go back to once the codes are saved (empty:
+    /// they came of their own accord).
+    next: String,
 }
 
 #[derive(Template)]
@@ -525,12 +528,26 @@ struct RecoveryCodesPage {
     codes: Option<Vec<String>>,
     /// Shown right after two-factor sign-in was turned on (not after a replacement).
     after_setup: bool,
+    /// Where "continue" leads.
+    continue_to: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RecoveryCodesQuery {
     after: String,
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SetupQuery {
+    next: String,
+}
+
+/// A `next` that is a local path, or empty.
+fn local_next(next: &str) -> String {
+    if next.is_empty() { String::new() } else { safe_next(Some(next)) }
 }
 
 /// The codes just made, shown once: the forms that make them redirect here (post, redirect,
@@ -550,6 +567,7 @@ async fn show_recovery_codes(
         ctx,
         codes,
         after_setup: query.after == "setup",
+        continue_to: safe_next(Some(&query.next)),
     })
 }
 
@@ -558,6 +576,7 @@ async fn totp_setup(
     ctx: PageContext,
     Meta(meta): Meta,
     SignedIn(session): SignedIn,
+    Query(query): Query<SetupQuery>,
 ) -> Result<Response, WebError> {
     let setup = match state.ready_app()?.begin_totp_setup(&session.actor, &meta).await {
         Ok(setup) => setup,
@@ -570,6 +589,7 @@ async fn totp_setup(
         setup,
         required: session.actor.must_enrol_mfa(),
         errors: FieldErrors::new(),
+        next: local_next(&query.next),
     })
 }
 
@@ -577,6 +597,7 @@ async fn totp_setup(
 #[serde(default)]
 struct TotpCode {
     code: String,
+    next: String,
 }
 
 impl FormPage for TotpCode {
@@ -596,7 +617,16 @@ async fn confirm_totp(
     let app = state.ready_app()?;
     match app.confirm_totp_setup(&session.actor, &input.code, &meta).await {
         Ok(new) => {
-            let mut response = Redirect::to("/account/two-factor/recovery-codes?after=setup").into_response();
+            let next = local_next(&input.next);
+            let to = if next.is_empty() {
+                "/account/two-factor/recovery-codes?after=setup".to_owned()
+            } else {
+                format!(
+                    "/account/two-factor/recovery-codes?after=setup&next={}",
+                    crate::error::urlencode(&next)
+                )
+            };
+            let mut response = Redirect::to(&to).into_response();
             if let Some(value) = session_cookie(&state, &new.cookie_token) {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
@@ -609,6 +639,7 @@ async fn confirm_totp(
                 setup,
                 required: session.actor.must_enrol_mfa(),
                 errors,
+                next: local_next(&input.next),
             };
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }

@@ -5,8 +5,10 @@
 //! referral as FHIR R4, for its two parties).
 
 use app::directory::profiles::PublicProfile;
+use app::AppError;
 use app::referrals::referral::{
-    REFERRER_KINDS, ReferralInput, ReferralSummary, ReferralView, ReferrerRequestInput, ReferrerRequestState, URGENCIES,
+    REFERRER_KINDS, ReferralInput, ReferralSummary, ReferralView, ReferrerRequestFilter, ReferrerRequestInput,
+    ReferrerRequestSort, ReferrerRequestState, URGENCIES,
 };
 use askama::Template;
 use axum::Json;
@@ -20,6 +22,7 @@ use store::referrals::referral::ReferrerRequestRow;
 
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, PostedPairs, as_form_errors, plain_form};
+use crate::lists::{ListQuery, ListView, PER_PAGE};
 use crate::page::{PageContext, SignedIn, page, page_with_status};
 use crate::routes::Routes;
 use crate::{ServerState, WebError};
@@ -105,9 +108,14 @@ async fn request_send(
     match state.ready_app()?.request_referrer_account(&input, &meta).await {
         Ok(()) => Ok(Redirect::to("/referrers/request?sent=1").into_response()),
         Err(error) => {
+            // Too many requests: the form stays as typed, with the reason above it.
+            let (status, error) = match error {
+                AppError::Throttled(message) => (StatusCode::TOO_MANY_REQUESTS, AppError::Refused(message)),
+                other => (StatusCode::UNPROCESSABLE_ENTITY, other),
+            };
             let errors = as_form_errors(error)?;
             Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 &RequestPage {
                     ctx,
                     form,
@@ -125,6 +133,10 @@ async fn request_send(
 struct RequestsPage {
     ctx: PageContext,
     requests: Vec<ReferrerRequestRow>,
+    list: ListView,
+    /// The state filter's choices: value, label, how many.
+    states: Vec<(&'static str, &'static str, i64)>,
+    state_filter: String,
     errors: FieldErrors,
     done: Option<String>,
 }
@@ -141,20 +153,88 @@ struct DoneQuery {
     done: Option<String>,
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct RequestsQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    /// A state, `all`, or nothing: the waiting requests (what staff come for).
+    state: String,
+    done: Option<String>,
+}
+
+/// The list's sortable columns (the first is the default: the longest waiting first).
+const REQUEST_COLUMNS: [&str; 3] = ["requested", "name", "organisation"];
+
+async fn load_requests(
+    state: &ServerState,
+    ctx: PageContext,
+    actor: &app::Actor,
+    meta: &app::RequestMeta,
+    query: &RequestsQuery,
+) -> Result<RequestsPage, WebError> {
+    let chosen = match query.state.as_str() {
+        "all" => None,
+        "" => Some(ReferrerRequestState::Requested),
+        text => Some(ReferrerRequestState::parse(text).unwrap_or(ReferrerRequestState::Requested)),
+    };
+    let state_filter = chosen.map_or("all", ReferrerRequestState::as_str).to_owned();
+    let list = ListView::new(
+        "/admin/referrers",
+        &query.list,
+        &REQUEST_COLUMNS,
+        false,
+        vec![("state", state_filter.clone())],
+    );
+    let mut filter = ReferrerRequestFilter {
+        text: (!list.q.is_empty()).then(|| list.q.clone()),
+        state: chosen,
+        sort: match list.sort {
+            "name" => ReferrerRequestSort::Name,
+            "organisation" => ReferrerRequestSort::Organisation,
+            _ => ReferrerRequestSort::Requested,
+        },
+        descending: list.descending,
+        limit: i64::try_from(PER_PAGE).unwrap_or(50),
+        offset: i64::try_from(list.offset()).unwrap_or(0),
+    };
+    let app = state.ready_app()?;
+    let mut found = app.referrer_requests(actor, &filter, meta).await?;
+    let list = list.with_total(usize::try_from(found.total).unwrap_or(0));
+    // A page past the end (a stale link) shows the last page instead.
+    let offset = i64::try_from(list.offset()).unwrap_or(0);
+    if offset != filter.offset {
+        filter.offset = offset;
+        found = app.referrer_requests(actor, &filter, meta).await?;
+    }
+    let states = [
+        ("requested", "Waiting for a decision", found.count(ReferrerRequestState::Requested)),
+        ("approved", "Approved", found.count(ReferrerRequestState::Approved)),
+        ("declined", "Declined", found.count(ReferrerRequestState::Declined)),
+    ]
+    .to_vec();
+    let all: i64 = states.iter().map(|(_, _, n)| n).sum();
+    let mut choices = vec![("all", "Every state", all)];
+    choices.extend(states);
+    Ok(RequestsPage {
+        ctx,
+        requests: found.requests,
+        list,
+        states: choices,
+        state_filter,
+        errors: FieldErrors::new(),
+        done: query.done.clone(),
+    })
+}
+
 async fn requests(
     State(state): State<ServerState>,
     ctx: PageContext,
     SignedIn(session): SignedIn,
     Meta(meta): Meta,
-    Query(query): Query<DoneQuery>,
+    Query(query): Query<RequestsQuery>,
 ) -> Result<Response, WebError> {
-    let requests = state.ready_app()?.referrer_requests(&session.actor, &meta).await?;
-    page(&RequestsPage {
-        ctx,
-        requests,
-        errors: FieldErrors::new(),
-        done: query.done,
-    })
+    page(&load_requests(&state, ctx, &session.actor, &meta, &query).await?)
 }
 
 plain_form!(DecisionForm { decision, note });
@@ -180,16 +260,10 @@ async fn decide(
         .into_response()),
         Err(error) => {
             let errors = as_form_errors(error)?;
-            let requests = app.referrer_requests(&session.actor, &meta).await?;
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &RequestsPage {
-                    ctx,
-                    requests,
-                    errors,
-                    done: None,
-                },
-            ))
+            let mut page_data =
+                load_requests(&state, ctx, &session.actor, &meta, &RequestsQuery::default()).await?;
+            page_data.errors = errors;
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data))
         }
     }
 }
@@ -200,6 +274,8 @@ struct ListPage {
     ctx: PageContext,
     sent: Vec<ReferralSummary>,
     received: Vec<ReferralSummary>,
+    /// Referrals are waiting that this person may read only with a second factor.
+    needs_two_factor: bool,
 }
 
 async fn list(
@@ -208,7 +284,13 @@ async fn list(
     SignedIn(session): SignedIn,
 ) -> Result<Response, WebError> {
     let (sent, received) = state.ready_app()?.my_referrals(&session.actor).await?;
-    page(&ListPage { ctx, sent, received })
+    let needs_two_factor = !received.is_empty() && !session.actor.mfa_enabled;
+    page(&ListPage {
+        ctx,
+        sent,
+        received,
+        needs_two_factor,
+    })
 }
 
 #[derive(Template)]

@@ -128,30 +128,105 @@ fn csrf_of(body: &str) -> Option<String> {
     Some(body[at..].split('"').next()?.to_owned())
 }
 
-/// One write through the public form: asks for a referring-provider account with a unique
-/// e-mail address. Some(address) when the server acknowledged it (303 to the thank-you page).
-pub async fn write_once(http: &reqwest::Client, base: &str, address: &str) -> Option<String> {
-    let form = http.get(format!("{base}/referrers/request")).send().await.ok()?;
-    let cookies: Vec<String> = form
+/// The cookies a response sets, as `name=value` pairs.
+fn cookies_of(response: &reqwest::Response) -> Vec<String> {
+    response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
-    let body = form.text().await.ok()?;
-    let csrf = csrf_of(&body)?;
+        .collect()
+}
+
+/// Fetches a form page and posts `fields` with its anti-forgery token and the cookies it
+/// came with (plus `cookies`). None when the server did not answer.
+async fn post_form(
+    http: &reqwest::Client,
+    base: &str,
+    form_path: &str,
+    action: &str,
+    cookies: &[String],
+    fields: &[(&str, &str)],
+) -> Option<reqwest::Response> {
+    let form = http
+        .get(format!("{base}{form_path}"))
+        .header("cookie", cookies.join("; "))
+        .send()
+        .await
+        .ok()?;
+    let mut jar: Vec<String> = cookies.to_vec();
+    jar.extend(cookies_of(&form));
+    let csrf = csrf_of(&form.text().await.ok()?)?;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    http.post(format!("{base}{action}"))
+        .header("cookie", jar.join("; "))
+        .form(&all)
+        .send()
+        .await
+        .ok()
+}
+
+/// A candidate signed in through the forms, whose hour log takes the writes: the session's
+/// cookies and its anti-forgery token (the session's own, the same on every page).
+#[derive(Clone)]
+pub struct Writer {
+    cookies: Vec<String>,
+    csrf: String,
+}
+
+/// Signs up a candidate through the public form (once per database).
+pub async fn sign_up(http: &reqwest::Client, base: &str, email: &str, password: &str) {
     let fields = [
-        ("csrf", csrf.as_str()),
-        ("name", "Dr. Soak Test"),
-        ("email", address),
-        ("organisation", "Crash Soak Clinic"),
-        ("kind", "physician"),
-        ("license", "MD-0000"),
-        ("phone", "+1 555 0100"),
+        ("display_name", "Soak Writer"),
+        ("email", email),
+        ("password", password),
+        ("password_confirm", password),
+    ];
+    let answer = post_form(http, base, "/sign-up", "/sign-up", &[], &fields).await;
+    assert_eq!(answer.map(|a| a.status().as_u16()), Some(303), "sign-up");
+}
+
+/// Signs in through the form; the account may still be being created (sign-up finishes
+/// after its answer), so a few tries.
+pub async fn sign_in(http: &reqwest::Client, base: &str, email: &str, password: &str) -> Writer {
+    for _ in 0..4 {
+        let fields = [("email", email), ("password", password), ("next", "/dashboard")];
+        if let Some(answer) = post_form(http, base, "/sign-in", "/sign-in", &[], &fields).await
+            && answer.status() == 303
+        {
+            let cookies = cookies_of(&answer);
+            let dashboard = http
+                .get(format!("{base}/dashboard"))
+                .header("cookie", cookies.join("; "))
+                .send()
+                .await
+                .unwrap();
+            let csrf = csrf_of(&dashboard.text().await.unwrap()).expect("the dashboard has a form");
+            return Writer { cookies, csrf };
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("{email} could not sign in");
+}
+
+/// One write a real person repeats as often as they like: the candidate logs an hour of
+/// sexual attitude reassessment, titled `title` (unique). Some(title) when the server
+/// acknowledged it (303 back to the log).
+pub async fn write_once(http: &reqwest::Client, base: &str, writer: &Writer, title: &str) -> Option<String> {
+    // Yesterday: a day that is always a valid date to log.
+    let day = time::OffsetDateTime::now_utc().date().previous_day()?.to_string();
+    let fields = [
+        ("csrf", writer.csrf.as_str()),
+        ("date", day.as_str()),
+        ("hours", "1"),
+        ("mode", "in_person"),
+        ("provider", "Crash Soak Institute"),
+        ("title", title),
     ];
     let answer = http
-        .post(format!("{base}/referrers/request"))
-        .header("cookie", cookies.join("; "))
+        .post(format!("{base}/portal/sar"))
+        .header("cookie", writer.cookies.join("; "))
         .form(&fields)
         .send()
         .await
@@ -161,6 +236,19 @@ pub async fn write_once(http: &reqwest::Client, base: &str, address: &str) -> Op
             .headers()
             .get("location")
             .and_then(|l| l.to_str().ok())
-            .is_some_and(|l| l.contains("sent=1"));
-    acknowledged.then(|| address.to_owned())
+            .is_some_and(|l| l.contains("added=1"));
+    acknowledged.then(|| title.to_owned())
+}
+
+/// The titles of every hour entry `email` has logged.
+pub async fn logged_titles(store: &store::Store, email: &str) -> std::collections::BTreeSet<String> {
+    let email = domain::EmailAddress::parse(email).unwrap();
+    let user = store.user_by_email(&email).await.unwrap().unwrap();
+    store
+        .hours(user.id.as_str())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.title)
+        .collect()
 }
