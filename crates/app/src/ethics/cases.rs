@@ -378,6 +378,18 @@ pub fn is_reference(reference: &str) -> bool {
     )
 }
 
+impl App {
+    /// The answer to a complaint already filed: kind, and no second case.
+    async fn repeated_complaint<T>(&self, reporter: &AuditActor, meta: &RequestMeta) -> AppResult<T> {
+        self.record(reporter.clone(), AuditEvent::failure("ethics.complaint_repeated"), meta)
+            .await?;
+        Err(AppError::field(
+            FORM,
+            "We already have this complaint from you, and the ethics committee has it: its reference is in the e-mail we sent you. There is no need to send it again.",
+        ))
+    }
+}
+
 /// Who sent a complaint, about whom, and its words (spacing and case aside), as a hash: the
 /// key that tells a copy from a new complaint without keeping the words in the clear.
 fn complaint_fingerprint(email: &str, credential_number: &str, description: &str) -> String {
@@ -727,6 +739,12 @@ impl App {
             ));
         };
 
+        // The same complaint sent again (a double click, a reload, a second try) is not a
+        // second case, and does not use up the reporter's allowance either.
+        let copy = Limit::complaint_copy(&complaint_fingerprint(email.as_str(), &credential.number, description));
+        if self.used_up(&copy).await? {
+            return self.repeated_complaint(&reporter_actor, meta).await;
+        }
         // Counted before anything is stored, so parallel posts cannot slip past the limits.
         let mut limits = vec![Limit::complaint_reporter(email.as_str())];
         limits.extend(Limit::complaint_address(meta));
@@ -757,22 +775,11 @@ impl App {
                 "Your complaint was not sent. Check what you wrote and send it again.",
             ));
         }
-        // The same complaint sent again (a double click, a reload) is not a second case.
-        let copy = Limit::complaint_copy(&complaint_fingerprint(email.as_str(), &credential.number, description));
-        if let Err(error) = self.count_attempt(&[copy]).await {
-            if !matches!(error, AppError::Throttled(_)) {
-                return Err(error);
-            }
-            self.record(
-                reporter_actor.clone(),
-                AuditEvent::failure("ethics.complaint_repeated"),
-                meta,
-            )
-            .await?;
-            return Err(AppError::field(
-                FORM,
-                "We already have this complaint from you, and the ethics committee has it: its reference is in the e-mail we sent you. There is no need to send it again.",
-            ));
+        // Counted once the complaint is sure to be filed; parallel copies: one case.
+        match self.count_attempt(&[copy]).await {
+            Ok(()) => {}
+            Err(AppError::Throttled(_)) => return self.repeated_complaint(&reporter_actor, meta).await,
+            Err(other) => return Err(other),
         }
 
         let id = random::id()?;

@@ -136,6 +136,16 @@ impl App {
         }
     }
 
+    /// Whether one more attempt on `limit` would be refused, without counting one.
+    pub(crate) async fn used_up(&self, limit: &Limit) -> AppResult<bool> {
+        let now = self.now().get();
+        Ok(match self.store().throttle_state(&limit.key).await? {
+            Some(state) if state.locked_until.is_some_and(|until| until > now) => true,
+            Some(state) => state.window_started_at >= now - limit.policy.window && state.failures >= limit.policy.max_failures,
+            None => false,
+        })
+    }
+
     /// Forgets a limit's count (after a success that proves the attempts were genuine).
     pub(crate) async fn clear_limit(&self, limit: &Limit) -> AppResult<()> {
         Ok(self.store().clear_throttle(&limit.key).await?)

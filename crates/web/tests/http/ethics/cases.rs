@@ -1,7 +1,7 @@
 //! Ethics cases over HTTP: a member of the public raises a concern about a certified
 //! professional from the verification page (a mistyped number, a wrong file and a filled-in
 //! trap field are refused with what was typed kept; the limits per reporter and per address
-//! hold), gets an acknowledgement with the reference and none of the complaint; the ethics
+//! hold, and the same complaint sent again is not a second case), gets an acknowledgement with the reference and none of the complaint; the ethics
 //! committee takes intake, notifies the respondent, who replies in their portal; the
 //! committee records a note and revokes the credential with a public notice, and the
 //! verification page and API say so at once. Nobody else sees the case, the respondent never
@@ -163,13 +163,21 @@ both_engines! {
         assert_eq!(trapped.status, 422, "{}", trapped.body);
         assert!(trapped.contains("Your complaint was not sent"), "{}", trapped.body);
         assert!(trapped.contains(DESCRIPTION) && !trapped.contains("http://spam.test"));
-        for _ in 0..2 {
-            assert_eq!(complain(&public, &[("credential_number", &number)], &[]).await.status, 303);
+        // The same complaint again (a reload, a second click) is not a second case, and does
+        // not use up the reporter's allowance.
+        let copy = complain(&public, &[("credential_number", &number), ("description", &DESCRIPTION.to_uppercase())], &[]).await;
+        assert_eq!(copy.status, 422, "{}", copy.body);
+        assert!(copy.contains("We already have this complaint from you"), "{}", copy.body);
+        assert!(copy.contains(&DESCRIPTION.to_uppercase()), "what was typed is kept");
+        for n in 0..2 {
+            let another = format!("{DESCRIPTION} It happened again ({n}).");
+            assert_eq!(complain(&public, &[("credential_number", &number), ("description", &another)], &[]).await.status, 303);
         }
-        let too_many = complain(&public, &[("credential_number", &number)], &[]).await;
+        let later = format!("{DESCRIPTION} And once more.");
+        let too_many = complain(&public, &[("credential_number", &number), ("description", &later)], &[]).await;
         assert_eq!(too_many.status, 429, "{}", too_many.body);
         assert!(too_many.contains("We cannot take more complaints from you today"), "{}", too_many.body);
-        assert!(too_many.contains(DESCRIPTION), "what was typed is kept");
+        assert!(too_many.contains(&later), "what was typed is kept");
         let from_here = complain(&public, &[("credential_number", &number), ("email", "carol@mail.test")], &[]).await;
         assert_eq!(from_here.status, 429, "the address's limit holds for a new reporter too");
         let cases = t.db.store.ethics_cases().await.unwrap();
@@ -306,7 +314,7 @@ both_engines! {
         }
 
         let actions = t.audit_actions().await;
-        for action in ["ethics.complaint_filed", "ethics.complaint_refused", "ethics.complaint_throttled", "ethics.case_opened", "ethics.accepted", "ethics.respondent_notified", "ethics.reply_received", "ethics.evidence_noted", "ethics.decided", "ethics.document_downloaded", "credential.revoked", "protected.read", "access.denied"] {
+        for action in ["ethics.complaint_filed", "ethics.complaint_refused", "ethics.complaint_throttled", "ethics.complaint_repeated", "ethics.case_opened", "ethics.accepted", "ethics.respondent_notified", "ethics.reply_received", "ethics.evidence_noted", "ethics.decided", "ethics.document_downloaded", "credential.revoked", "protected.read", "access.denied"] {
             assert!(actions.iter().any(|(a, _)| a == action), "{action}");
         }
     }

@@ -1,6 +1,7 @@
 mod accounts;
 mod api;
 mod dashboard;
+mod devices;
 mod lists;
 mod operations;
 mod passkeys;

@@ -180,6 +180,32 @@ both_engines! {
         assert_eq!(signed.location(), "/dashboard");
         assert!(browser.get("/demo/mailbox").await.contains("Demo mailbox"));
         assert!(!demo.app.load_demo_if_empty().await.unwrap(), "demo data loads only into an empty database");
+        // Dr. Haddad receives client referrals, so she signs in with a code, shown here too.
+        let haddad = page.body.split("certified@demo.sensate.test</code></td>").nth(1).unwrap();
+        let code = haddad.trim_start().strip_prefix("<td><code>").expect("a code for the referral recipient");
+        assert!(code.as_bytes()[..6].iter().all(u8::is_ascii_digit), "{code}");
+
+        // The mailbox shows mail to the demo's own accounts only: a visitor's confirmation
+        // link, or an invitation to a new address, is theirs alone.
+        let visitor = demo.client();
+        let signed_up = visitor
+            .submit("/sign-up", "/sign-up", &[("display_name", "Vera Visitor"), ("email", "vera@visitor.test"), ("password", PASSWORD), ("password_confirm", PASSWORD)])
+            .await;
+        assert_eq!(signed_up.status, 303, "{}", signed_up.body);
+        let reset = visitor.submit("/password/forgot", "/password/forgot", &[("email", "candidate@demo.sensate.test")]).await;
+        assert_eq!(reset.status, 200, "{}", reset.body);
+        for to in ["vera@visitor.test", "candidate@demo.sensate.test"] {
+            for _ in 0..100 {
+                if !demo.db.store.recent_emails(Some(to), 1).await.unwrap().is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert!(!demo.db.store.recent_emails(Some(to), 1).await.unwrap().is_empty(), "mail to {to} was sent");
+        }
+        let mailbox = visitor.get("/demo/mailbox").await;
+        assert!(mailbox.contains("To candidate@demo.sensate.test") && mailbox.contains("/password/reset/"), "{}", mailbox.body);
+        assert!(!mailbox.contains("vera@visitor.test") && !mailbox.contains("/verify-email/"), "{}", mailbox.body);
 
         // The same data served without --demo: demo accounts are refused, demo pages absent.
         let plain = TestApp::start(engine).await;

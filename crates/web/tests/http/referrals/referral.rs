@@ -1,9 +1,13 @@
 //! Referrals over HTTP, on both engines: a physician's account request approved by staff, a
 //! referral sent to a professional found in the directory, sealed and read only by its two
-//! parties, and answered once.
+//! parties (the professional only once they sign in with two factors), and answered once;
+//! the public request form's limits and its one waiting request per address; the staff's
+//! list of requests.
 
 use domain::Role;
+use domain::referrals::referral::ReferrerRequestState;
 use store::both_engines;
+use store::referrals::referral::ReferrerRequestRow;
 
 use crate::directory::profiles::{PROFILE, therapist};
 use crate::support::TestApp;
@@ -72,6 +76,36 @@ both_engines! {
         assert_eq!(outsider.get(&format!("/referrals/{id}")).await.status, 403);
         assert_eq!(outsider.get(&format!("/fhir/ServiceRequest/{id}")).await.status, 403);
         assert_eq!(staff.get(&format!("/referrals/{id}")).await.status, 403, "not even staff");
+
+        // The professional receives protected client data: without two-factor sign-in, pages
+        // send them to set it up (and back), and a program is refused as such.
+        let listed = professional.get("/referrals").await;
+        assert!(listed.contains(&row.reference) && listed.contains("reading one takes two-factor sign-in"), "{}", listed.body);
+        let sent_to_enrol = professional.get(&format!("/referrals/{id}")).await;
+        assert_eq!(sent_to_enrol.status, 303);
+        assert_eq!(sent_to_enrol.location(), format!("/account/two-factor/setup?next=%2Freferrals%2F{id}"));
+        let fhir_refused = professional.get_json(&format!("/fhir/ServiceRequest/{id}")).await;
+        assert_eq!(fhir_refused.status, 403);
+        assert!(fhir_refused.contains("second_factor_required") && fhir_refused.contains("two-factor"), "{}", fhir_refused.body);
+        assert!(!fhir_refused.contains("Lee Park"));
+        let answer_form = professional.get("/referrals").await.csrf();
+        let early_answer = professional
+            .post(&format!("/referrals/{id}/answer"), &[("csrf", &answer_form), ("decision", "accept"), ("reason", "")])
+            .await;
+        assert_eq!(early_answer.status, 303);
+        assert!(early_answer.location().starts_with("/account/two-factor/setup"), "{}", early_answer.location());
+        assert_eq!(t.db.store.referral(&id).await.unwrap().unwrap().status.as_str(), "sent", "not answered");
+        let setup = professional.get(&sent_to_enrol.location()).await;
+        assert!(setup.contains("set up two-factor sign-in to open it"), "{}", setup.body);
+        assert!(setup.contains(&format!("name=\"next\" value=\"/referrals/{id}\"")), "{}", setup.body);
+        let secret = crate::support::element_text(&setup.body, "totp-secret");
+        let code = crate::support::totp_code(&secret, "maria@mission-clinic.test", t.app.now().get().unix_timestamp());
+        let enrolled = professional
+            .post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code), ("next", &format!("/referrals/{id}"))])
+            .await;
+        assert_eq!(enrolled.status, 303, "{}", enrolled.body);
+        let codes = professional.get(&enrolled.location()).await;
+        assert!(codes.contains(&format!("href=\"/referrals/{id}\"")), "back to the referral: {}", codes.body);
         let seen = professional.get(&format!("/referrals/{id}")).await;
         assert!(seen.contains("Lee Park") && seen.contains("Two years of IVF"), "{}", seen.body);
         assert!(t.audit_actions().await.iter().filter(|(a, _)| a == "protected.read").count() >= 1);
@@ -106,3 +140,122 @@ both_engines! {
         assert!(t.follow_mail_links("ana@fertility.test", &physician).await > 0);
     }
 }
+
+/// Posts the public request form as `visitor` for `email`.
+async fn ask(visitor: &crate::support::Browser, name: &str, email: &str) -> crate::support::Page {
+    visitor
+        .submit("/referrers/request", "/referrers/request", &[
+            ("name", name), ("email", email), ("organisation", "Bay Fertility Center"),
+            ("kind", "fertility_specialist"), ("license", "CA-A12345"), ("phone", "+1 415 555 0100"),
+        ])
+        .await
+}
+
+/// A stored request, as if it came through the form.
+fn request_row(n: usize, status: ReferrerRequestState) -> ReferrerRequestRow {
+    ReferrerRequestRow {
+        id: format!("seeded-{n:03}"),
+        email: format!("doctor{n:03}@clinic.test"),
+        name: format!("Dr. Seeded {n:03}"),
+        organisation: format!("Clinic {}", 999 - n),
+        kind: "physician".into(),
+        license: format!("MD-{n:05}"),
+        phone: "+1 555 0100".into(),
+        status,
+        requested_at: store::Timestamp::new(time::OffsetDateTime::now_utc() - time::Duration::minutes(1000 - n as i64)),
+        decided_by: None,
+        decided_at: None,
+        decision_note: None,
+    }
+}
+
+both_engines! {
+    async fn the_request_form_is_limited_and_keeps_one_waiting_request_per_address(engine) {
+        let t = TestApp::start(engine).await;
+        let visitor = t.client();
+        let count = async || t.db.store.referrer_requests().await.unwrap().len();
+
+        // The same address again while its request waits: the same kind answer, no second row.
+        assert_eq!(ask(&visitor, "Dr. Ana Souza", "ana@fertility.test").await.location(), "/referrers/request?sent=1");
+        let again = ask(&visitor, "Dr. Ana Souza", "ANA@fertility.test").await;
+        assert_eq!(again.status, 303, "{}", again.body);
+        assert_eq!(again.location(), "/referrers/request?sent=1");
+        assert!(visitor.get(&again.location()).await.contains("There is no need to send it again"));
+        assert_eq!(count().await, 1, "one waiting request per address");
+        assert!(t.audit_actions().await.iter().any(|(a, o)| a == "referrer.request_repeated" && o == "failure"));
+        // Parallel copies too (a double click, a script): one row.
+        let copies: Vec<_> = (0..3).map(|_| ask(&visitor, "Dr. Ben Ortiz", "ben@fertility.test")).collect();
+        for page in futures_util::future::join_all(copies).await {
+            assert_eq!(page.status, 303, "{}", page.body);
+        }
+        assert_eq!(count().await, 2);
+
+        // Three a day from one e-mail address: the fourth is refused, with what was typed kept.
+        assert_eq!(ask(&visitor, "Dr. Ana Souza", "ana@fertility.test").await.status, 303);
+        let refused = ask(&visitor, "Dr. Ana Souza", "ana@fertility.test").await;
+        assert_eq!(refused.status, 429, "{}", refused.body);
+        assert!(refused.contains("We cannot take more requests from you today"), "{}", refused.body);
+        assert_eq!(refused.input_value("name"), "Dr. Ana Souza");
+        assert_eq!(refused.input_value("email"), "ana@fertility.test");
+
+        // Ten a day from one client address, whatever the e-mail: 4 for Ana and 3 for Ben so far.
+        for (name, email) in [("Dr. Cy Hart", "cy@fertility.test"), ("Dr. Di Vo", "di@fertility.test"), ("Dr. Eli Roe", "eli@fertility.test")] {
+            assert_eq!(ask(&visitor, name, email).await.status, 303);
+        }
+        let flooded = ask(&visitor, "Dr. Fay Lam", "fay@fertility.test").await;
+        assert_eq!(flooded.status, 429, "{}", flooded.body);
+        assert_eq!(count().await, 5, "the refused requests left nothing");
+        assert!(t.audit_actions().await.iter().any(|(a, o)| a == "referrer.request_throttled" && o == "denied"));
+
+        // Once staff decide the waiting request, the address may ask again (another day).
+        let staff = t.signed_in("staff@board.test", &[Role::BoardStaff]).await;
+        let ana = t.db.store.referrer_requests().await.unwrap().into_iter().find(|r| r.email == "ana@fertility.test").unwrap();
+        let declined = staff.submit("/admin/referrers", &format!("/admin/referrers/{}", ana.id), &[("decision", "decline"), ("note", "License not found.")]).await;
+        assert_eq!(declined.status, 303, "{}", declined.body);
+        t.clock.advance(time::Duration::days(2));
+        assert_eq!(ask(&t.client(), "Dr. Ana Souza", "ana@fertility.test").await.status, 303);
+        assert_eq!(count().await, 6);
+    }
+
+    async fn the_staff_list_of_requests_searches_filters_sorts_and_pages(engine) {
+        let t = TestApp::start(engine).await;
+        for n in 0..60 {
+            let status = if n % 6 == 5 { ReferrerRequestState::Approved } else { ReferrerRequestState::Requested };
+            t.db.store.insert_referrer_request(&request_row(n, status)).await.unwrap();
+        }
+        let staff = t.signed_in("staff@board.test", &[Role::BoardStaff]).await;
+
+        // By default: the waiting ones, longest waiting first, 50 to a page, with counts.
+        let first = staff.get("/admin/referrers").await;
+        assert_eq!(first.status, 200);
+        assert!(first.contains("Showing 1\u{2013}50 of 50"), "{}", first.body);
+        assert!(first.contains("Waiting for a decision (50)") && first.contains("Approved (10)") && first.contains("Every state (60)"), "{}", first.body);
+        assert!(first.body.find("Dr. Seeded 000").unwrap() < first.body.find("Dr. Seeded 001").unwrap(), "oldest first");
+        assert!(!first.contains("Dr. Seeded 005"), "an approved request is not waiting");
+        assert_eq!(first.body.matches("action=\"/admin/referrers/seeded-").count(), 50, "a decision form per waiting request");
+        assert!(first.body.len() < 200_000, "a page stays small: {} bytes", first.body.len());
+
+        // Every state: 60 on two pages; the second page has the last 10.
+        let all = staff.get("/admin/referrers?state=all").await;
+        assert!(all.contains("Showing 1\u{2013}50 of 60"), "{}", all.body);
+        assert!(all.contains("href=\"/admin/referrers?state=all&#38;sort=requested&#38;dir=asc&#38;page=2\""), "{}", all.body);
+        let second = staff.get("/admin/referrers?state=all&sort=requested&dir=asc&page=2").await;
+        assert!(second.contains("Showing 51\u{2013}60 of 60") && second.contains("Dr. Seeded 059") && !second.contains("Dr. Seeded 049"), "{}", second.body);
+
+        // Search by e-mail, organisation or license; sort by organisation; filter by state.
+        let found = staff.get("/admin/referrers?state=all&q=DOCTOR042%40").await;
+        assert!(found.contains("Showing 1\u{2013}1 of 1") && found.contains("Dr. Seeded 042"), "{}", found.body);
+        let by_license = staff.get("/admin/referrers?q=md-00016").await;
+        assert!(by_license.contains("Dr. Seeded 016") && by_license.contains("of 1"), "{}", by_license.body);
+        let by_organisation = staff.get("/admin/referrers?state=all&sort=organisation&dir=asc").await;
+        assert!(by_organisation.body.find("Clinic 940").unwrap() < by_organisation.body.find("Clinic 941").unwrap());
+        assert!(by_organisation.contains("Clinic 940") && !by_organisation.contains("Clinic 999"), "Clinic 940 to 989 on the first page");
+        let approved = staff.get("/admin/referrers?state=approved").await;
+        assert!(approved.contains("Showing 1\u{2013}10 of 10") && approved.contains("Dr. Seeded 005") && !approved.contains("Decide<"), "{}", approved.body);
+        let nothing = staff.get("/admin/referrers?q=nobody-at-all").await;
+        assert!(nothing.contains("No request matches"), "{}", nothing.body);
+        // A stale page number shows the last page.
+        assert!(staff.get("/admin/referrers?state=all&page=9").await.contains("Showing 51\u{2013}60 of 60"));
+    }
+}
+

@@ -263,15 +263,22 @@ impl TestApp {
         let browser = self.client();
         let signed = browser.sign_in(email, PASSWORD).await;
         if signed.location() == "/account/two-factor/setup" {
-            let setup = browser.get("/account/two-factor/setup").await;
-            let secret = element_text(&setup.body, "totp-secret");
-            let code = totp_code(&secret, email, self.app.now().get().unix_timestamp());
-            let enrolled = browser
-                .post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)])
-                .await;
-            assert_eq!(enrolled.status, 303, "enrolment: {}", enrolled.body);
+            self.enrol_totp(&browser, email).await;
         }
         browser
+    }
+
+    /// Sets up an authenticator app for the account `browser` is signed in to; returns the
+    /// secret (base32).
+    pub async fn enrol_totp(&self, browser: &Browser, email: &str) -> String {
+        let setup = browser.get("/account/two-factor/setup").await;
+        let secret = element_text(&setup.body, "totp-secret");
+        let code = totp_code(&secret, email, self.app.now().get().unix_timestamp());
+        let enrolled = browser
+            .post("/account/two-factor/setup", &[("csrf", &setup.csrf()), ("code", &code)])
+            .await;
+        assert_eq!(enrolled.status, 303, "enrolment: {}", enrolled.body);
+        secret
     }
 }
 
