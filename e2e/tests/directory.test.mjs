@@ -115,7 +115,7 @@ forEachEngine('directory', (engine, journey) => {
   });
 
   journey.step('the professional fills her profile; a postal code not found gets suggestions', async () => {
-    const haddad = await signedIn('haddad', HADDAD.email, false);
+    const haddad = await signedIn('haddad', HADDAD.email, true);
     await visit(haddad, `${server.baseUrl}/portal/credentials`);
     await navigate(haddad, () => haddad.getByRole('link', { name: 'Your directory profile' }).click());
     await expectHeading(haddad, 'Your directory profile');

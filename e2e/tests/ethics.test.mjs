@@ -215,7 +215,7 @@ forEachEngine('ethics', (engine, journey) => {
   });
 
   journey.step('the respondent follows the link in the demo mailbox, reads the complaint and replies', async () => {
-    const haddad = await signedIn('haddad', HADDAD.email, false);
+    const haddad = await signedIn('haddad', HADDAD.email, true);
     await visit(haddad, `${server.baseUrl}/demo/mailbox`);
     // The demo's own case: Dr. Kessler was notified the same way when the demo loaded.
     const demoNotice = haddad
