@@ -3,11 +3,12 @@
 --   wrk ... -s bench/durable-writes.lua http://127.0.0.1:PORT -- write COOKIE CSRF RUN
 --   wrk ... -s bench/durable-writes.lua http://127.0.0.1:PORT -- healthz
 --
--- "write" posts the public form for a referring-provider account request (the write the crash
--- soak uses): each POST stores one request row and appends one audit event, two write
--- transactions, and is acknowledged by 303 to `?sent=1`. Every POST carries a new e-mail
--- address (RUN, the wrk thread and a counter), with the anonymous anti-forgery cookie and
--- token the driver fetched once. "healthz" asks GET /healthz (the trivial route, for reference).
+-- "write" posts the hour log of a signed-in candidate (the write the crash soak uses, one a
+-- person may repeat as often as they like; the public forms are rate-limited): each POST
+-- stores one hour entry and appends one audit event, and is acknowledged by 303 to
+-- `?added=1`. Every POST carries a new title (RUN, the wrk thread and a counter), with the
+-- session cookie and token the driver got by signing up and in. "healthz" asks GET /healthz
+-- (the trivial route, for reference).
 --
 -- done() prints one machine-readable line the driver script parses:
 --   BENCH mode=… requests=… acknowledged=… seconds=… rps=… ack_rps=… p50_us=… p99_us=… max_us=… errors=…
@@ -37,11 +38,11 @@ function request()
     return wrk.format("GET", "/healthz")
   end
   counter = counter + 1
-  local email = "bench-" .. run .. "-" .. id .. "-" .. counter .. "@clinic.example"
-  local body = "csrf=" .. encode(csrf) .. "&name=" .. encode("Dr. Bench Mark") .. "&email=" .. encode(email)
-    .. "&organisation=" .. encode("Benchmark Clinic") .. "&kind=physician&license=MD-0000"
-    .. "&phone=" .. encode("+1 555 0100")
-  return wrk.format("POST", "/referrers/request", {
+  local title = "Bench " .. run .. "-" .. id .. "-" .. counter
+  local day = os.date("!%Y-%m-%d", os.time() - 86400)
+  local body = "csrf=" .. encode(csrf) .. "&date=" .. day .. "&hours=1&mode=in_person"
+    .. "&provider=" .. encode("Benchmark Institute") .. "&title=" .. encode(title)
+  return wrk.format("POST", "/portal/sar", {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = cookie,
   }, body)

@@ -394,8 +394,14 @@ impl App {
 /// key that tells a copy from a new complaint without keeping the words in the clear.
 fn complaint_fingerprint(email: &str, credential_number: &str, description: &str) -> String {
     use sha2::{Digest, Sha256};
-    let words = description.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    hex::encode(Sha256::digest(format!("{email}\n{credential_number}\n{words}").as_bytes()))
+    let words = description
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    hex::encode(Sha256::digest(
+        format!("{email}\n{credential_number}\n{words}").as_bytes(),
+    ))
 }
 
 impl App {

@@ -515,8 +515,11 @@ impl App {
             .await?
             .ok_or(AppError::Unauthenticated)?;
         self.clear_limit(&limit).await?;
-        self.signed_in_with_passkey(&user, &record, &result, Some(&pending.id), device, who, meta)
-            .await
+        let mut session = self
+            .signed_in_with_passkey(&user, &record, &result, Some(&pending.id), who, meta)
+            .await?;
+        session.device_cookie = Some(self.remember_device(device, &user.id).await?);
+        Ok(session)
     }
 
     /// Step 1 of a passwordless sign-in: options for any passkey the device holds for this
@@ -636,8 +639,11 @@ impl App {
         if let (Trust::Untrusted, Some(limit)) = (&trust, &address_limit) {
             self.forgive(limit).await?;
         }
-        self.signed_in_with_passkey(&user, &record, &result, replaces, device, who, meta)
-            .await
+        let mut session = self
+            .signed_in_with_passkey(&user, &record, &result, replaces, who, meta)
+            .await?;
+        session.device_cookie = Some(self.remember_device(device, &user.id).await?);
+        Ok(session)
     }
 
     /// The end of every passkey sign-in (second factor or passwordless): the passkey's use is
@@ -648,13 +654,11 @@ impl App {
         record: &PasskeyRecord,
         result: &webauthn_rs::prelude::AuthenticationResult,
         replaces: Option<&SessionId>,
-        device: &DeviceCookie,
         who: AuditActor,
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
         self.note_passkey_use(record, result).await?;
-        let mut session = self.start_session(user, SessionStage::Active, replaces, meta).await?;
-        session.device_cookie = Some(self.remember_device(device, &user.id).await?);
+        let session = self.start_session(user, SessionStage::Active, replaces, meta).await?;
         self.record(
             who,
             AuditEvent::success("signin.success")

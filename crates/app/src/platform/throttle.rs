@@ -141,7 +141,9 @@ impl App {
         let now = self.now().get();
         Ok(match self.store().throttle_state(&limit.key).await? {
             Some(state) if state.locked_until.is_some_and(|until| until > now) => true,
-            Some(state) => state.window_started_at >= now - limit.policy.window && state.failures >= limit.policy.max_failures,
+            Some(state) => {
+                state.window_started_at >= now - limit.policy.window && state.failures >= limit.policy.max_failures
+            }
             None => false,
         })
     }

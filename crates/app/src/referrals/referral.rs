@@ -12,8 +12,8 @@ use domain::{EmailAddress, FieldErrors, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::StoreError;
-pub use store::referrals::referral::{ReferrerRequestFilter, ReferrerRequestSort};
 use store::referrals::referral::{ReferralRow, ReferrerRequestRow};
+pub use store::referrals::referral::{ReferrerRequestFilter, ReferrerRequestSort};
 
 use crate::authz::Permission;
 use crate::platform::audit::{AuditActor, AuditEvent};
@@ -177,8 +177,12 @@ impl App {
         match self.count_attempt(&limits).await {
             Ok(()) => {}
             Err(AppError::Throttled(_)) => {
-                self.record(AuditActor::default(), AuditEvent::denied("referrer.request_throttled"), meta)
-                    .await?;
+                self.record(
+                    AuditActor::default(),
+                    AuditEvent::denied("referrer.request_throttled"),
+                    meta,
+                )
+                .await?;
                 return Err(AppError::Throttled(
                     "We cannot take more requests from you today. If you sent one already, board staff will answer it by e-mail; otherwise send it again tomorrow.".into(),
                 ));

@@ -52,13 +52,15 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO device_cookies (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                .bind(new_hash)
-                .bind(user.as_str())
-                .bind(now)
-                .bind(expires_at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO device_cookies (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(new_hash)
+            .bind(user.as_str())
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         });
         Ok(())

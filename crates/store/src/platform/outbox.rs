@@ -159,7 +159,12 @@ impl Store {
         self.recent_emails_where(None, true, limit).await
     }
 
-    async fn recent_emails_where(&self, recipient: Option<&str>, demo_only: bool, limit: i64) -> Result<Vec<OutboxEntry>> {
+    async fn recent_emails_where(
+        &self,
+        recipient: Option<&str>,
+        demo_only: bool,
+        limit: i64,
+    ) -> Result<Vec<OutboxEntry>> {
         with_pool!(self, read, |pool| {
             let rows = sqlx::query(
                 "SELECT id, recipient, subject, body_text, created_at, sent_at, attempts, last_error FROM email_outbox \

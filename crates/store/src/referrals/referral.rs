@@ -219,7 +219,10 @@ impl Store {
     }
 
     /// One page of the requests `filter` selects, with how many it selects in all.
-    pub async fn referrer_requests_page(&self, filter: &ReferrerRequestFilter) -> Result<(Vec<ReferrerRequestRow>, i64)> {
+    pub async fn referrer_requests_page(
+        &self,
+        filter: &ReferrerRequestFilter,
+    ) -> Result<(Vec<ReferrerRequestRow>, i64)> {
         let pattern = filter.text.as_deref().map(|t| format!("%{}%", t.to_lowercase()));
         let state = filter.state.map(ReferrerRequestState::as_str);
         // A condition is skipped when its parameter is NULL: one statement for every filter.

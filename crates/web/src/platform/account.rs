@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::context::Meta;
 use crate::forms::{FormPage, Posted, TokenOnly};
-use crate::page::{PageContext, SignedIn, page, page_with_status, when, safe_next};
+use crate::page::{PageContext, SignedIn, page, page_with_status, safe_next, when};
 use crate::routes::Routes;
 use crate::session::{clear_cookie_value, session_cookie};
 use crate::{ServerState, WebError};
@@ -547,7 +547,11 @@ struct SetupQuery {
 
 /// A `next` that is a local path, or empty.
 fn local_next(next: &str) -> String {
-    if next.is_empty() { String::new() } else { safe_next(Some(next)) }
+    if next.is_empty() {
+        String::new()
+    } else {
+        safe_next(Some(next))
+    }
 }
 
 /// The codes just made, shown once: the forms that make them redirect here (post, redirect,

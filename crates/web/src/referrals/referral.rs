@@ -4,8 +4,8 @@
 //! (read it; the professional accepts or declines), and `/fhir/ServiceRequest/{id}` (the same
 //! referral as FHIR R4, for its two parties).
 
-use app::directory::profiles::PublicProfile;
 use app::AppError;
+use app::directory::profiles::PublicProfile;
 use app::referrals::referral::{
     REFERRER_KINDS, ReferralInput, ReferralSummary, ReferralView, ReferrerRequestFilter, ReferrerRequestInput,
     ReferrerRequestSort, ReferrerRequestState, URGENCIES,
@@ -208,7 +208,11 @@ async fn load_requests(
         found = app.referrer_requests(actor, &filter, meta).await?;
     }
     let states = [
-        ("requested", "Waiting for a decision", found.count(ReferrerRequestState::Requested)),
+        (
+            "requested",
+            "Waiting for a decision",
+            found.count(ReferrerRequestState::Requested),
+        ),
         ("approved", "Approved", found.count(ReferrerRequestState::Approved)),
         ("declined", "Declined", found.count(ReferrerRequestState::Declined)),
     ]
@@ -260,8 +264,7 @@ async fn decide(
         .into_response()),
         Err(error) => {
             let errors = as_form_errors(error)?;
-            let mut page_data =
-                load_requests(&state, ctx, &session.actor, &meta, &RequestsQuery::default()).await?;
+            let mut page_data = load_requests(&state, ctx, &session.actor, &meta, &RequestsQuery::default()).await?;
             page_data.errors = errors;
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data))
         }

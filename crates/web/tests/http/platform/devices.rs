@@ -24,7 +24,10 @@ async fn second_factor(t: &TestApp, browser: &Browser, email: &str, secret: &str
     let code = crate::support::totp_code(secret, email, t.app.now().get().unix_timestamp());
     let form = browser.get("/sign-in/two-factor").await;
     browser
-        .post("/sign-in/two-factor", &[("csrf", &form.csrf()), ("code", &code), ("next", "/dashboard")])
+        .post(
+            "/sign-in/two-factor",
+            &[("csrf", &form.csrf()), ("code", &code), ("next", "/dashboard")],
+        )
         .await
 }
 

@@ -144,10 +144,18 @@ both_engines! {
 /// Posts the public request form as `visitor` for `email`.
 async fn ask(visitor: &crate::support::Browser, name: &str, email: &str) -> crate::support::Page {
     visitor
-        .submit("/referrers/request", "/referrers/request", &[
-            ("name", name), ("email", email), ("organisation", "Bay Fertility Center"),
-            ("kind", "fertility_specialist"), ("license", "CA-A12345"), ("phone", "+1 415 555 0100"),
-        ])
+        .submit(
+            "/referrers/request",
+            "/referrers/request",
+            &[
+                ("name", name),
+                ("email", email),
+                ("organisation", "Bay Fertility Center"),
+                ("kind", "fertility_specialist"),
+                ("license", "CA-A12345"),
+                ("phone", "+1 415 555 0100"),
+            ],
+        )
         .await
 }
 
@@ -258,4 +266,3 @@ both_engines! {
         assert!(staff.get("/admin/referrers?state=all&page=9").await.contains("Showing 51\u{2013}60 of 60"));
     }
 }
-
