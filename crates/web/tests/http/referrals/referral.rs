@@ -84,10 +84,17 @@ both_engines! {
         let sent_to_enrol = professional.get(&format!("/referrals/{id}")).await;
         assert_eq!(sent_to_enrol.status, 303);
         assert_eq!(sent_to_enrol.location(), format!("/account/two-factor/setup?next=%2Freferrals%2F{id}"));
+        // A FHIR client is told in an OperationOutcome, not sent to a page.
         let fhir_refused = professional.get_json(&format!("/fhir/ServiceRequest/{id}")).await;
         assert_eq!(fhir_refused.status, 403);
-        assert!(fhir_refused.contains("second_factor_required") && fhir_refused.contains("two-factor"), "{}", fhir_refused.body);
+        assert!(fhir_refused.contains("OperationOutcome") && fhir_refused.contains("set up two-factor sign-in"), "{}", fhir_refused.body);
         assert!(!fhir_refused.contains("Lee Park"));
+        // The JSON API says why in its own words.
+        let api_refused = professional
+            .request(reqwest::Method::GET, &format!("/referrals/{id}"), &[("accept", "application/json")], Vec::new())
+            .await;
+        assert_eq!(api_refused.status, 403);
+        assert!(api_refused.contains("\"error\":\"second_factor_required\""), "{}", api_refused.body);
         let answer_form = professional.get("/referrals").await.csrf();
         let early_answer = professional
             .post(&format!("/referrals/{id}/answer"), &[("csrf", &answer_form), ("decision", "accept"), ("reason", "")])
