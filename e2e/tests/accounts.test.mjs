@@ -1,7 +1,7 @@
 // A person's first visit, end to end, in a real browser against the real server, once on
 // each database engine: sign up (with a mistake first), confirm the address from the e-mail,
-// sign in, turn on two-factor sign-in, sign out, sign in again with a code; and a visitor
-// who is not signed in is refused. Every page visited is checked with axe.
+// sign in, turn on two-factor sign-in, sign out, a wrong password, sign in again with a code and
+// see the failed attempts; and a visitor who is not signed in is refused. Every page visited is checked with axe.
 //
 // Needs SENSATE_BIN (the built server) and, for the PostgreSQL run, SENSATE_TEST_POSTGRES_URL
 // (default postgres://postgres@127.0.0.1:5432/postgres). `scripts/test` provides both.
@@ -145,6 +145,14 @@ forEachEngine('accounts', (engine, journey) => {
     assert.equal(path(page), '/sign-in', 'the dashboard is not shown after signing out');
   });
 
+  journey.step('a wrong password is refused and counted for the owner to see', async () => {
+    await visit(page, `${server.baseUrl}/sign-in`);
+    await field(page, 'E-mail address').fill(email);
+    await field(page, 'Password').fill('not my password at all');
+    await navigate(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click(), { status: 422 });
+    await page.getByText('E-mail address or password is incorrect.').waitFor();
+  });
+
   journey.step('signing in again asks for a code, refuses a wrong one, accepts the right one', async () => {
     await visit(page, `${server.baseUrl}/sign-in`);
     await field(page, 'E-mail address').fill(email);
@@ -164,6 +172,18 @@ forEachEngine('accounts', (engine, journey) => {
     await navigate(page, () => field(page, 'Code').press('Enter'));
     assert.equal(path(page), '/dashboard');
     await expectHeading(page, /Welcome/);
+  });
+
+  // The owner is told of the attempts that failed since the previous sign-in (OWASP's
+  // device-cookie scheme keeps this browser's own allowance, so they could not lock it out).
+  journey.step('after signing in, the failed attempts are shown with their times', async () => {
+    await page.getByRole('status').filter({ hasText: '2 failed sign-in attempts since your last sign-in.' }).waitFor();
+    await navigate(page, () => page.getByRole('link', { name: 'See when and from where' }).click());
+    assert.equal(path(page), '/account/security');
+    const table = page.getByRole('region', { name: 'Table of failed sign-in attempts' });
+    const cells = (await table.getByRole('cell').allTextContents()).map((text) => text.trim());
+    assert.ok(cells.includes('Wrong password or passkey'), `the wrong password is listed: ${cells}`);
+    assert.ok(cells.includes('Wrong code after the right password'), `the wrong code is listed: ${cells}`);
   });
 
   journey.step('a recovery code saved before the reload still signs in', async () => {

@@ -229,4 +229,19 @@ forEachEngine('directory', (engine, journey) => {
     const main = await visitor.getByRole('main').textContent();
     assert.ok(!main.includes(HADDAD.name), 'she is gone from the results at once');
   });
+
+  journey.step('staff find requests for referring-provider accounts in a list that pages and filters', async () => {
+    const staff = await signedIn('staff', STAFF, true);
+    await visit(staff, `${server.baseUrl}/admin/referrers`);
+    await expectHeading(staff, 'Requests for referring-provider accounts');
+    await staff.getByText('No request matches.').waitFor();
+    await staff.getByLabel('Showing').selectOption({ label: 'Every state (1)' });
+    await field(staff, 'Name, e-mail, organisation or license').fill('reproductive');
+    await navigate(staff, () => button(staff, 'Filter').click());
+    const table = staff.getByRole('region', { name: 'Table of requests' });
+    const row = table.getByRole('row').filter({ hasText: NOVAK.name });
+    assert.equal(await row.count(), 1, 'Dr. Novak\'s approved request is found');
+    await row.getByText('approved').waitFor();
+    await staff.getByText('Showing 1–1 of 1').waitFor();
+  });
 });
