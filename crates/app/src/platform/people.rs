@@ -276,8 +276,8 @@ impl App {
             .ok_or(AppError::InvalidLink)
     }
 
-    /// Whom an open invitation link is for, and whether it adds a role to an existing account.
-    pub async fn invitation_link(&self, token: &str) -> AppResult<InvitationLink> {
+    /// The address and role an open invitation link names.
+    async fn invitee(&self, token: &str) -> AppResult<(EmailAddress, Role)> {
         let invitation = self.invitation(token).await?;
         let email = invitation
             .email
@@ -285,6 +285,12 @@ impl App {
             .and_then(|e| EmailAddress::parse(e).ok())
             .ok_or(AppError::InvalidLink)?;
         let role = invitation.role.ok_or(AppError::InvalidLink)?;
+        Ok((email, role))
+    }
+
+    /// Whom an open invitation link is for, and whether it adds a role to an existing account.
+    pub async fn invitation_link(&self, token: &str) -> AppResult<InvitationLink> {
+        let (email, role) = self.invitee(token).await?;
         Ok(InvitationLink {
             existing_account: self.confirmed_account(&email).await?.is_some(),
             email: email.to_string(),
@@ -421,13 +427,7 @@ impl App {
         confirm: &str,
         meta: &RequestMeta,
     ) -> AppResult<EmailAddress> {
-        let invitation = self.invitation(token).await?;
-        let email = invitation
-            .email
-            .as_deref()
-            .and_then(|e| EmailAddress::parse(e).ok())
-            .ok_or(AppError::InvalidLink)?;
-        let role = invitation.role.ok_or(AppError::InvalidLink)?;
+        let (email, role) = self.invitee(token).await?;
         let mut errors = FieldErrors::new();
         let name = errors.check("display_name", PersonName::parse(display_name));
         let identity: Vec<&str> = std::iter::once(email.local_part())
